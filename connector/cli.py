@@ -1,0 +1,70 @@
+"""`stock-bridge`: the command line (DESIGN.md's contract).
+
+Exit codes: 0 ok, 1 failure, 2 bad usage or config (one line saying why).
+Each subcommand lives in the module that owns its job; this file only parses and routes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from connector.config import ConfigError
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+# subcommand -> "module:function"; the function takes the parsed args and returns an exit code.
+COMMANDS: dict[str, str] = {
+    "mock-erp": "connector.mock_erp.cli:main",
+    "sandbox": "connector.sandbox.cli:main",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="stock-bridge", description=__doc__.splitlines()[0] if __doc__ else "")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, default=None, help="bridge config (TOML)")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("mock-erp", parents=[common], help="run the bundled Odoo-protocol mock ERP")
+    p.add_argument("--fixtures", type=Path, default=None, help="fixtures dir (default fixtures/demo)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8069)
+    p.add_argument("--webhook-url", default=None)
+    p.add_argument("--webhook-secret", default=None)
+    p.add_argument("--odoo-version", default=None, help="series to emulate: 16.0 17.0 18.0 19.0")
+
+    p = sub.add_parser("sandbox", parents=[common], help="run the local marketplace sandbox")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8780)
+    p.add_argument("--seed", type=Path, default=None, help="sandbox seed file (JSON)")
+    return parser
+
+
+def _resolve(target: str) -> Callable[[argparse.Namespace], int]:
+    module_name, _, func = target.partition(":")
+    handler: Callable[[argparse.Namespace], int] = getattr(importlib.import_module(module_name), func)
+    return handler
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _resolve(COMMANDS[args.command])(args)
+    except ConfigError as exc:
+        print(f"stock-bridge: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Talking to Odoo: transports (jsonrpc, xmlrpc, json2), typed errors, StockSource."""

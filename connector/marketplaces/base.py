@@ -1,0 +1,153 @@
+"""The one small interface every marketplace adapter implements.
+
+An adapter turns absolute stock updates into that marketplace's real requests and its
+replies into one `PushResult` per listing. It states its differences as data (batch
+limit, rate, compare-and-set, zero-stock default, the keys it needs); the shared HTTP
+machinery (connector.marketplaces.http) does retries, backoff and throttling.
+
+Usage::
+
+    adapter = build_adapter(channel_code="amazon_de", marketplace="amazon", settings=cfg)
+    results = adapter.push([StockUpdate(listing_id=1, sku="SKU-1", quantity=4)])
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import ClassVar
+
+from connector.marketplaces.http import ApiSession, Clock, SystemClock
+from connector.stock.model import PushAction, ZeroStockAction
+
+
+class Outcome(StrEnum):
+    OK = "ok"
+    RETRY = "retry"  # transient: the engine parks it in the retry queue until `retry_at`
+    FAILED = "failed"  # permanent: the listing goes to error (or locked) state
+
+
+class FailureCategory(StrEnum):
+    UNKNOWN_LISTING = "unknown_listing"
+    LOCKED = "locked"  # campaign / promotion lock
+    VALIDATION = "validation"
+    AUTH = "auth"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class StockUpdate:
+    """One absolute update for one listing."""
+
+    listing_id: int
+    sku: str  # marketplace.listing.channel_sku
+    quantity: int
+    action: PushAction = PushAction.SET
+    external_id: str | None = None  # marketplace.listing.external_id (offer id, GID, ...)
+    expected_quantity: int | None = None  # last value we know the marketplace holds (CAS)
+
+
+@dataclass(frozen=True, slots=True)
+class PushResult:
+    listing_id: int
+    outcome: Outcome
+    category: FailureCategory | None = None
+    message: str = ""  # the marketplace's own words, never a credential
+    retry_at: float | None = None  # epoch seconds, with Outcome.RETRY
+    applied_quantity: int | None = None  # what the marketplace holds now, when known
+    active: bool | None = None  # listing active on the marketplace after the push, when known
+
+    @classmethod
+    def ok(cls, update: StockUpdate, *, active: bool | None = None) -> PushResult:
+        return cls(update.listing_id, Outcome.OK, applied_quantity=update.quantity, active=active)
+
+    @classmethod
+    def failed(
+        cls, update: StockUpdate, category: FailureCategory, message: str
+    ) -> PushResult:
+        return cls(update.listing_id, Outcome.FAILED, category=category, message=message)
+
+    @classmethod
+    def retry(cls, update: StockUpdate, message: str, retry_at: float) -> PushResult:
+        return cls(update.listing_id, Outcome.RETRY, message=message, retry_at=retry_at)
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteListing:
+    """A listing as the marketplace shows it now (for audits and drift checks)."""
+
+    sku: str
+    quantity: int | None
+    active: bool | None = None
+    found: bool = True
+    raw: Mapping[str, object] = field(default_factory=dict)
+
+
+class MarketplaceAdapter(abc.ABC):
+    """Base of every adapter. Subclasses set the class attributes and implement
+    `_push_batch` and `read`; `push` splits into batches of `batch_limit`."""
+
+    marketplace: ClassVar[str]
+    batch_limit: ClassVar[int] = 1
+    rate_per_s: ClassVar[float] = 1.0  # documented steady rate per account
+    burst: ClassVar[int] = 1
+    has_compare_and_set: ClassVar[bool] = False
+    default_zero_stock: ClassVar[ZeroStockAction] = ZeroStockAction.PUSH_ZERO
+    required_keys: ClassVar[tuple[str, ...]] = ()  # config keys, DESIGN.md's table
+    secret_keys: ClassVar[tuple[str, ...]] = ()  # never logged, never in errors
+
+    def __init__(
+        self,
+        channel_code: str,
+        settings: Mapping[str, str],
+        *,
+        session: ApiSession | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        missing = [k for k in ("base_url", *self.required_keys) if not settings.get(k)]
+        if missing:
+            raise ValueError(
+                f"channel {channel_code!r} ({self.marketplace}): missing config key(s) "
+                + ", ".join(missing)
+            )
+        self.channel_code = channel_code
+        self.settings = dict(settings)
+        self.base_url = self.settings["base_url"].rstrip("/")
+        self.clock = clock or SystemClock()
+        self.session = session or ApiSession(
+            name=f"{self.marketplace}:{channel_code}",
+            rate_per_s=float(self.settings.get("rate_per_s", self.rate_per_s)),
+            burst=int(self.settings.get("burst", self.burst)),
+            clock=self.clock,
+            secrets=[self.settings[k] for k in self.secret_keys if self.settings.get(k)],
+        )
+
+    def push(self, updates: Sequence[StockUpdate]) -> list[PushResult]:
+        """Push every update; one result per update, in the same order."""
+        by_id: dict[int, PushResult] = {}
+        for batch in self._batches(updates):
+            for result in self._push_batch(batch):
+                by_id[result.listing_id] = result
+        return [
+            by_id.get(u.listing_id)
+            or PushResult.failed(u, FailureCategory.OTHER, "adapter returned no result")
+            for u in updates
+        ]
+
+    def _batches(self, updates: Sequence[StockUpdate]) -> Iterator[list[StockUpdate]]:
+        limit = max(1, self.batch_limit)
+        for start in range(0, len(updates), limit):
+            yield list(updates[start : start + limit])
+
+    @abc.abstractmethod
+    def _push_batch(self, batch: list[StockUpdate]) -> list[PushResult]:
+        """Send one batch (len <= batch_limit) and classify every item."""
+
+    @abc.abstractmethod
+    def read(self, skus: Sequence[tuple[str, str | None]]) -> list[RemoteListing]:
+        """Read back (sku, external_id) listings as the marketplace holds them."""
+
+    def close(self) -> None:
+        self.session.close()

@@ -1,0 +1,40 @@
+"""Which module serves which marketplace. Adding a marketplace: one module, one line here."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+
+from connector.marketplaces.base import MarketplaceAdapter
+
+ADAPTERS: dict[str, str] = {
+    "amazon": "connector.marketplaces.amazon:AmazonAdapter",
+    "bol": "connector.marketplaces.bol:BolAdapter",
+    "zalando": "connector.marketplaces.zalando:ZalandoAdapter",
+    "kaufland": "connector.marketplaces.kaufland:KauflandAdapter",
+    "ebay": "connector.marketplaces.ebay:EbayAdapter",
+    "shopify": "connector.marketplaces.shopify:ShopifyAdapter",
+    "etsy": "connector.marketplaces.etsy:EtsyAdapter",
+    "woocommerce": "connector.marketplaces.woocommerce:WooCommerceAdapter",
+    "lazada": "connector.marketplaces.lazada:LazadaAdapter",
+    "shopee": "connector.marketplaces.shopee:ShopeeAdapter",
+}
+
+
+def adapter_class(marketplace: str) -> type[MarketplaceAdapter]:
+    try:
+        target = ADAPTERS[marketplace]
+    except KeyError:
+        raise ValueError(
+            f"unknown marketplace {marketplace!r}; known: {', '.join(sorted(ADAPTERS))}"
+        ) from None
+    module_name, _, class_name = target.partition(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    assert issubclass(cls, MarketplaceAdapter)
+    return cls
+
+
+def build_adapter(
+    channel_code: str, marketplace: str, settings: Mapping[str, str], **kwargs: object
+) -> MarketplaceAdapter:
+    return adapter_class(marketplace)(channel_code, settings, **kwargs)  # type: ignore[arg-type]

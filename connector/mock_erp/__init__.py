@@ -1,0 +1,1 @@
+"""A lightweight mock ERP that speaks Odoo's real external protocols (tests, demo)."""

@@ -1,0 +1,1 @@
+"""A local sandbox that serves the stock endpoints of all ten marketplaces."""

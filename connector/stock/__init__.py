@@ -1,0 +1,1 @@
+"""Pure stock computation: dataclasses in, dataclasses out, no I/O."""
