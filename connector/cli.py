@@ -30,7 +30,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="stock-bridge", description=__doc__.splitlines()[0] if __doc__ else "")
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--config", type=Path, default=None, help="bridge config (TOML)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
