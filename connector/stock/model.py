@@ -110,7 +110,7 @@ class Channel:
     excluded_location_ids: tuple[int, ...] = ()
     buffer: BufferPolicy = field(default_factory=BufferPolicy)
     max_qty: float = 0.0  # 0 = no cap
-    zero_stock_action: ZeroStockAction = ZeroStockAction.PUSH_ZERO
+    zero_stock_action: ZeroStockAction | None = None  # None: the marketplace's own default
     active: bool = True
 
 
