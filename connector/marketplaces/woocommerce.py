@@ -1,0 +1,279 @@
+"""WooCommerce adapter: absolute stock through the wc/v3 REST batch endpoints.
+
+Simple products go to `POST /wp-json/wc/v3/products/batch`, variations to
+`POST /wp-json/wc/v3/products/{parent}/variations/batch` (<= 100 objects each). Every
+item carries `manage_stock: true` with `stock_quantity`, because WooCommerce ignores
+the quantity of an unmanaged product. Batch replies are HTTP 200 even when items fail,
+so every item is checked for its own `error` and for the quantity actually stored.
+
+Auth: consumer key/secret as HTTP Basic over https; over plain http WooCommerce only
+accepts them as `consumer_key`/`consumer_secret` query parameters (its OAuth 1.0a path
+is not worth the weight for a local store or a sandbox).
+
+Usage::
+
+    adapter = WooCommerceAdapter("woo_shop", {"base_url": "https://shop.example",
+                                               "consumer_key": "ck_..", "consumer_secret": "cs_.."})
+    adapter.push([StockUpdate(listing_id=1, sku="MUG", quantity=3, external_id="799")])
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar
+
+import requests
+
+from connector.marketplaces.base import (
+    FailureCategory,
+    MarketplaceAdapter,
+    Outcome,
+    PushResult,
+    RemoteListing,
+    StockUpdate,
+)
+from connector.marketplaces.http import AuthFailed, RetryLater
+from connector.stock.model import PushAction, ZeroStockAction
+
+API_PREFIX = "/wp-json/wc/v3"
+
+# Deactivation hides the product from the catalogue without deleting it.
+_STATUS_FOR_ACTION: dict[PushAction, str] = {
+    PushAction.DEACTIVATE: "private",
+    PushAction.END: "private",
+    PushAction.REACTIVATE: "publish",
+    PushAction.RELIST: "publish",
+}
+
+
+def parse_external_id(external_id: str | None) -> tuple[int | None, int] | None:
+    """`"799"` -> (None, 799); `"12/800"` -> (12, 800) (parent/variation); else None."""
+    if not external_id:
+        return None
+    parts = external_id.strip().split("/")
+    try:
+        numbers = [int(p) for p in parts]
+    except ValueError:
+        return None
+    if len(numbers) == 1:
+        return None, numbers[0]
+    if len(numbers) == 2:
+        return numbers[0], numbers[1]
+    return None
+
+
+class _StaticAuth:
+    """Keys never expire: a 401 is retried once by the session, then reported as AUTH."""
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        self._headers = headers
+
+    def header(self) -> dict[str, str]:
+        return dict(self._headers)
+
+    def invalidate(self) -> None:
+        return None
+
+
+def _settle(batch: Sequence[StockUpdate], call: Callable[[], list[PushResult]]) -> list[PushResult]:
+    """Run one request's worth of work; retries used up or bad keys become per-item results."""
+    try:
+        return call()
+    except RetryLater as exc:
+        return [PushResult.retry(u, str(exc), exc.retry_at) for u in batch]
+    except AuthFailed as exc:
+        return [PushResult.failed(u, FailureCategory.AUTH, str(exc)) for u in batch]
+
+
+def _error_category(error: Mapping[str, Any]) -> FailureCategory:
+    code = str(error.get("code", ""))
+    data = error.get("data")
+    status = data.get("status") if isinstance(data, Mapping) else None
+    if status == 404 or "invalid_id" in code or "not_found" in code:
+        return FailureCategory.UNKNOWN_LISTING
+    if status == 400 or code.startswith("rest_invalid") or "too_large" in code:
+        return FailureCategory.VALIDATION
+    return FailureCategory.OTHER
+
+
+def _json(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+class WooCommerceAdapter(MarketplaceAdapter):
+    marketplace: ClassVar[str] = "woocommerce"
+    batch_limit: ClassVar[int] = 100  # core default of woocommerce_rest_batch_items_limit
+    # Core wc/v3 has no rate limit; hosts and WAFs do. Stay gentle by default.
+    rate_per_s: ClassVar[float] = 5.0
+    burst: ClassVar[int] = 5
+    has_compare_and_set: ClassVar[bool] = False
+    default_zero_stock: ClassVar[ZeroStockAction] = ZeroStockAction.PUSH_ZERO
+    required_keys: ClassVar[tuple[str, ...]] = ("consumer_key", "consumer_secret")
+    secret_keys: ClassVar[tuple[str, ...]] = ("consumer_key", "consumer_secret")
+
+    def __init__(self, channel_code: str, settings: Mapping[str, str], **kwargs: Any) -> None:
+        super().__init__(channel_code, settings, **kwargs)
+        key, secret = self.settings["consumer_key"], self.settings["consumer_secret"]
+        self._https = self.base_url.lower().startswith("https://")
+        if self._https:
+            basic = base64.b64encode(f"{key}:{secret}".encode()).decode()
+            self._auth = _StaticAuth({"Authorization": f"Basic {basic}"})
+            self._params: dict[str, str] = {}
+        else:
+            self._auth = _StaticAuth({})
+            self._params = {"consumer_key": key, "consumer_secret": secret}
+
+    # -- batching: one endpoint per request, so group by parent before chunking ----------
+
+    def _batches(self, updates: Sequence[StockUpdate]) -> Iterator[list[StockUpdate]]:
+        groups: dict[int | None, list[StockUpdate]] = {}
+        for update in updates:
+            ids = parse_external_id(update.external_id)
+            groups.setdefault(ids[0] if ids else None, []).append(update)
+        for group in groups.values():
+            yield from super()._batches(group)
+
+    def _batch_url(self, parent: int | None) -> str:
+        if parent is None:
+            return f"{self.base_url}{API_PREFIX}/products/batch"
+        return f"{self.base_url}{API_PREFIX}/products/{parent}/variations/batch"
+
+    def _push_batch(self, batch: list[StockUpdate]) -> list[PushResult]:
+        results: list[PushResult] = []
+        valid: list[tuple[StockUpdate, int]] = []
+        parent: int | None = None
+        for update in batch:
+            ids = parse_external_id(update.external_id)
+            if ids is None:
+                results.append(
+                    PushResult.failed(
+                        update,
+                        FailureCategory.UNKNOWN_LISTING,
+                        f"listing {update.sku!r} has no WooCommerce product id "
+                        f"(external_id {update.external_id!r}; want 'id' or 'parent/variation')",
+                    )
+                )
+                continue
+            parent = ids[0]
+            valid.append((update, ids[1]))
+        if valid:
+            results.extend(_settle([u for u, _ in valid], lambda: self._send(parent, valid)))
+        return results
+
+    def _item(self, update: StockUpdate, object_id: int) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "id": object_id,
+            "manage_stock": True,
+            "stock_quantity": max(0, update.quantity),
+        }
+        status = _STATUS_FOR_ACTION.get(update.action)
+        if status:
+            item["status"] = status
+        return item
+
+    def batch_body(self, items: Sequence[tuple[StockUpdate, int]]) -> dict[str, Any]:
+        """The JSON body of one batch request (public for the sandbox and tests)."""
+        return {"update": [self._item(u, object_id) for u, object_id in items]}
+
+    def _send(self, parent: int | None, items: list[tuple[StockUpdate, int]]) -> list[PushResult]:
+        response = self.session.send(
+            "POST",
+            self._batch_url(parent),
+            auth=self._auth,
+            params=self._params,
+            json=self.batch_body(items),
+            headers={"Accept": "application/json"},
+        )
+        payload = _json(response)
+        if response.status_code >= 400 or not isinstance(payload, Mapping):
+            error = payload if isinstance(payload, Mapping) else {}
+            message = self.session.redact(
+                str(error.get("message") or response.text[:300] or f"HTTP {response.status_code}")
+            )
+            category = _error_category(error) if error else FailureCategory.OTHER
+            if response.status_code == 413:
+                category = FailureCategory.VALIDATION
+            return [PushResult.failed(u, category, message) for u, _ in items]
+        replies = payload.get("update")
+        replies = replies if isinstance(replies, list) else []
+        by_id = {r.get("id"): r for r in replies if isinstance(r, Mapping) and r.get("id")}
+        results = []
+        for index, (update, object_id) in enumerate(items):
+            reply = by_id.get(object_id)
+            if reply is None and index < len(replies) and isinstance(replies[index], Mapping):
+                reply = replies[index]  # errors may come back with id 0
+            results.append(self._classify(update, reply))
+        return results
+
+    def _classify(self, update: StockUpdate, reply: Mapping[str, Any] | None) -> PushResult:
+        if reply is None:
+            return PushResult.failed(update, FailureCategory.OTHER, "no result for this item")
+        error = reply.get("error")
+        if isinstance(error, Mapping):
+            return PushResult.failed(
+                update, _error_category(error), self.session.redact(str(error.get("message", "")))
+            )
+        stored = reply.get("stock_quantity")
+        if reply.get("manage_stock") is False or (stored is not None and stored != max(0, update.quantity)):
+            # The store accepted the request but did not manage stock (store-wide setting off).
+            return PushResult.failed(
+                update,
+                FailureCategory.VALIDATION,
+                f"store kept stock_quantity={stored!r} manage_stock={reply.get('manage_stock')!r}; "
+                "is 'Manage stock' enabled in WooCommerce > Settings > Products > Inventory?",
+            )
+        status = reply.get("status")
+        return PushResult(
+            update.listing_id,
+            Outcome.OK,
+            applied_quantity=stored if isinstance(stored, int) else update.quantity,
+            active=(status == "publish") if isinstance(status, str) else None,
+        )
+
+    # -- read back ---------------------------------------------------------------------
+
+    def read(self, skus: Sequence[tuple[str, str | None]]) -> list[RemoteListing]:
+        """GET the products (or a parent's variations) by id, 100 per request."""
+        found: dict[tuple[int | None, int], Mapping[str, Any]] = {}
+        groups: dict[int | None, list[int]] = {}
+        for _, external_id in skus:
+            ids = parse_external_id(external_id)
+            if ids:
+                groups.setdefault(ids[0], []).append(ids[1])
+        for parent, object_ids in groups.items():
+            path = "/products" if parent is None else f"/products/{parent}/variations"
+            for start in range(0, len(object_ids), 100):
+                chunk = object_ids[start : start + 100]
+                params = dict(self._params)
+                params.update({"include": ",".join(map(str, chunk)), "per_page": "100"})
+                response = self.session.send(
+                    "GET", f"{self.base_url}{API_PREFIX}{path}", auth=self._auth, params=params
+                )
+                payload = _json(response)
+                for item in payload if isinstance(payload, list) else []:
+                    if isinstance(item, Mapping) and isinstance(item.get("id"), int):
+                        found[(parent, item["id"])] = item
+        listings = []
+        for sku, external_id in skus:
+            ids = parse_external_id(external_id)
+            item = found.get(ids) if ids else None
+            if item is None:
+                listings.append(RemoteListing(sku=sku, quantity=None, found=False))
+                continue
+            quantity = item.get("stock_quantity")
+            listings.append(
+                RemoteListing(
+                    sku=sku,
+                    quantity=quantity if isinstance(quantity, int) else None,
+                    active=item.get("status") == "publish",
+                    raw={
+                        k: item.get(k)
+                        for k in ("id", "sku", "status", "manage_stock", "stock_status", "backorders")
+                    },
+                )
+            )
+        return listings
