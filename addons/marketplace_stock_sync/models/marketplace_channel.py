@@ -1,0 +1,117 @@
+# Copyright 2025 Marketplace Stock Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import fields, models
+
+MARKETPLACES = [
+    ("amazon", "Amazon"),
+    ("bol", "bol.com"),
+    ("zalando", "Zalando"),
+    ("kaufland", "Kaufland"),
+    ("ebay", "eBay"),
+    ("shopify", "Shopify"),
+    ("etsy", "Etsy"),
+    ("woocommerce", "WooCommerce"),
+    ("lazada", "Lazada"),
+    ("shopee", "Shopee"),
+]
+
+ZERO_STOCK_ACTIONS = [
+    ("push_zero", "Push 0"),
+    ("deactivate", "Deactivate the listing"),
+    ("end_listing", "End the listing"),
+]
+
+
+class MarketplaceChannel(models.Model):
+    """One shop on one marketplace: which stock it sees and how its numbers are shaped.
+
+    The bridge reads these records over RPC; its credentials for the shop are keyed by
+    ``code``. Example: ``env["marketplace.channel"].create({"name": "Amazon DE",
+    "code": "amazon_de", "marketplace": "amazon"})``.
+    """
+
+    _name = "marketplace.channel"
+    _description = "Marketplace Channel"
+    _order = "name, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=False)
+    code = fields.Char(
+        required=True,
+        help="Unique technical code of the channel. The bridge keys this shop's API "
+        "credentials by it: [channels.<code>] in bridge.toml.",
+    )
+    marketplace = fields.Selection(MARKETPLACES, required=True)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+    )
+    warehouse_ids = fields.Many2many(
+        "stock.warehouse",
+        string="Warehouses",
+        check_company=True,
+        help="Stock under these warehouses' stock locations is offered on this channel.",
+    )
+    excluded_location_ids = fields.Many2many(
+        "stock.location",
+        string="Excluded Locations",
+        check_company=True,
+        domain="[('usage', '=', 'internal')]",
+        help="Internal locations (and their children) that never count for this channel, "
+        "e.g. quality control or a showroom.",
+    )
+    buffer_qty = fields.Float(
+        string="Buffer",
+        digits="Product Unit of Measure",
+        help="Units held back from every listing of this channel, against oversells "
+        "while a change travels to the marketplace. A listing can override it.",
+    )
+    max_qty = fields.Float(
+        string="Cap",
+        digits="Product Unit of Measure",
+        help="Never publish more than this many units per listing. 0 means no cap.",
+    )
+    zero_stock_action = fields.Selection(
+        ZERO_STOCK_ACTIONS,
+        help="What the channel does when a listing reaches 0. Empty: the marketplace's "
+        "default (Etsy deactivates, the others push 0).",
+    )
+    listing_count = fields.Integer(compute="_compute_listing_count")
+
+    _sql_constraints = [
+        (
+            "code_company_uniq",
+            "unique(company_id, code)",
+            "The channel code must be unique per company.",
+        ),
+        ("buffer_qty_positive", "CHECK(buffer_qty >= 0)", "The buffer cannot be negative."),
+        ("max_qty_positive", "CHECK(max_qty >= 0)", "The cap cannot be negative."),
+    ]
+
+    def _compute_listing_count(self):
+        counts = {
+            channel.id: count
+            for channel, count in self.env["marketplace.listing"]._read_group(
+                [("channel_id", "in", self.ids)], ["channel_id"], ["__count"]
+            )
+        }
+        for channel in self:
+            channel.listing_count = counts.get(channel.id, 0)
+
+    def action_view_listings(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "marketplace_stock_sync.marketplace_listing_action"
+        )
+        action["domain"] = [("channel_id", "=", self.id)]
+        action["context"] = {"default_channel_id": self.id}
+        return action
+
+    def action_resync(self):
+        """Ask the bridge to recompute and push every listing of these channels."""
+        listings = self.env["marketplace.listing"].search([("channel_id", "in", self.ids)])
+        self.env["marketplace.stock.event"]._record_products(listings.product_id, "manual")
+        return True
