@@ -1,0 +1,105 @@
+"""Finding out which products changed: the addon's outbox, or write_date polling without it.
+
+`OutboxFeed` reads `marketplace.stock.event` rows with `id > cursor` in id order: ids only
+grow, so a cursor never skips an event. `WriteDatePoller` (no addon) reads the products
+of `stock.quant` and `stock.move` rows written since a watermark; write_date has one-second
+resolution and transactions commit late, so it asks with `>=` and a small overlap and may
+report a product twice, never zero times (pushes are absolute values, so a repeat is
+harmless).
+
+Usage::
+
+    events = OutboxFeed(client).read(after_id=cursor)
+    changed, watermark = WriteDatePoller(client).poll(watermark)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from connector.erp.client import OdooClient
+from connector.erp.records import m2o_id, odoo_datetime, text, to_odoo_datetime
+
+EVENT_MODEL = "marketplace.stock.event"
+POLLED_MODELS = ("stock.quant", "stock.move")
+
+
+@dataclass(frozen=True, slots=True)
+class StockEvent:
+    id: int
+    product_id: int
+    reason: str
+    create_date: str | None
+
+
+class OutboxFeed:
+    """The addon's outbox, read in id order. Usage: ``OutboxFeed(client).read(41)``"""
+
+    def __init__(self, client: OdooClient) -> None:
+        self.client = client
+
+    def read(self, after_id: int, limit: int = 1000) -> list[StockEvent]:
+        """Events with id > after_id, oldest first, at most `limit`."""
+        rows = self.client.call(EVENT_MODEL, "search_read", [("id", ">", int(after_id))],
+                                ["product_id", "reason", "create_date"], order="id asc",
+                                limit=limit)
+        return [StockEvent(id=int(r["id"]), product_id=m2o_id(r.get("product_id")) or 0,
+                           reason=str(r.get("reason") or "manual"),
+                           create_date=text(r.get("create_date")))
+                for r in rows]
+
+    def latest_id(self) -> int:
+        """The newest event id (0 when the outbox is empty)."""
+        rows = self.client.call(EVENT_MODEL, "search_read", [], ["id"], order="id desc", limit=1)
+        return int(rows[0]["id"]) if rows else 0
+
+
+class WriteDatePoller:
+    """Changed products by `write_date` of quants and moves (no addon).
+
+    `poll(None)` only sets the watermark to the newest write_date (the first full resync
+    covers what came before). Usage: ``changed, mark = poller.poll(mark)``
+    """
+
+    def __init__(self, client: OdooClient, overlap_s: float = 2.0, page_size: int = 5000) -> None:
+        self.client = client
+        self.overlap = timedelta(seconds=overlap_s)
+        self.page_size = page_size
+        # rows already reported inside the overlap window: (model, id, write_date)
+        self._seen: set[tuple[str, int, str]] = set()
+
+    def poll(self, since: str | None) -> tuple[set[int], str]:
+        if since is None:
+            newest = [self._newest(model) for model in POLLED_MODELS]
+            return set(), max((n for n in newest if n), default="1970-01-01 00:00:00")
+        start = odoo_datetime(since)
+        assert start is not None
+        floor = to_odoo_datetime(start - self.overlap)
+        changed: set[int] = set()
+        watermark = since
+        seen: set[tuple[str, int, str]] = set()
+        for model in POLLED_MODELS:
+            offset = 0
+            while True:
+                rows = self.client.call(model, "search_read", [("write_date", ">=", floor)],
+                                        ["product_id", "write_date"], order="write_date asc, id asc",
+                                        offset=offset, limit=self.page_size)
+                for row in rows:
+                    stamp = str(row.get("write_date") or "")[:19]
+                    key = (model, int(row["id"]), stamp)
+                    seen.add(key)
+                    product_id = m2o_id(row.get("product_id"))
+                    if product_id and key not in self._seen:
+                        changed.add(product_id)
+                    watermark = max(watermark, stamp)
+                if len(rows) < self.page_size:
+                    break
+                offset += len(rows)
+        self._seen = seen
+        return changed, watermark
+
+    def _newest(self, model: str) -> str | None:
+        rows = self.client.call(model, "search_read", [], ["write_date"],
+                                order="write_date desc", limit=1)
+        return str(rows[0]["write_date"])[:19] if rows and rows[0].get("write_date") else None

@@ -1,0 +1,80 @@
+"""Writing the sync status of listings back to the addon (`marketplace.listing`).
+
+Only the status fields are written, never stock. Listings that share the same values are
+written in one `write(ids, vals)`. The bridge's own state store is the durable record, so
+an ERP error here is logged and never raised to the sync loop.
+
+Usage::
+
+    writer = ListingStatusWriter(client, enabled=(source.mode == "addon"))
+    writer.write([ListingStatus(12, SyncState.SYNCED, 7, now, None)])
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from connector.erp.client import OdooClient
+from connector.erp.errors import ErpError, TransientError
+from connector.erp.records import to_odoo_datetime
+from connector.stock.model import SyncState
+
+log = logging.getLogger(__name__)
+
+MAX_IDS_PER_WRITE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class ListingStatus:
+    listing_id: int
+    sync_state: SyncState
+    last_pushed_qty: int | None
+    last_sync_at: datetime
+    last_error: str | None
+
+
+class ListingStatusWriter:
+    """Batches status writes: one `write` per group of identical values."""
+
+    def __init__(self, client: OdooClient, enabled: bool) -> None:
+        self.client = client
+        self.enabled = enabled
+
+    def write(self, statuses: Sequence[ListingStatus]) -> int:
+        """Write `statuses`; returns the number of RPC calls made."""
+        if not self.enabled or not statuses:
+            return 0
+        latest: dict[int, ListingStatus] = {}
+        for status in statuses:  # a later status of the same listing wins
+            latest[status.listing_id] = status
+        groups: dict[tuple[tuple[str, Any], ...], list[int]] = defaultdict(list)
+        for status in latest.values():
+            groups[tuple(sorted(_values(status).items()))].append(status.listing_id)
+        calls = 0
+        for values, listing_ids in groups.items():
+            for start in range(0, len(listing_ids), MAX_IDS_PER_WRITE):
+                chunk = sorted(listing_ids)[start:start + MAX_IDS_PER_WRITE]
+                calls += 1
+                try:
+                    self.client.call("marketplace.listing", "write", chunk, dict(values))
+                except TransientError as exc:
+                    log.warning("listing status not written to Odoo (will be next time): %s", exc)
+                    return calls
+                except ErpError as exc:
+                    log.error("listing status write refused by Odoo for %d listing(s): %s",
+                              len(chunk), exc)
+        return calls
+
+
+def _values(status: ListingStatus) -> dict[str, Any]:
+    return {
+        "sync_state": str(status.sync_state),
+        "last_pushed_qty": status.last_pushed_qty if status.last_pushed_qty is not None else False,
+        "last_sync_at": to_odoo_datetime(status.last_sync_at),
+        "last_error": status.last_error[:2000] if status.last_error else False,
+    }

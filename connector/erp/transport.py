@@ -1,0 +1,130 @@
+"""The HTTP layer every Odoo transport shares: one session, a timeout on every call,
+transient failures turned into `TransientError`, and the tenacity retry policy.
+
+Only transient failures are retried (connection refused/reset, timeouts, 429, 502, 503,
+504, Odoo's lock/serialization faults); authentication, access and validation errors go
+straight to the caller. Retried ORM calls are reads or idempotent status writes, so a
+timed-out call that did commit is harmless when replayed.
+
+Usage::
+
+    poster = HttpPoster("http://odoo:8069", timeout_s=30, redactor=Redactor([password]))
+    reply = poster.post("/jsonrpc", json=body)
+    result = with_retries(lambda: transport.execute_kw(...), RetryPolicy())
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+import requests
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from connector.erp.errors import Redactor, TransientError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff with jitter and a cap; `attempts` counts the first try."""
+
+    attempts: int = 4
+    initial_s: float = 0.5
+    max_s: float = 8.0
+    jitter_s: float = 0.5
+
+
+def with_retries(
+    fn: Callable[[], T],
+    policy: RetryPolicy,
+    sleep: Callable[[float], None] = time.sleep,
+    what: str = "Odoo call",
+) -> T:
+    """Run `fn`, retrying only `TransientError`; the last one is re-raised as is."""
+
+    def _log(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        delay = state.next_action.sleep if state.next_action else 0.0
+        log.warning("%s failed (attempt %d): %s; retrying in %.2fs",
+                    what, state.attempt_number, exc, delay)
+
+    retrying = Retrying(
+        retry=retry_if_exception_type(TransientError),
+        stop=stop_after_attempt(policy.attempts),
+        wait=wait_exponential_jitter(initial=policy.initial_s, max=policy.max_s,
+                                     jitter=policy.jitter_s),
+        sleep=sleep,
+        before_sleep=_log,
+        reraise=True,
+    )
+    return retrying(fn)
+
+
+class Transport(Protocol):
+    """One wire protocol to Odoo: jsonrpc, xmlrpc or json2."""
+
+    name: str
+
+    def version(self) -> dict[str, Any]: ...
+
+    def login(self) -> int: ...
+
+    def execute_kw(self, model: str, method: str, args: list[Any],
+                   kwargs: dict[str, Any]) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+class HttpPoster:
+    """A requests.Session bound to one Odoo base URL, with a timeout on every request.
+
+    Raises `TransientError` for no reply, a timeout, or a 429/502/503/504; returns every
+    other response for the transport to read. Error texts are redacted.
+    """
+
+    def __init__(self, base_url: str, timeout_s: float, redactor: Redactor,
+                 session: requests.Session | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout_s = timeout_s
+        self.redactor = redactor
+        self.session = session or requests.Session()
+        self.session.headers.setdefault("User-Agent", "marketplace-stock-sync/0.1")
+
+    def __repr__(self) -> str:
+        return f"HttpPoster({self.base_url!r})"
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        url = self.base_url + path
+        try:
+            response = self.session.request(method, url, timeout=self.timeout_s, **kwargs)
+        except requests.Timeout:
+            raise TransientError(f"Odoo did not answer {path} within {self.timeout_s:g}s") from None
+        except requests.ConnectionError as exc:
+            reason = self.redactor.redact(str(exc))
+            raise TransientError(f"cannot reach Odoo at {self.base_url}: {reason}") from None
+        if response.status_code in RETRY_STATUSES:
+            raise TransientError(f"Odoo answered HTTP {response.status_code} on {path}")
+        return response
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("POST", path, **kwargs)
+
+    def excerpt(self, response: requests.Response, limit: int = 200) -> str:
+        return self.redactor.redact(response.text[:limit])
+
+    def close(self) -> None:
+        self.session.close()
