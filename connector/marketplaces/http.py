@@ -182,10 +182,12 @@ class TokenBucket:
                 now = self._clock.now()
                 self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
                 self._stamp = now
-                if self._tokens >= cost:
+                # Tolerate float rounding: at epoch-sized clock values a tiny top-up wait
+                # no longer moves the clock, and the loop would never end.
+                if self._tokens >= cost - 1e-6:
                     self._tokens -= cost
                     return waited
-                wait = (cost - self._tokens) / self.rate
+                wait = max((cost - self._tokens) / self.rate, 1e-3)
             self._clock.sleep(wait)
             waited += wait
 
