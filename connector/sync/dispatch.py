@@ -1,0 +1,196 @@
+"""One worker thread per channel: the "locker" that keeps Rule 3 and Rule 4.
+
+A channel's worker owns its listings' pushes: it holds at most one wanted value per
+listing (a newer one replaces a queued older one), pushes them in batches through the
+channel's adapter, one batch at a time (so one push per listing in flight and never an
+older value after a newer one), and hands every result to `record` before it lets the
+flush tickets go. Channels never share a worker, so a slow API delays only itself.
+
+Usage::
+
+    worker = ChannelWorker("amazon_de", lambda: build_adapter(...), record=engine.record)
+    worker.start(); worker.submit(job); ...; worker.stop()
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from connector.marketplaces.base import FailureCategory, PushResult, StockUpdate
+from connector.marketplaces.base import Outcome as PushOutcome
+from connector.marketplaces.http import AuthFailed, RetryLater
+from connector.stock.model import PushAction
+from connector.sync.ports import AdapterLike
+from connector.sync.tickets import Ticket
+
+log = logging.getLogger(__name__)
+
+MAX_TAKE = 500  # listings per worker round; the adapter splits them to its batch limit
+
+
+@dataclass(slots=True)
+class Job:
+    """One wanted value for one listing, and the flushes waiting for its outcome."""
+
+    update: StockUpdate
+    meta: Any  # connector.sync.state.ListingMeta
+    trigger: str = ""
+    events: list[int] = field(default_factory=list)
+    explanation: dict[str, Any] | None = None
+    tickets: list[Ticket] = field(default_factory=list)
+    queued_at: float = field(default_factory=time.monotonic)
+
+    @property
+    def listing_id(self) -> int:
+        return self.update.listing_id
+
+    @property
+    def wanted(self) -> tuple[int, PushAction]:
+        return self.update.quantity, self.update.action
+
+
+# record(jobs, results, duration_ms): durably store outcomes; called on the worker thread
+Recorder = Callable[[str, Sequence[Job], Sequence[PushResult], float], None]
+
+
+class ChannelWorker:
+    """Pushes one channel's wanted values, latest first-class, one batch in flight."""
+
+    def __init__(
+        self,
+        channel_code: str,
+        make_adapter: Callable[[], AdapterLike],
+        record: Recorder,
+        expected: Callable[[int], int | None] = lambda _lid: None,
+    ) -> None:
+        self.channel_code = channel_code
+        self._make_adapter = make_adapter
+        self._adapter: AdapterLike | None = None
+        self._adapter_error: str | None = None
+        self._record = record
+        self._expected = expected
+        self._pending: dict[int, Job] = {}
+        self._inflight: dict[int, Job] = {}
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self.pushed = 0  # listings handed to the adapter (for benchmarks and status)
+        self.replaced = 0  # queued values replaced by a newer one before being sent
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(
+            target=self._loop, name=f"push-{self.channel_code}", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self._adapter is not None:
+            try:
+                self._adapter.close()
+            except Exception:  # closing must never stop a shutdown
+                log.debug("closing adapter %s failed", self.channel_code, exc_info=True)
+
+    # -- the engine's side -----------------------------------------------------------------
+
+    def submit(self, job: Job) -> None:
+        """Queue a wanted value; a queued older value of the same listing is replaced."""
+        with self._cond:
+            older = self._pending.get(job.listing_id)
+            if older is not None:
+                # The older flush's obligation passes to the newer value (read later).
+                job.tickets = older.tickets + job.tickets
+                job.events = (older.events + job.events)[-50:]
+                job.queued_at = older.queued_at
+                self.replaced += 1
+            self._pending[job.listing_id] = job
+            self._cond.notify_all()
+
+    def scheduled(self, listing_id: int) -> tuple[int, PushAction] | None:
+        """The newest value queued or in flight for a listing, if any."""
+        with self._cond:
+            job = self._pending.get(listing_id) or self._inflight.get(listing_id)
+            return job.wanted if job else None
+
+    def is_idle(self) -> bool:
+        with self._cond:
+            return not self._pending and not self._inflight
+
+    def backlog(self) -> int:
+        with self._cond:
+            return len(self._pending) + len(self._inflight)
+
+    def adapter(self) -> AdapterLike | None:
+        """The channel's adapter (built on first use), or None when it cannot be built."""
+        if self._adapter is None and self._adapter_error is None:
+            try:
+                self._adapter = self._make_adapter()
+            except Exception as exc:  # a missing key or unknown marketplace: a config problem
+                self._adapter_error = str(exc)
+                log.error("channel %s cannot push: %s", self.channel_code, exc)
+        return self._adapter
+
+    # -- the worker thread -----------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending and not self._stopping:
+                    self._cond.wait()
+                if self._stopping:
+                    return
+                ids = list(self._pending)[:MAX_TAKE]
+                batch = [self._pending.pop(i) for i in ids]
+                self._inflight = {j.listing_id: j for j in batch}
+            try:
+                self._push(batch)
+            except Exception:  # the recorder failed (disk full?): keep the worker alive
+                log.exception("channel %s: recording outcomes failed", self.channel_code)
+            finally:
+                with self._cond:
+                    self._inflight = {}
+                    self._cond.notify_all()
+
+    def _push(self, batch: list[Job]) -> None:
+        updates = [replace(j.update, expected_quantity=self._expected(j.listing_id)) for j in batch]
+        started = time.monotonic()
+        results = self._send(updates)
+        duration_ms = (time.monotonic() - started) * 1000
+        self.pushed += len(batch)
+        self._record(self.channel_code, batch, results, duration_ms)
+        for job in batch:
+            for ticket in job.tickets:
+                ticket.settle()
+
+    def _send(self, updates: list[StockUpdate]) -> list[PushResult]:
+        adapter = self.adapter()
+        if adapter is None:
+            message = f"channel not configured: {self._adapter_error}"
+            return [PushResult.failed(u, FailureCategory.AUTH, message) for u in updates]
+        try:
+            results = adapter.push(updates)
+        except RetryLater as exc:
+            return [PushResult.retry(u, str(exc), exc.retry_at) for u in updates]
+        except AuthFailed as exc:
+            return [PushResult.failed(u, FailureCategory.AUTH, str(exc)) for u in updates]
+        except Exception as exc:  # an adapter bug must not lose the values: retry later
+            log.exception("channel %s: adapter raised", self.channel_code)
+            message = f"{type(exc).__name__}: {exc}"
+            return [PushResult(u.listing_id, PushOutcome.RETRY, message=message) for u in updates]
+        by_id = {r.listing_id: r for r in results}
+        return [
+            by_id.get(u.listing_id)
+            or PushResult.failed(u, FailureCategory.OTHER, "adapter returned no result")
+            for u in updates
+        ]

@@ -1,0 +1,827 @@
+"""The sync engine: triggers in, one ERP read, the computation, a diff, pushes out.
+
+A flush takes a set of product ids, reads their truth in one batched snapshot (Rule 1),
+computes every listing's published value, skips values the marketplace already has
+(Rule 5) and hands the rest to the channels' workers, all at once (Rule 4); the workers
+keep one push per listing in flight and let a newer value replace a queued one (Rule 3).
+Outcomes land in the state file before the change-feed cursor moves (Rule 2); failures
+are parked for retry or shown as error/locked (Rule 6); every push is journaled (Rule 8).
+
+Threads: one flusher (coalesces wake-ups and reads the change feed), one worker per
+channel, one status writer, plus the caller's threads for resync/retry/explain. ERP
+reads and the hand-over to workers are serialised by `_flush_lock`, so values reach the
+workers in the order they were read.
+
+Usage::
+
+    engine = Engine(deps, settings, store)
+    engine.start()                  # first full sync, then live
+    engine.wake()                   # a webhook arrived
+    engine.wait_idle(10)
+    engine.stop()
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from connector.marketplaces.base import FailureCategory, PushResult, StockUpdate
+from connector.marketplaces.base import Outcome as PushOutcome
+from connector.stock.model import PushAction, StockSnapshot, SyncState, ZeroStockAction
+from connector.sync.dispatch import ChannelWorker, Job
+from connector.sync.ports import (
+    AdapterFactory,
+    ChangeFeed,
+    ComputeFn,
+    ListingResultLike,
+    StatusFactory,
+    StatusSink,
+    StockSourceLike,
+)
+from connector.sync.report import Change, ResyncReport
+from connector.sync.state import ListingMeta, Outcome, StateStore
+from connector.sync.statusback import StatusPublisher
+from connector.sync.tickets import CursorTracker, Ticket
+
+log = logging.getLogger(__name__)
+
+OVERSOLD = "oversold"
+_ZERO_ACTIONS = (PushAction.DEACTIVATE, PushAction.END)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    """The knobs of the engine (from config.bridge; see `from_config` in wiring)."""
+
+    coalesce_s: float = 0.03
+    poll_interval_s: float = 2.0
+    max_attempts: int = 12  # transient failures in a row before a listing goes to error
+    retry_base_s: float = 5.0
+    retry_max_s: float = 900.0
+    disabled_channels: frozenset[str] = frozenset()
+    resync_page_size: int | None = None
+    wait_outcomes_s: float = 120.0  # how long resync waits for its pushes to finish
+
+
+@dataclass(slots=True)
+class EngineDeps:
+    """The engine's collaborators; the real ones are wired in connector.sync.wiring."""
+
+    source: StockSourceLike
+    compute: ComputeFn
+    adapter_factory: AdapterFactory
+    feed: ChangeFeed | None = None
+    status_sink: StatusSink | None = None
+    status_factory: StatusFactory | None = None
+    zero_stock_defaults: Mapping[str, ZeroStockAction] | None = None
+    clock: Callable[[], float] = time.time
+
+
+@dataclass(slots=True)
+class _Known:
+    """The durable baseline of one listing, mirrored in memory."""
+
+    wanted_qty: int | None
+    wanted_action: PushAction | None
+    state: SyncState
+    pushed_qty: int | None
+    attempts: int = 0
+
+
+@dataclass(slots=True)
+class _Audit:
+    """Unchanged listings the drift audit reads back from their marketplace."""
+
+    by_channel: dict[str, list[tuple[int, int, str, str | None, int, PushAction]]] = field(
+        default_factory=dict
+    )
+
+
+class Engine:
+    """Keeps every channel equal to the ERP. See the module docstring."""
+
+    def __init__(self, deps: EngineDeps, settings: EngineSettings, store: StateStore) -> None:
+        self.deps = deps
+        self.settings = settings
+        self.store = store
+        self._flush_lock = threading.RLock()
+        self._known_lock = threading.Lock()
+        self._known: dict[int, _Known] = {}
+        self._workers: dict[str, ChannelWorker] = {}
+        self._workers_lock = threading.Lock()
+        self._listeners: list[Callable[[Outcome], None]] = []
+        self._open_alerts: set[int] = set()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._cond = threading.Condition()
+        self._cycle_seq = 0
+        self._cycle_done = 0
+        self._last_cycle_empty = False
+        self._pending_products: set[int] = set()
+        self._busy_jobs = 0
+        self._ready = threading.Event()
+        self._flusher: threading.Thread | None = None
+        self._read_pos: Any = None
+        self._seen_saved_at = 0.0
+        feed_name = deps.feed.name if deps.feed else "none"
+        self._tracker = CursorTracker(lambda pos: store.set_cursor(feed_name, pos))
+        self._publisher: StatusPublisher | None = (
+            StatusPublisher(deps.status_sink.write) if deps.status_sink and deps.status_factory else None
+        )
+        self.flushes = 0  # snapshots taken for triggers (benchmarks: RPC per flush)
+        self._load()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        attempts = {r.listing_id: r.attempts for r in self.store.retries()}
+        for row in self.store.listings():
+            self._known[row.listing_id] = _Known(
+                wanted_qty=row.wanted_qty,
+                wanted_action=PushAction(row.wanted_action) if row.wanted_action else None,
+                state=SyncState(row.state),
+                pushed_qty=row.pushed_qty,
+                attempts=attempts.get(row.listing_id, 0),
+            )
+        self._open_alerts = {a.product_id for a in self.store.alerts() if a.kind == OVERSOLD}
+
+    def start(self, initial_sync: bool = True) -> ResyncReport | None:
+        """Start the threads; with `initial_sync`, first run a full sync and return its report.
+
+        If the first sync fails (ERP down), the flusher keeps trying before going live.
+        """
+        if self._publisher:
+            self._publisher.start()
+        report: ResyncReport | None = None
+        if initial_sync:
+            report = self._startup_sync()
+        else:
+            self._init_position(fresh_sync=False)
+            self._ready.set()
+        self._flusher = threading.Thread(target=self._run, name="flusher", daemon=True)
+        self._flusher.start()
+        return report
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._flusher is not None:
+            self._flusher.join(10)
+        with self._workers_lock:
+            workers = list(self._workers.values())
+        for worker in workers:
+            worker.stop()
+        if self._publisher:
+            self._publisher.stop()
+
+    def add_listener(self, listener: Callable[[Outcome], None]) -> None:
+        """Call `listener(outcome)` after every durable push outcome (live output, demo)."""
+        self._listeners.append(listener)
+
+    # -- triggers --------------------------------------------------------------------------
+
+    def wake(self, product_ids: Iterable[int] = ()) -> None:
+        """Something changed: read the change feed now (and look at these products)."""
+        ids = set(product_ids)
+        if ids:
+            with self._cond:
+                self._pending_products |= ids
+        self._wake.set()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """True once every trigger seen so far is processed and nothing is in flight."""
+        deadline = time.monotonic() + timeout
+        while not self._stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            with self._cond:
+                start = self._cycle_seq
+            self._wake.set()
+            with self._cond:
+                if not self._cond.wait_for(lambda: self._cycle_done > start, remaining):
+                    return False
+                quiet = self._last_cycle_empty and self._busy_jobs == 0
+            if quiet and self._workers_idle():
+                if self._publisher is None or self._publisher.wait_idle(max(0.0, deadline - time.monotonic())):
+                    return True
+            time.sleep(0.005)
+        return False
+
+    def _workers_idle(self) -> bool:
+        with self._workers_lock:
+            return all(w.is_idle() for w in self._workers.values())
+
+    # -- the flusher thread ----------------------------------------------------------------
+
+    def _init_position(self, fresh_sync: bool) -> Any:
+        """Where the change feed starts; on a fresh state file, the position before the sync."""
+        feed = self.deps.feed
+        if feed is None:
+            return None
+        stored = self.store.get_cursor(feed.name)
+        if stored is not None:
+            self._read_pos = stored
+            return None
+        start = feed.start()
+        self._read_pos = start
+        if not fresh_sync:
+            self.store.set_cursor(feed.name, start)
+            return None
+        return start
+
+    def _startup_sync(self) -> ResyncReport:
+        try:
+            position = self._init_position(fresh_sync=True)
+            report = self.resync(trigger="startup", position=position, audit=False)
+        except Exception as exc:
+            log.error("first full sync failed: %s; retrying in the background", exc)
+            report = ResyncReport(errors=[f"first full sync failed: {exc}"])
+            report.finished_at = time.time()
+            return report
+        self._ready.set()
+        return report
+
+    def _run(self) -> None:
+        delay = self.settings.poll_interval_s
+        while not self._ready.is_set() and not self._stop.is_set():
+            if self._stop.wait(delay):
+                return
+            report = self._startup_sync()
+            delay = min(60.0, delay * 2)
+            if report.errors:
+                continue
+        while not self._stop.is_set():
+            woke = self._wake.wait(self.settings.poll_interval_s)
+            if self._stop.is_set():
+                return
+            if woke and self.settings.coalesce_s > 0:
+                # Coalesce: a burst of wake-ups becomes one snapshot.
+                if self._stop.wait(self.settings.coalesce_s):
+                    return
+            self._wake.clear()
+            with self._cond:
+                self._cycle_seq += 1
+                seq = self._cycle_seq
+            found = True
+            try:
+                found = self._cycle()
+            except Exception as exc:
+                log.error("flush failed (will retry): %s", exc, exc_info=log.isEnabledFor(logging.DEBUG))
+                self._stop.wait(min(self.settings.poll_interval_s, 1.0))
+            with self._cond:
+                self._cycle_done = seq
+                self._last_cycle_empty = not found
+                self._cond.notify_all()
+
+    def _cycle(self) -> bool:
+        """One round: manual products + new feed entries -> one flush. False if nothing new."""
+        with self._cond:
+            manual, self._pending_products = self._pending_products, set()
+        events: dict[int, list[int]] = {}
+        new_pos = self._read_pos
+        try:
+            feed = self.deps.feed
+            if feed is not None:
+                events, new_pos = feed.read(self._read_pos)
+            products = manual | set(events)
+            if not products:
+                if new_pos != self._read_pos:  # entries with no product: just move on
+                    self._tracker.open(new_pos).seal()
+                    self._read_pos = new_pos
+                return False
+            with self._flush_lock:
+                snapshot = self.deps.source.snapshot(sorted(products))
+                self.flushes += 1
+                ticket = self._tracker.open(new_pos) if feed is not None else Ticket()
+                try:
+                    self._apply(snapshot, trigger="event" if events else "manual", events=events, ticket=ticket)
+                except BaseException:
+                    self._tracker.discard(ticket)
+                    raise
+                ticket.seal()
+        except BaseException:
+            with self._cond:
+                self._pending_products |= manual
+            raise
+        self._read_pos = new_pos
+        self._save_seen(new_pos)
+        return True
+
+    def _save_seen(self, position: Any) -> None:
+        """Remember (at most once a second) how far the feed was read, for `status`' lag."""
+        feed = self.deps.feed
+        now = time.monotonic()
+        if feed is None or position is None or now - self._seen_saved_at < 1.0:
+            return
+        self._seen_saved_at = now
+        self.store.set_cursor(f"{feed.name}:seen", position)
+
+    # -- the flush ---------------------------------------------------------------------------
+
+    def _scheduled(self, channel_code: str, listing_id: int) -> tuple[int, PushAction] | None:
+        with self._workers_lock:
+            worker = self._workers.get(channel_code)
+        return worker.scheduled(listing_id) if worker else None
+
+    def _baseline(self, channel_code: str, listing_id: int) -> tuple[int | None, PushAction | None, bool]:
+        """(qty, action, settled) the marketplace has or will have, newest first."""
+        scheduled = self._scheduled(channel_code, listing_id)
+        if scheduled is not None:
+            return scheduled[0], scheduled[1], True
+        with self._known_lock:
+            known = self._known.get(listing_id)
+        if known is None:
+            return None, None, False
+        # Any durable outcome counts (error and locked too: Rule 6, not retried forever;
+        # pending means parked in the retry queue, which owns that value).
+        return known.wanted_qty, known.wanted_action, True
+
+    def _apply(
+        self,
+        snapshot: StockSnapshot,
+        *,
+        trigger: str,
+        events: Mapping[int, list[int]] | None = None,
+        ticket: Ticket | None = None,
+        force: bool = False,
+        force_ids: frozenset[int] = frozenset(),
+        channels: frozenset[str] | None = None,
+        dry_run: bool = False,
+        report: ResyncReport | None = None,
+        audit: _Audit | None = None,
+    ) -> None:
+        """Compute, diff and hand changed listings to the workers. Caller holds _flush_lock."""
+        channel_codes = {c.id: c.code for c in snapshot.channels.values()}
+        listings = {listing.id: listing for listing in snapshot.listings}
+        previous: dict[int, PushAction] = {}
+        for listing in snapshot.listings:
+            code = channel_codes.get(listing.channel_id, "")
+            _qty, action, _settled = self._baseline(code, listing.id)
+            if action is not None:
+                previous[listing.id] = action
+        results = self.deps.compute(
+            snapshot,
+            snapshot.taken_at,
+            previous_actions=previous,
+            zero_stock_defaults=self.deps.zero_stock_defaults,
+        )
+        self._handle_oversold(snapshot, results, report)
+        for result in results:
+            code = result.channel_code
+            if code in self.settings.disabled_channels or (channels is not None and code not in channels):
+                continue
+            if report is not None:
+                report.checked += 1
+            old_qty, old_action, settled = self._baseline(code, result.listing_id)
+            forced = force or result.listing_id in force_ids
+            unchanged = settled and (old_qty, old_action) == (result.quantity, result.action)
+            if unchanged and not forced:
+                if report is not None:
+                    report.unchanged += 1
+                if audit is not None and old_qty is not None and old_action is not None:
+                    self._queue_audit(audit, result, listings, old_qty, old_action)
+                continue
+            meta = self._meta(result, snapshot, listings)
+            reason = "first" if old_qty is None else ("changed" if not unchanged else "forced")
+            if trigger in ("retry", "drift") and unchanged:
+                reason = trigger
+            if report is not None:
+                report.changes.append(
+                    Change(
+                        listing_id=result.listing_id,
+                        channel_code=code,
+                        marketplace=result.marketplace,
+                        sku=meta.sku,
+                        channel_sku=meta.channel_sku,
+                        old_qty=old_qty,
+                        old_action=str(old_action) if old_action else None,
+                        new_qty=result.quantity,
+                        action=str(result.action),
+                        reason=reason,
+                        oversold=result.oversold,
+                    )
+                )
+            if dry_run:
+                continue
+            job = Job(
+                update=StockUpdate(
+                    listing_id=result.listing_id,
+                    sku=meta.channel_sku,
+                    quantity=result.quantity,
+                    action=result.action,
+                    external_id=meta.external_id,
+                ),
+                meta=meta,
+                trigger=trigger,
+                events=list((events or {}).get(result.product_id, []))[-50:],
+                explanation=_explanation_dict(result),
+                tickets=[ticket] if ticket is not None else [],
+            )
+            if ticket is not None:
+                ticket.add()
+            self._worker(code, result.marketplace).submit(job)
+
+    def _meta(
+        self, result: ListingResultLike, snapshot: StockSnapshot, listings: Mapping[int, Any]
+    ) -> ListingMeta:
+        listing = listings.get(result.listing_id)
+        product = snapshot.products.get(result.product_id)
+        return ListingMeta(
+            listing_id=result.listing_id,
+            channel_code=result.channel_code,
+            marketplace=result.marketplace,
+            product_id=result.product_id,
+            sku=(product.default_code if product and product.default_code else result.sku) or "",
+            channel_sku=listing.channel_sku if listing is not None else result.sku,
+            external_id=result.external_id,
+        )
+
+    def _queue_audit(
+        self,
+        audit: _Audit,
+        result: ListingResultLike,
+        listings: Mapping[int, Any],
+        qty: int,
+        action: PushAction,
+    ) -> None:
+        listing = listings.get(result.listing_id)
+        sku = listing.channel_sku if listing is not None else result.sku
+        audit.by_channel.setdefault(result.channel_code, []).append(
+            (result.listing_id, result.product_id, sku, result.external_id, qty, action)
+        )
+
+    def _handle_oversold(
+        self,
+        snapshot: StockSnapshot,
+        results: Sequence[ListingResultLike],
+        report: ResyncReport | None,
+    ) -> None:
+        oversold = {r.product_id for r in results if r.oversold}
+        for product_id in sorted(oversold):
+            product = snapshot.products.get(product_id)
+            sku = (product.default_code if product else None) or f"product #{product_id}"
+            if report is not None:
+                report.oversold.append(sku)
+            if product_id in self._open_alerts:
+                continue
+            message = f"OVERSOLD: free stock of {sku} is negative in the ERP; publishing 0 everywhere"
+            self.store.open_alert(OVERSOLD, product_id, sku, message)
+            self._open_alerts.add(product_id)
+            log.error(message)
+        for product_id in snapshot.product_ids - oversold:
+            if product_id in self._open_alerts:
+                self.store.clear_alert(OVERSOLD, product_id)
+                self._open_alerts.discard(product_id)
+                log.warning("product #%s is no longer oversold", product_id)
+
+    # -- workers and outcomes --------------------------------------------------------------
+
+    def _worker(self, channel_code: str, marketplace: str) -> ChannelWorker:
+        with self._workers_lock:
+            worker = self._workers.get(channel_code)
+            if worker is None:
+                factory = self.deps.adapter_factory
+                worker = ChannelWorker(
+                    channel_code,
+                    lambda: factory(channel_code, marketplace),
+                    record=self._record,
+                    expected=self._expected,
+                )
+                worker.start()
+                self._workers[channel_code] = worker
+            return worker
+
+    def workers(self) -> dict[str, ChannelWorker]:
+        with self._workers_lock:
+            return dict(self._workers)
+
+    def _expected(self, listing_id: int) -> int | None:
+        with self._known_lock:
+            known = self._known.get(listing_id)
+            return known.pushed_qty if known else None
+
+    def _backoff(self, attempts: int) -> float:
+        return float(min(self.settings.retry_max_s, self.settings.retry_base_s * 2 ** max(0, attempts - 1)))
+
+    def _record(
+        self, channel_code: str, jobs: Sequence[Job], results: Sequence[PushResult], duration_ms: float
+    ) -> None:
+        """Turn push results into durable outcomes (runs on the channel's worker thread)."""
+        now = self.deps.clock()
+        outcomes: list[Outcome] = []
+        attempts_after: dict[int, int] = {}
+        for job, res in zip(jobs, results):
+            lid = job.listing_id
+            qty, action = job.wanted
+            with self._known_lock:
+                known = self._known.get(lid)
+            old = known.pushed_qty if known else None
+            attempts = 0
+            due: float | None = None
+            category: str | None = None
+            accepted = False
+            message = res.message
+            if res.outcome is PushOutcome.OK:
+                state = SyncState.DEACTIVATED if action in _ZERO_ACTIONS else SyncState.SYNCED
+                result = "ok"
+                accepted = True
+            elif res.outcome is PushOutcome.RETRY:
+                attempts = (known.attempts if known else 0) + 1
+                if attempts >= self.settings.max_attempts:
+                    state, result = SyncState.ERROR, "gave_up"
+                    message = f"gave up after {attempts} attempts: {message}"
+                    category = FailureCategory.OTHER.value
+                    attempts = 0
+                else:
+                    state, result = SyncState.PENDING, "retry"
+                    due = max(res.retry_at or 0.0, now + 1.0) if res.retry_at else now + self._backoff(attempts)
+            else:
+                state = SyncState.LOCKED if res.category is FailureCategory.LOCKED else SyncState.ERROR
+                result = "failed"
+                category = res.category.value if res.category else FailureCategory.OTHER.value
+            attempts_after[lid] = attempts
+            outcomes.append(
+                Outcome(
+                    meta=job.meta,
+                    quantity=qty,
+                    action=action,
+                    state=state,
+                    result=result,
+                    message=message,
+                    error_category=category,
+                    old_qty=old,
+                    events=job.events,
+                    trigger=job.trigger,
+                    duration_ms=duration_ms,
+                    retry_due_at=due,
+                    explanation=job.explanation,
+                    accepted=accepted,
+                )
+            )
+        self.store.record_outcomes(outcomes, now=now)
+        with self._known_lock:
+            for o in outcomes:
+                lid = o.meta.listing_id
+                prior = self._known.get(lid)
+                self._known[lid] = _Known(
+                    wanted_qty=o.quantity,
+                    wanted_action=o.action,
+                    state=o.state,
+                    pushed_qty=o.quantity if o.accepted else (prior.pushed_qty if prior else None),
+                    attempts=attempts_after[lid],
+                )
+        self._after_record(outcomes, now)
+
+    def _after_record(self, outcomes: Sequence[Outcome], now: float) -> None:
+        for o in outcomes:
+            level = logging.INFO if o.result == "ok" else logging.WARNING
+            log.log(
+                level,
+                "%s %s (%s): %s -> %s %s%s",
+                o.meta.channel_code, o.meta.sku, o.meta.channel_sku, o.old_qty, o.quantity,
+                o.action, "" if o.result == "ok" else f" [{o.state}] {o.message}",
+            )
+            for listener in list(self._listeners):
+                try:
+                    listener(o)
+                except Exception:  # a printing bug must not stop the pushes
+                    log.debug("listener failed", exc_info=True)
+        if self._publisher is not None and self.deps.status_factory is not None:
+            at = datetime.fromtimestamp(now)
+            statuses = []
+            for o in outcomes:
+                with self._known_lock:
+                    known = self._known.get(o.meta.listing_id)
+                statuses.append(
+                    self.deps.status_factory(
+                        o.meta.listing_id,
+                        o.state,
+                        known.pushed_qty if known else None,
+                        at,
+                        o.message if o.result != "ok" else None,
+                    )
+                )
+            self._publisher.publish(statuses)
+
+    # -- resync, retry, audit ---------------------------------------------------------------
+
+    def resync(
+        self,
+        skus: Sequence[str] | None = None,
+        channels: Sequence[str] | None = None,
+        *,
+        force: bool = False,
+        dry_run: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+        audit: bool = False,
+        trigger: str = "resync",
+        position: Any = None,
+        wait_s: float | None = None,
+    ) -> ResyncReport:
+        """Recompute listings (all, or of `skus`) and push what differs (all with `force`).
+
+        `dry_run` pushes nothing and reports what would change. `audit` also reads back
+        unchanged listings from their marketplaces and corrects drift. Waits up to
+        `wait_s` (default settings.wait_outcomes_s) for the pushes' outcomes.
+        """
+        report = ResyncReport(dry_run=dry_run, forced=force)
+        channel_set = frozenset(channels) if channels else None
+        source = self.deps.source
+        with self._cond:
+            self._busy_jobs += 1
+        ticket = self._tracker.open(position) if position is not None else Ticket()
+        audit_state = _Audit() if audit and not dry_run else None
+        try:
+            if skus:
+                with self._flush_lock:
+                    found = source.product_ids_for_skus(list(skus))
+                report.unknown_skus = [s for s in skus if s not in found]
+                product_ids = sorted(set(found.values()))
+                pages: Iterable[Sequence[int]] = [product_ids] if product_ids else []
+            else:
+                with self._flush_lock:
+                    product_ids = sorted(set(source.listed_product_ids()))
+                size = self.settings.resync_page_size or 500
+                pages = [product_ids[i : i + size] for i in range(0, len(product_ids), size)]
+            total, done = len(product_ids), 0
+            for page in pages:
+                with self._flush_lock:
+                    snapshot = source.snapshot(list(page))
+                    self._apply(
+                        snapshot, trigger=trigger, ticket=ticket, force=force, channels=channel_set,
+                        dry_run=dry_run, report=report, audit=audit_state,
+                    )
+                done += len(page)
+                if progress is not None:
+                    progress(done, total)
+            report.products = total
+        except BaseException:
+            if position is not None:
+                self._tracker.discard(ticket)
+            raise
+        finally:
+            with self._cond:
+                self._busy_jobs -= 1
+        if audit_state is not None and audit_state.by_channel:
+            try:
+                self._correct_drift(audit_state, report, ticket)
+            except Exception as exc:  # the drift audit is a bonus; the resync itself is done
+                report.errors.append(f"drift audit failed: {exc}")
+        ticket.seal()
+        if not dry_run:
+            self._await_outcomes(ticket, report, wait_s)
+        report.finished_at = time.time()
+        return report
+
+    def _await_outcomes(self, ticket: Ticket, report: ResyncReport, wait_s: float | None) -> None:
+        if not report.changes:
+            return
+        report.complete = ticket.wait(self.settings.wait_outcomes_s if wait_s is None else wait_s)
+        rows = {r.listing_id: r for r in self.store.listings(ids=[c.listing_id for c in report.changes])}
+        for change in report.changes:
+            row = rows.get(change.listing_id)
+            if row is not None and row.wanted_qty == change.new_qty and row.wanted_action == change.action:
+                change.result = row.state
+                change.message = row.last_error
+            else:
+                change.result = "pending"
+
+    def _correct_drift(self, audit: _Audit, report: ResyncReport, ticket: Ticket) -> None:
+        """Read unchanged listings back; force a fresh push where the marketplace drifted."""
+        drifted: set[int] = set()
+        products: set[int] = set()
+
+        def check(code: str) -> list[tuple[int, int]]:
+            worker = self.workers().get(code)
+            adapter = worker.adapter() if worker else None
+            if adapter is None:
+                return []
+            found: list[tuple[int, int]] = []
+            items = audit.by_channel[code]
+            for start in range(0, len(items), 50):
+                chunk = items[start : start + 50]
+                remote = {r.sku: r for r in adapter.read([(sku, ext) for _l, _p, sku, ext, _q, _a in chunk])}
+                for lid, pid, sku, _ext, qty, action in chunk:
+                    seen = remote.get(sku)
+                    if seen is None or not seen.found:
+                        continue
+                    if action in _ZERO_ACTIONS:
+                        drift = bool(seen.active) and (seen.quantity or 0) > 0
+                    else:
+                        drift = seen.quantity is not None and seen.quantity != qty
+                    if drift:
+                        log.warning("drift on %s %s: marketplace has %s, we pushed %s", code, sku, seen.quantity, qty)
+                        found.append((lid, pid))
+            return found
+
+        codes = list(audit.by_channel)
+        with ThreadPoolExecutor(max_workers=max(1, len(codes)), thread_name_prefix="audit") as pool:
+            futures = {code: pool.submit(check, code) for code in codes}
+            for code, future in futures.items():
+                try:
+                    for lid, pid in future.result():
+                        drifted.add(lid)
+                        products.add(pid)
+                except Exception as exc:  # a channel that cannot be read is skipped, not fatal
+                    report.errors.append(f"drift audit of {code} failed: {exc}")
+        if not drifted:
+            return
+        with self._flush_lock:
+            snapshot = self.deps.source.snapshot(sorted(products))
+            self._apply(snapshot, trigger="drift", ticket=ticket, force_ids=frozenset(drifted), report=report)
+        report.drifted = sorted(drifted)
+
+    def retry_due(self) -> int:
+        """Re-read and push the retry queue's due listings; returns how many were due."""
+        due = [
+            r for r in self.store.due_retries(self.deps.clock())
+            if self._scheduled(r.channel_code, r.listing_id) is None
+        ]
+        if not due:
+            return 0
+        with self._cond:
+            self._busy_jobs += 1
+        try:
+            with self._flush_lock:
+                snapshot = self.deps.source.snapshot(sorted({r.product_id for r in due}))
+                self._apply(snapshot, trigger="retry", force_ids=frozenset(r.listing_id for r in due))
+        finally:
+            with self._cond:
+                self._busy_jobs -= 1
+        return len(due)
+
+    def prune_journal(self, retention_days: float) -> int:
+        removed = self.store.prune_journal(retention_days)
+        if removed:
+            log.info("pruned %d journal rows older than %s days", removed, retention_days)
+        return removed
+
+    # -- explain ---------------------------------------------------------------------------
+
+    def explain(self, sku: str, channel: str | None = None) -> list[dict[str, Any]]:
+        """How each listing of `sku` got its number, read live from the ERP."""
+        with self._flush_lock:
+            found = self.deps.source.product_ids_for_skus([sku])
+            product_ids = set(found.values()) or {
+                r.product_id for r in self.store.listings(sku=sku)
+            }
+            if not product_ids:
+                return []
+            snapshot = self.deps.source.snapshot(sorted(product_ids))
+            listings = {listing.id: listing for listing in snapshot.listings}
+            previous = {}
+            for listing in snapshot.listings:
+                code = next((c.code for c in snapshot.channels.values() if c.id == listing.channel_id), "")
+                action = self._baseline(code, listing.id)[1]
+                if action is not None:
+                    previous[listing.id] = action
+            results = self.deps.compute(
+                snapshot, snapshot.taken_at, previous_actions=previous,
+                zero_stock_defaults=self.deps.zero_stock_defaults,
+            )
+        stored = {r.listing_id: r for r in self.store.listings(ids=[r.listing_id for r in results])}
+        out = []
+        for result in results:
+            if channel is not None and result.channel_code != channel:
+                continue
+            meta = self._meta(result, snapshot, listings)
+            if sku not in (meta.sku, meta.channel_sku):
+                continue
+            row = stored.get(result.listing_id)
+            out.append(
+                {
+                    "source": "live",
+                    "channel": result.channel_code,
+                    "marketplace": result.marketplace,
+                    "listing_id": result.listing_id,
+                    "sku": meta.sku,
+                    "channel_sku": meta.channel_sku,
+                    "quantity": result.quantity,
+                    "action": str(result.action),
+                    "oversold": result.oversold,
+                    "text": result.explanation.render(),
+                    "explanation": _explanation_dict(result),
+                    "last_pushed_qty": row.pushed_qty if row else None,
+                    "state": row.state if row else None,
+                    "last_error": row.last_error if row else None,
+                }
+            )
+        return out
+
+
+def _explanation_dict(result: ListingResultLike) -> dict[str, Any] | None:
+    try:
+        data = result.explanation.to_dict()
+        data.setdefault("text", result.explanation.render())
+        return data
+    except Exception:  # an explanation must never stop a push
+        log.debug("explanation of listing %s failed", result.listing_id, exc_info=True)
+        return None

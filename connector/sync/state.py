@@ -1,0 +1,558 @@
+"""The bridge's durable memory: one SQLite file (WAL), one writer process, many readers.
+
+What it holds, per DESIGN.md rules 2, 5, 6 and 8:
+- `listing`: per marketplace listing, the last value the marketplace accepted
+  (`pushed_*`), the last value that reached a durable outcome (`wanted_*`, the diff
+  baseline), its sync state, the marketplace's last message, the last explanation;
+- `cursor`: the outbox event id / write_date watermark the bridge has fully handled;
+- `retry`: the durable retry queue (listing, wanted value, attempts, due time, message);
+- `journal`: an append-only record of every push attempt;
+- `alert`: oversell alerts, open until the product is no longer oversold.
+
+Every write is one transaction, so a crash between two lines leaves either the old or
+the new truth, never half of each. Readers in other processes (`status`, `timeline`
+while `run` runs) open the file read-only and never block the writer (WAL).
+
+Usage::
+
+    store = StateStore.open(Path("var/bridge.sqlite3"))
+    store.record_outcomes([outcome]); store.set_cursor("outbox", 42)
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from connector.stock.model import PushAction, SyncState
+
+# Each entry moves the schema from version i to i + 1. Never edit a released entry: add one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE listing (
+        listing_id     INTEGER PRIMARY KEY,
+        channel_code   TEXT NOT NULL,
+        marketplace    TEXT NOT NULL DEFAULT '',
+        product_id     INTEGER NOT NULL,
+        sku            TEXT NOT NULL DEFAULT '',
+        channel_sku    TEXT NOT NULL DEFAULT '',
+        external_id    TEXT,
+        pushed_qty     INTEGER,
+        pushed_action  TEXT,
+        pushed_at      REAL,
+        wanted_qty     INTEGER,
+        wanted_action  TEXT,
+        state          TEXT NOT NULL DEFAULT 'pending',
+        last_error     TEXT,
+        error_category TEXT,
+        updated_at     REAL NOT NULL,
+        explanation    TEXT
+    );
+    CREATE INDEX listing_sku ON listing (sku);
+    CREATE INDEX listing_channel ON listing (channel_code);
+    CREATE TABLE cursor (
+        name       TEXT PRIMARY KEY,
+        value      TEXT NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE TABLE retry (
+        listing_id   INTEGER PRIMARY KEY,
+        channel_code TEXT NOT NULL,
+        product_id   INTEGER NOT NULL,
+        quantity     INTEGER NOT NULL,
+        action       TEXT NOT NULL,
+        attempts     INTEGER NOT NULL,
+        due_at       REAL NOT NULL,
+        last_message TEXT NOT NULL DEFAULT '',
+        created_at   REAL NOT NULL
+    );
+    CREATE INDEX retry_due ON retry (due_at);
+    CREATE TABLE journal (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        at           REAL NOT NULL,
+        channel_code TEXT NOT NULL,
+        listing_id   INTEGER NOT NULL,
+        sku          TEXT NOT NULL,
+        channel_sku  TEXT NOT NULL,
+        old_qty      INTEGER,
+        new_qty      INTEGER NOT NULL,
+        action       TEXT NOT NULL,
+        events       TEXT NOT NULL DEFAULT '[]',
+        trigger      TEXT NOT NULL DEFAULT '',
+        result       TEXT NOT NULL,
+        message      TEXT NOT NULL DEFAULT '',
+        duration_ms  REAL NOT NULL DEFAULT 0
+    );
+    CREATE INDEX journal_sku ON journal (sku, at);
+    CREATE INDEX journal_at ON journal (at);
+    """,
+    """
+    CREATE TABLE alert (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind       TEXT NOT NULL,
+        product_id INTEGER NOT NULL,
+        sku        TEXT NOT NULL DEFAULT '',
+        message    TEXT NOT NULL,
+        opened_at  REAL NOT NULL,
+        cleared_at REAL
+    );
+    CREATE UNIQUE INDEX alert_open ON alert (kind, product_id) WHERE cleared_at IS NULL;
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+# States that are a durable outcome for the diff baseline (Rule 5): same value -> skip.
+SETTLED = frozenset({SyncState.SYNCED, SyncState.DEACTIVATED, SyncState.ERROR, SyncState.LOCKED})
+
+
+class StateError(Exception):
+    """The state file cannot be used (newer schema, unreadable, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ListingMeta:
+    """What the journal and the reports need to name a listing."""
+
+    listing_id: int
+    channel_code: str
+    marketplace: str
+    product_id: int
+    sku: str  # the ERP product's default_code
+    channel_sku: str
+    external_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One durable result of one push (or one decision not to push), for `record_outcomes`."""
+
+    meta: ListingMeta
+    quantity: int
+    action: PushAction
+    state: SyncState  # synced / deactivated / error / locked, or pending when parked for retry
+    result: str  # ok / retry / failed / gave_up
+    message: str = ""
+    error_category: str | None = None
+    old_qty: int | None = None
+    events: Sequence[int] = ()
+    trigger: str = ""
+    duration_ms: float = 0.0
+    retry_due_at: float | None = None  # with result "retry": park in the retry queue
+    explanation: dict[str, Any] | None = None
+    accepted: bool = False  # the marketplace now holds `quantity`
+
+
+@dataclass(frozen=True, slots=True)
+class ListingRow:
+    listing_id: int
+    channel_code: str
+    marketplace: str
+    product_id: int
+    sku: str
+    channel_sku: str
+    external_id: str | None
+    pushed_qty: int | None
+    pushed_action: str | None
+    pushed_at: float | None
+    wanted_qty: int | None
+    wanted_action: str | None
+    state: str
+    last_error: str | None
+    error_category: str | None
+    updated_at: float
+    explanation: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RetryRow:
+    listing_id: int
+    channel_code: str
+    product_id: int
+    quantity: int
+    action: str
+    attempts: int
+    due_at: float
+    last_message: str
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class JournalRow:
+    id: int
+    at: float
+    channel_code: str
+    listing_id: int
+    sku: str
+    channel_sku: str
+    old_qty: int | None
+    new_qty: int
+    action: str
+    events: list[int]
+    trigger: str
+    result: str
+    message: str
+    duration_ms: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "at": _iso(self.at),
+            "channel": self.channel_code,
+            "listing_id": self.listing_id,
+            "sku": self.sku,
+            "channel_sku": self.channel_sku,
+            "old": self.old_qty,
+            "new": self.new_qty,
+            "action": self.action,
+            "events": self.events,
+            "trigger": self.trigger,
+            "result": self.result,
+            "message": self.message,
+            "duration_ms": round(self.duration_ms, 1),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRow:
+    id: int
+    kind: str
+    product_id: int
+    sku: str
+    message: str
+    opened_at: float
+    cleared_at: float | None = None
+
+
+def _dump_cursor(value: Any) -> str:
+    """Cursor values: ints (outbox ids), strings, or datetimes (write_date watermarks)."""
+    if isinstance(value, datetime):
+        return json.dumps({"datetime": value.isoformat()})
+    return json.dumps(value)
+
+
+def _load_cursor(text: str) -> Any:
+    value = json.loads(text)
+    if isinstance(value, dict) and set(value) == {"datetime"}:
+        return datetime.fromisoformat(value["datetime"])
+    return value
+
+
+def _iso(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch).astimezone().isoformat(timespec="seconds")
+
+
+class StateStore:
+    """The SQLite state file. Thread-safe inside one process (one connection, one lock)."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, read_only: bool) -> None:
+        self._conn = conn
+        self._lock = threading.RLock()
+        self.path = path
+        self.read_only = read_only
+
+    # -- opening ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path, *, read_only: bool = False, timeout_s: float = 10.0) -> StateStore:
+        """Open (and, for the writer, create and migrate) the state file at `path`."""
+        path = Path(path)
+        if read_only:
+            if not path.exists():
+                raise StateError(f"state file {path} does not exist yet (has `run` ever run?)")
+            conn = sqlite3.connect(
+                f"file:{path}?mode=ro", uri=True, timeout=timeout_s, check_same_thread=False
+            )
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(path), timeout=timeout_s, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode survives a killed process; only a power cut may lose the tail.
+            conn.execute("PRAGMA synchronous=NORMAL")
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout={int(timeout_s * 1000)}")
+        store = cls(conn, path, read_only)
+        if read_only:
+            version = store.schema_version()
+            if version > SCHEMA_VERSION:
+                raise StateError(f"state file {path} has schema {version}, newer than this bridge")
+        else:
+            store.migrate()
+        return store
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def schema_version(self) -> int:
+        with self._lock:
+            exists = self._conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_version'"
+            ).fetchone()
+            if not exists:
+                return 0
+            row = self._conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+            return int(row[0] or 0)
+
+    def migrate(self, target: int = SCHEMA_VERSION) -> int:
+        """Apply the missing migrations, each in its own transaction; returns the version."""
+        with self._lock:
+            self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at REAL)"
+            )
+            current = self.schema_version()
+            if current > SCHEMA_VERSION:
+                raise StateError(
+                    f"state file {self.path} has schema {current}, newer than this bridge "
+                    f"({SCHEMA_VERSION}); upgrade the bridge"
+                )
+            for version in range(current, target):
+                with self._tx() as cur:
+                    for statement in _statements(MIGRATIONS[version]):
+                        cur.execute(statement)
+                    cur.execute(
+                        "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                        (version + 1, time.time()),
+                    )
+            return max(current, target)
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Cursor]:
+        """One write transaction (BEGIN IMMEDIATE: take the write lock up front)."""
+        with self._lock:
+            cur = self._conn.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            else:
+                cur.execute("COMMIT")
+            finally:
+                cur.close()
+
+    # -- cursors ---------------------------------------------------------------------------
+
+    def get_cursor(self, name: str) -> Any:
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM cursor WHERE name = ?", (name,)).fetchone()
+        return None if row is None else _load_cursor(row["value"])
+
+    def set_cursor(self, name: str, value: Any) -> None:
+        with self._tx() as cur:
+            cur.execute(
+                "INSERT INTO cursor (name, value, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                (name, _dump_cursor(value), time.time()),
+            )
+
+    def cursors(self) -> dict[str, tuple[Any, float]]:
+        with self._lock:
+            rows = self._conn.execute("SELECT name, value, updated_at FROM cursor").fetchall()
+        return {r["name"]: (_load_cursor(r["value"]), r["updated_at"]) for r in rows}
+
+    # -- listings and outcomes -------------------------------------------------------------
+
+    def record_outcomes(self, outcomes: Iterable[Outcome], now: float | None = None) -> None:
+        """Write a batch of push outcomes at once: listing rows, journal, retry queue."""
+        stamp = time.time() if now is None else now
+        with self._tx() as cur:
+            for o in outcomes:
+                m = o.meta
+                cur.execute(
+                    "INSERT INTO listing (listing_id, channel_code, marketplace, product_id, sku, "
+                    "channel_sku, external_id, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?) "
+                    "ON CONFLICT(listing_id) DO UPDATE SET channel_code = excluded.channel_code, "
+                    "marketplace = excluded.marketplace, product_id = excluded.product_id, "
+                    "sku = excluded.sku, channel_sku = excluded.channel_sku, "
+                    "external_id = excluded.external_id",
+                    (m.listing_id, m.channel_code, m.marketplace, m.product_id, m.sku,
+                     m.channel_sku, m.external_id, stamp),
+                )
+                explanation = json.dumps(o.explanation) if o.explanation is not None else None
+                last_error = (o.message or None) if o.result != "ok" else None
+                cur.execute(
+                    "UPDATE listing SET wanted_qty = ?, wanted_action = ?, state = ?, "
+                    "last_error = ?, error_category = ?, updated_at = ?, "
+                    "explanation = COALESCE(?, explanation) WHERE listing_id = ?",
+                    (o.quantity, str(o.action), str(o.state), last_error, o.error_category,
+                     stamp, explanation, m.listing_id),
+                )
+                if o.accepted:
+                    cur.execute(
+                        "UPDATE listing SET pushed_qty = ?, pushed_action = ?, pushed_at = ? "
+                        "WHERE listing_id = ?",
+                        (o.quantity, str(o.action), stamp, m.listing_id),
+                    )
+                if o.result == "retry" and o.retry_due_at is not None:
+                    cur.execute(
+                        "INSERT INTO retry (listing_id, channel_code, product_id, quantity, action, "
+                        "attempts, due_at, last_message, created_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?) "
+                        "ON CONFLICT(listing_id) DO UPDATE SET quantity = excluded.quantity, "
+                        "action = excluded.action, attempts = retry.attempts + 1, "
+                        "due_at = excluded.due_at, last_message = excluded.last_message",
+                        (m.listing_id, m.channel_code, m.product_id, o.quantity, str(o.action),
+                         o.retry_due_at, o.message, stamp),
+                    )
+                else:
+                    cur.execute("DELETE FROM retry WHERE listing_id = ?", (m.listing_id,))
+                cur.execute(
+                    "INSERT INTO journal (at, channel_code, listing_id, sku, channel_sku, old_qty, "
+                    "new_qty, action, events, trigger, result, message, duration_ms) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (stamp, m.channel_code, m.listing_id, m.sku, m.channel_sku, o.old_qty,
+                     o.quantity, str(o.action), json.dumps(list(o.events)[:50]), o.trigger,
+                     o.result, o.message, o.duration_ms),
+                )
+
+    def save_explanation(self, meta: ListingMeta, explanation: dict[str, Any]) -> None:
+        """Keep the latest explanation of a listing, for `explain` while the ERP is down."""
+        with self._tx() as cur:
+            cur.execute(
+                "UPDATE listing SET explanation = ? WHERE listing_id = ?",
+                (json.dumps(explanation), meta.listing_id),
+            )
+
+    def listings(
+        self, *, sku: str | None = None, channel: str | None = None, ids: Iterable[int] | None = None
+    ) -> list[ListingRow]:
+        query, params = "SELECT * FROM listing WHERE 1=1", []  # type: tuple[str, list[Any]]
+        if sku is not None:
+            query += " AND (sku = ? OR channel_sku = ?)"
+            params += [sku, sku]
+        if channel is not None:
+            query += " AND channel_code = ?"
+            params.append(channel)
+        if ids is not None:
+            id_list = list(ids)
+            query += f" AND listing_id IN ({','.join('?' * len(id_list))})"
+            params += id_list
+        with self._lock:
+            rows = self._conn.execute(query + " ORDER BY channel_code, sku, listing_id", params).fetchall()
+        return [_listing_row(r) for r in rows]
+
+    def listing(self, listing_id: int) -> ListingRow | None:
+        found = self.listings(ids=[listing_id])
+        return found[0] if found else None
+
+    # -- retry queue -----------------------------------------------------------------------
+
+    def due_retries(self, now: float | None = None, limit: int = 1000) -> list[RetryRow]:
+        stamp = time.time() if now is None else now
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT * FROM retry WHERE due_at <= ? ORDER BY due_at LIMIT ?", (stamp, limit)
+            ).fetchall()
+        return [RetryRow(**dict(r)) for r in rows]
+
+    def retries(self) -> list[RetryRow]:
+        with self._lock:
+            rows = self._conn.execute("SELECT * FROM retry ORDER BY due_at").fetchall()
+        return [RetryRow(**dict(r)) for r in rows]
+
+    # -- journal ---------------------------------------------------------------------------
+
+    def journal(
+        self,
+        *,
+        sku: str | None = None,
+        since: float | None = None,
+        channel: str | None = None,
+        limit: int = 1000,
+    ) -> list[JournalRow]:
+        query, params = "SELECT * FROM journal WHERE 1=1", []  # type: tuple[str, list[Any]]
+        if sku is not None:
+            query += " AND (sku = ? OR channel_sku = ?)"
+            params += [sku, sku]
+        if since is not None:
+            query += " AND at >= ?"
+            params.append(since)
+        if channel is not None:
+            query += " AND channel_code = ?"
+            params.append(channel)
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT * FROM ({query} ORDER BY id DESC LIMIT ?) ORDER BY id", [*params, limit]
+            ).fetchall()
+        return [
+            JournalRow(**{**dict(r), "events": json.loads(r["events"] or "[]")}) for r in rows
+        ]
+
+    def prune_journal(self, older_than_days: float, now: float | None = None) -> int:
+        """Delete journal rows older than the retention; returns how many went."""
+        cutoff = (time.time() if now is None else now) - older_than_days * 86400
+        with self._tx() as cur:
+            cur.execute("DELETE FROM journal WHERE at < ?", (cutoff,))
+            return cur.rowcount
+
+    # -- alerts ----------------------------------------------------------------------------
+
+    def open_alert(self, kind: str, product_id: int, sku: str, message: str) -> bool:
+        """Open an alert unless one is already open; True when it is new."""
+        with self._tx() as cur:
+            cur.execute(
+                "INSERT OR IGNORE INTO alert (kind, product_id, sku, message, opened_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (kind, product_id, sku, message, time.time()),
+            )
+            return cur.rowcount > 0
+
+    def clear_alert(self, kind: str, product_id: int) -> bool:
+        with self._tx() as cur:
+            cur.execute(
+                "UPDATE alert SET cleared_at = ? WHERE kind = ? AND product_id = ? AND cleared_at IS NULL",
+                (time.time(), kind, product_id),
+            )
+            return cur.rowcount > 0
+
+    def alerts(self, *, open_only: bool = True) -> list[AlertRow]:
+        where = "WHERE cleared_at IS NULL" if open_only else ""
+        with self._lock:
+            rows = self._conn.execute(f"SELECT * FROM alert {where} ORDER BY id").fetchall()
+        return [AlertRow(**dict(r)) for r in rows]
+
+    # -- reports ---------------------------------------------------------------------------
+
+    def channel_summary(self) -> dict[str, dict[str, Any]]:
+        """Per channel: listings per state, last push time, retry backlog."""
+        summary: dict[str, dict[str, Any]] = {}
+        with self._lock:
+            for r in self._conn.execute(
+                "SELECT channel_code, state, COUNT(*) AS n, MAX(pushed_at) AS last FROM listing "
+                "GROUP BY channel_code, state"
+            ):
+                entry = summary.setdefault(
+                    r["channel_code"], {"states": {}, "last_push_at": None, "retry_backlog": 0}
+                )
+                entry["states"][r["state"]] = r["n"]
+                if r["last"] is not None and (entry["last_push_at"] or 0) < r["last"]:
+                    entry["last_push_at"] = r["last"]
+            for r in self._conn.execute(
+                "SELECT channel_code, COUNT(*) AS n, MIN(due_at) AS due FROM retry GROUP BY channel_code"
+            ):
+                entry = summary.setdefault(
+                    r["channel_code"], {"states": {}, "last_push_at": None, "retry_backlog": 0}
+                )
+                entry["retry_backlog"] = r["n"]
+                entry["next_retry_at"] = r["due"]
+        return summary
+
+
+def _listing_row(r: sqlite3.Row) -> ListingRow:
+    data = dict(r)
+    data["explanation"] = json.loads(data["explanation"]) if data.get("explanation") else None
+    return ListingRow(**data)
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
