@@ -27,7 +27,8 @@ from tenacity import (
     Retrying,
     retry_if_exception_type,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 
 from connector.erp.errors import Redactor, TransientError
@@ -65,8 +66,9 @@ def with_retries(
     retrying = Retrying(
         retry=retry_if_exception_type(TransientError),
         stop=stop_after_attempt(policy.attempts),
-        wait=wait_exponential_jitter(initial=policy.initial_s, max=policy.max_s,
-                                     jitter=policy.jitter_s),
+        # exponential part capped at max_s, plus up to jitter_s of random jitter
+        wait=wait_exponential(multiplier=policy.initial_s, max=policy.max_s)
+        + wait_random(0, policy.jitter_s),
         sleep=sleep,
         before_sleep=_log,
         reraise=True,
@@ -109,13 +111,17 @@ class HttpPoster:
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         url = self.base_url + path
+        failure: str | None = None
         try:
             response = self.session.request(method, url, timeout=self.timeout_s, **kwargs)
         except requests.Timeout:
-            raise TransientError(f"Odoo did not answer {path} within {self.timeout_s:g}s") from None
+            failure = f"Odoo did not answer {path} within {self.timeout_s:g}s"
         except requests.ConnectionError as exc:
-            reason = self.redactor.redact(str(exc))
-            raise TransientError(f"cannot reach Odoo at {self.base_url}: {reason}") from None
+            failure = f"cannot reach Odoo at {self.base_url}: {self.redactor.redact(str(exc))}"
+        if failure is not None:
+            # raised outside the handler: the original exception (whose text may hold a
+            # secret) is not kept as __context__
+            raise TransientError(failure)
         if response.status_code in RETRY_STATUSES:
             raise TransientError(f"Odoo answered HTTP {response.status_code} on {path}")
         return response

@@ -84,13 +84,16 @@ class XmlRpcTransport:
         if response.status_code >= 400:
             raise classify_fault("", f"HTTP {response.status_code} from {what}",
                                  response.status_code)
+        error: ErpError | None = None
         try:
             params, _ = xmlrpc.client.loads(response.content, use_datetime=False)
         except xmlrpc.client.Fault as fault:
-            raise fault_to_error(fault, self._http.redactor) from None
+            error = fault_to_error(fault, self._http.redactor)
         except ExpatError:
-            raise ErpError(f"not an XML-RPC answer from {what}: "
-                           f"{self._http.excerpt(response)}") from None
+            error = ErpError(f"not an XML-RPC answer from {what}: {self._http.excerpt(response)}")
+        if error is not None:
+            # raised outside the handler so the unredacted fault is not kept as __context__
+            raise error
         return params[0] if params else None
 
 
