@@ -79,6 +79,7 @@ class MarketplaceChannel(models.Model):
         help="What the channel does when a listing reaches 0. Empty: the marketplace's "
         "default (Etsy deactivates, the others push 0).",
     )
+    listing_ids = fields.One2many("marketplace.listing", "channel_id", string="Listings")
     listing_count = fields.Integer(compute="_compute_listing_count")
 
     _sql_constraints = [

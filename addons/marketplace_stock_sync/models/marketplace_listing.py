@@ -45,10 +45,14 @@ class MarketplaceListing(models.Model):
         help="The marketplace's own handle for the offer, when it has one (offer id, "
         "inventory item id, item_id/model_id, ...).",
     )
+    buffer_override = fields.Boolean(
+        help="Use this listing's own buffer instead of the channel's rule. Odoo stores an "
+        "empty number as 0, so this flag is what tells 'inherit' from 'no buffer'.",
+    )
     buffer_qty = fields.Float(
         string="Buffer Override",
         digits="Product Unit of Measure",
-        help="Units held back for this listing only. Leave empty to use the channel's rule.",
+        help="Units held back for this listing only, when Buffer Override is set.",
     )
     max_qty = fields.Float(
         string="Cap",

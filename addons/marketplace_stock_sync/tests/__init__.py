@@ -1,0 +1,3 @@
+from . import test_stock_events
+from . import test_security
+from . import test_constraints

@@ -1,0 +1,82 @@
+# Copyright 2025 Marketplace Stock Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from datetime import timedelta
+
+from psycopg2 import IntegrityError
+
+from odoo import fields
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common import MarketplaceCase
+
+
+@tagged("post_install", "-at_install")
+class TestConstraints(MarketplaceCase):
+    def assertRefused(self, model, vals):
+        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError), self.cr.savepoint():
+            self.env[model].create(vals)
+
+    def test_channel_code_unique_per_company(self):
+        self.assertRefused(
+            "marketplace.channel", {"name": "Dup", "code": "test_shop", "marketplace": "ebay"}
+        )
+        other = self.env["res.company"].create({"name": "Another company"})
+        self.env["marketplace.channel"].create(
+            {"name": "Dup", "code": "test_shop", "marketplace": "ebay", "company_id": other.id}
+        )
+
+    def test_channel_quantities_not_negative(self):
+        base = {"name": "N", "code": "neg", "marketplace": "ebay"}
+        self.assertRefused("marketplace.channel", dict(base, buffer_qty=-1))
+        self.assertRefused("marketplace.channel", dict(base, max_qty=-1))
+
+    def test_channel_sku_unique_per_channel(self):
+        vals = {"channel_id": self.channel.id, "product_id": self.product2.id, "channel_sku": "MSS-1"}
+        self.assertRefused("marketplace.listing", vals)
+        other = self.env["marketplace.channel"].create(
+            {"name": "Second", "code": "second", "marketplace": "etsy"}
+        )
+        self.env["marketplace.listing"].create(dict(vals, channel_id=other.id))
+
+    def test_listing_pack_size_and_quantities(self):
+        vals = {"channel_id": self.channel.id, "product_id": self.product2.id, "channel_sku": "P"}
+        self.assertRefused("marketplace.listing", dict(vals, pack_size=0))
+        self.assertRefused("marketplace.listing", dict(vals, max_qty=-1))
+        self.assertRefused("marketplace.listing", dict(vals, buffer_qty=-2))
+        self.assertEqual(self.env["marketplace.listing"].create(vals).pack_size, 1)
+
+    def test_allocation_dates_ordered_and_quantity_positive(self):
+        now = fields.Datetime.now()
+        vals = {
+            "channel_id": self.channel.id,
+            "product_id": self.product.id,
+            "mode": "allocation",
+            "quantity": 5,
+        }
+        self.assertRefused(
+            "marketplace.allocation",
+            dict(vals, date_start=now, date_end=now - timedelta(days=1)),
+        )
+        self.assertRefused("marketplace.allocation", dict(vals, quantity=-1))
+        self.env["marketplace.allocation"].create(
+            dict(vals, date_start=now, date_end=now + timedelta(days=1))
+        )
+        self.env["marketplace.allocation"].create(dict(vals, mode="reservation"))
+
+    def test_cron_prunes_old_events(self):
+        old, recent = self.Event.create(
+            [
+                {"product_id": self.product.id, "reason": "manual"},
+                {"product_id": self.product2.id, "reason": "manual"},
+            ]
+        )
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE marketplace_stock_event SET create_date = %s WHERE id = %s",
+            (fields.Datetime.now() - timedelta(days=31), old.id),
+        )
+        self.Event.invalidate_model(["create_date"])
+        self.Event._cron_prune_events()
+        self.assertFalse(old.exists())
+        self.assertTrue(recent.exists())
