@@ -1,0 +1,154 @@
+"""Zalando zDirect (Partner Fulfilment): `POST /merchants/{merchant_id}/stocks`.
+
+Absolute stock per EAN (one size) in one sales channel (a country), up to 1000 items per
+call; the reply is 207 with one `results[]` entry per item (`result.status` ACCEPTED /
+REJECTED / FAILED, `result.code` 0 / 101 / 102 / 104). Auth: client-credentials token
+from `{host}/auth/token` (the token endpoint allows 8 calls a minute: the token is cached).
+
+Throttling: both 60 requests and 2000 stock items a minute apply. One bucket models both:
+it refills one request a second (burst 60) and a request of n items costs n * 60 / 2000
+tokens (at least 1), so 1000-item batches go out two a minute.
+
+Usage::
+
+    adapter = ZalandoAdapter("zalando_de", {"base_url": "https://api.merchants.zalando.com",
+                             "merchant_id": "...", "sales_channel_id": "01924c48-...",
+                             "client_id": "...", "client_secret": "..."})
+    adapter.push([StockUpdate(listing_id=1, sku="4063614512884", quantity=5)])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from connector.marketplaces.base import (
+    FailureCategory,
+    MarketplaceAdapter,
+    PushResult,
+    RemoteListing,
+    StockUpdate,
+)
+from connector.marketplaces.common import ok, oauth_token, reply_json, settle
+from connector.marketplaces.http import ApiSession, Clock
+from connector.stock.model import PushAction, ZeroStockAction
+
+ITEMS_PER_MINUTE = 2000
+REQUESTS_PER_MINUTE = 60
+
+
+class ZalandoAdapter(MarketplaceAdapter):
+    """One channel = one sales channel (country); `channel_sku` is the size's EAN.
+    Zero is written explicitly: it takes that size offline in that country."""
+
+    marketplace = "zalando"
+    batch_limit = 1000
+    rate_per_s = REQUESTS_PER_MINUTE / 60.0
+    burst = REQUESTS_PER_MINUTE
+    has_compare_and_set = False
+    default_zero_stock = ZeroStockAction.PUSH_ZERO
+    required_keys = ("merchant_id", "sales_channel_id", "client_id", "client_secret")
+    secret_keys = ("client_secret",)
+
+    def __init__(
+        self,
+        channel_code: str,
+        settings: Mapping[str, str],
+        *,
+        session: ApiSession | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__(channel_code, settings, session=session, clock=clock)
+        s = self.settings
+        self.merchant_id = s["merchant_id"]
+        self.sales_channel_id = s["sales_channel_id"]
+        self.token = oauth_token(
+            self.session,
+            s.get("token_url") or f"{self.base_url}/auth/token",
+            form={"grant_type": "client_credentials"},
+            basic=(s["client_id"], s["client_secret"]),
+        )
+
+    @property
+    def stocks_url(self) -> str:
+        return f"{self.base_url}/merchants/{quote(self.merchant_id, safe='')}/stocks"
+
+    @staticmethod
+    def quantity_of(update: StockUpdate) -> int:
+        # No deactivation call for stock: 0 is how a size goes offline.
+        if update.action in (PushAction.DEACTIVATE, PushAction.END):
+            return 0
+        return max(0, update.quantity)
+
+    def _push_batch(self, batch: list[StockUpdate]) -> list[PushResult]:
+        results: list[PushResult] = []
+        sendable: list[StockUpdate] = []
+        seen: set[str] = set()
+        for update in batch:
+            # Zalando rejects the whole batch if (sales_channel_id, ean) repeats.
+            if update.sku in seen:
+                results.append(PushResult.failed(
+                    update, FailureCategory.VALIDATION,
+                    f"EAN {update.sku} is mapped to more than one listing in this channel",
+                ))
+                continue
+            seen.add(update.sku)
+            sendable.append(update)
+        if sendable:
+            results.extend(settle(sendable, lambda: self._send(sendable)))
+        return results
+
+    def _send(self, batch: list[StockUpdate]) -> list[PushResult]:
+        body = {
+            "items": [
+                {"sales_channel_id": self.sales_channel_id, "ean": u.sku, "quantity": self.quantity_of(u)}
+                for u in batch
+            ]
+        }
+        cost = max(1.0, len(batch) * REQUESTS_PER_MINUTE / ITEMS_PER_MINUTE)
+        reply = self.session.send(
+            "POST", self.stocks_url, json=body, auth=self.token, cost=cost,
+            headers={"Accept": "application/json, application/problem+json"},
+        )
+        payload = reply_json(reply)
+        if reply.status_code >= 400:
+            message = self._problem(payload) or f"HTTP {reply.status_code}"
+            category = FailureCategory.AUTH if reply.status_code == 403 else FailureCategory.VALIDATION
+            return [PushResult.failed(u, category, self.session.redact(message)) for u in batch]
+        by_ean: dict[str, Mapping[str, Any]] = {}
+        for entry in payload.get("results") or []:
+            item = entry.get("item") or {}
+            by_ean[str(item.get("ean"))] = entry.get("result") or {}
+        return [self._one(u, by_ean.get(u.sku)) for u in batch]
+
+    def _one(self, update: StockUpdate, result: Mapping[str, Any] | None) -> PushResult:
+        quantity = self.quantity_of(update)
+        if result is None:
+            return PushResult.retry(update, "Zalando returned no result for this EAN", self.clock.now() + 60)
+        status, code = result.get("status"), result.get("code")
+        description = self.session.redact(str(result.get("description") or ""))
+        if status == "ACCEPTED" or code in (0, 104):
+            # 104: held until the article is onboarded, then applied by Zalando itself.
+            note = "held until the article is onboarded" if code == 104 else description
+            return ok(update, quantity, message=note)
+        if status == "FAILED" or code == 102:
+            return PushResult.retry(update, f"Zalando: {description or 'internal error'}", self.clock.now() + 60)
+        return PushResult.failed(
+            update, FailureCategory.VALIDATION, description or f"rejected (code {code})"
+        )
+
+    @staticmethod
+    def _problem(payload: Any) -> str:
+        if not isinstance(payload, dict):
+            return ""
+        return "; ".join(str(payload[k]) for k in ("title", "detail") if payload.get(k))
+
+    def read(self, skus: Sequence[tuple[str, str | None]]) -> list[RemoteListing]:
+        """Zalando documents no stock read for partner-fulfilled articles (only ZFS stock
+        and product-status reports), so the quantity is unknown: quantity=None, and the
+        raw mapping says why. Audits should skip Zalando quantities."""
+        return [
+            RemoteListing(sku, None, None, found=True, raw={"unsupported": "no PF stock read API"})
+            for sku, _ in skus
+        ]
