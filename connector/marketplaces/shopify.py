@@ -1,0 +1,422 @@
+"""Shopify adapter: `inventorySetQuantities` (Admin GraphQL) with compare-and-set.
+
+One mutation sets `available` for up to `batch_limit` inventory items at the channel's
+location. Every row carries the value we believe Shopify holds (the last value we
+pushed, `StockUpdate.expected_quantity`, else a fresh read): `compareQuantity` for API
+versions up to 2025-10, `changeFromQuantity` from 2026-01 (and `@idempotent` from 2026-04,
+where Shopify requires it on inventory mutations). When Shopify answers `*_STALE` (a sale
+or an admin changed the number meanwhile), the row's current value is read again and the
+set repeated with that as the compare value (bounded), so the newest ERP value lands and a
+stale compare never silently overwrites anything.
+
+Throttling is cost based; a throttled reply is HTTP 200 with `errors[].extensions.code ==
+"THROTTLED"` (or a 429): both are retried after `(requested - available) / restoreRate` s.
+
+Usage::
+
+    adapter = ShopifyAdapter("shop_eu", {"base_url": "https://acme.myshopify.com",
+                                         "access_token": "shpat_..", "location_id": "2"})
+    adapter.push([StockUpdate(1, "MUG", 7, external_id="gid://shopify/InventoryItem/1",
+                              expected_quantity=5)])
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import requests
+
+from connector.marketplaces.base import (
+    FailureCategory,
+    MarketplaceAdapter,
+    Outcome,
+    PushResult,
+    RemoteListing,
+    StockUpdate,
+)
+from connector.marketplaces.http import AuthFailed, RetryLater, Transient
+from connector.stock.model import ZeroStockAction
+
+DEFAULT_API_VERSION = "2025-10"
+ITEM_GID = "gid://shopify/InventoryItem/"
+LOCATION_GID = "gid://shopify/Location/"
+CAS_ROUNDS = 3  # sets per batch: the first plus at most two re-read-and-retry rounds
+
+SET_MUTATION = """mutation StockBridgeSet($input: InventorySetQuantitiesInput!) {
+  inventorySetQuantities(input: $input)%s {
+    inventoryAdjustmentGroup { id }
+    userErrors { code field message }
+  }
+}"""
+
+READ_QUERY = """query StockBridgeRead($ids: [ID!]!, $locationId: ID!) {
+  nodes(ids: $ids) {
+    ... on InventoryItem {
+      id
+      sku
+      tracked
+      inventoryLevel(locationId: $locationId) {
+        quantities(names: ["available", "on_hand", "committed"]) { name quantity }
+      }
+    }
+  }
+}"""
+
+_STALE = ("COMPARE_QUANTITY_STALE", "CHANGE_FROM_QUANTITY_STALE")
+_CATEGORY: dict[str, FailureCategory] = {
+    "INVALID_INVENTORY_ITEM": FailureCategory.UNKNOWN_LISTING,
+    "ITEM_NOT_STOCKED_AT_LOCATION": FailureCategory.UNKNOWN_LISTING,
+    "INVALID_LOCATION": FailureCategory.VALIDATION,
+    "INVALID_QUANTITY_NEGATIVE": FailureCategory.VALIDATION,
+    "INVALID_QUANTITY_TOO_HIGH": FailureCategory.VALIDATION,
+    "INVALID_QUANTITY_TOO_LOW": FailureCategory.VALIDATION,
+    "NON_MUTABLE_INVENTORY_ITEM": FailureCategory.VALIDATION,
+    "INVALID_NAME": FailureCategory.VALIDATION,
+    "INVALID_REASON": FailureCategory.VALIDATION,
+    "INVALID_REFERENCE_DOCUMENT": FailureCategory.VALIDATION,
+    "COMPARE_QUANTITY_REQUIRED": FailureCategory.VALIDATION,
+    "NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR": FailureCategory.VALIDATION,
+}
+_RETRY_LATER_CODES = ("IDEMPOTENCY_CONCURRENT_REQUEST",)
+
+
+def to_gid(kind_prefix: str, value: str | None) -> str | None:
+    """`"12"` or `"gid://shopify/InventoryItem/12"` -> the GID; anything else -> None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.startswith(kind_prefix) and value[len(kind_prefix):].isdigit():
+        return value
+    return kind_prefix + value if value.isdigit() else None
+
+
+def uses_change_from(api_version: str) -> bool:
+    """`changeFromQuantity` from 2026-01 on; `compareQuantity` up to 2025-10."""
+    return api_version == "unstable" or api_version >= "2026-01"
+
+
+def needs_idempotency_key(api_version: str) -> bool:
+    return api_version == "unstable" or api_version >= "2026-04"
+
+
+def throttle_check(response: requests.Response) -> None:
+    """Raise Transient on Shopify's throttled-in-200 reply, with the documented wait."""
+    try:
+        payload = response.json()
+    except ValueError:
+        return
+    if not isinstance(payload, Mapping):
+        return
+    errors = payload.get("errors")
+    if not isinstance(errors, list):
+        return
+    throttled = any(
+        isinstance(e, Mapping)
+        and isinstance(e.get("extensions"), Mapping)
+        and e["extensions"].get("code") == "THROTTLED"
+        for e in errors
+    )
+    if not throttled:
+        return
+    wait = 1.0
+    cost = (payload.get("extensions") or {}).get("cost") if isinstance(payload.get("extensions"), Mapping) else None
+    if isinstance(cost, Mapping):
+        status = cost.get("throttleStatus") or {}
+        try:
+            missing = float(cost.get("requestedQueryCost", 0)) - float(status.get("currentlyAvailable", 0))
+            wait = max(0.0, missing / max(1.0, float(status.get("restoreRate", 50))))
+        except (TypeError, ValueError):
+            pass
+    raise Transient("Shopify: Throttled", wait)
+
+
+class _AccessToken:
+    """Shopify access tokens do not refresh: a 401 is retried once, then reported."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def header(self) -> dict[str, str]:
+        return {"X-Shopify-Access-Token": self._token}
+
+    def invalidate(self) -> None:
+        return None
+
+
+@dataclass
+class _Row:
+    update: StockUpdate
+    item_gid: str
+    compare: int | None
+    stale_rounds: int = 0
+
+
+class ShopifyAdapter(MarketplaceAdapter):
+    marketplace: ClassVar[str] = "shopify"
+    batch_limit: ClassVar[int] = 100  # rows per mutation: undocumented maximum, stay modest
+    # Standard plan: 100 cost points/s restore, 2000 bucket; a set costs ~10 points.
+    rate_per_s: ClassVar[float] = 10.0
+    burst: ClassVar[int] = 20
+    has_compare_and_set: ClassVar[bool] = True
+    default_zero_stock: ClassVar[ZeroStockAction] = ZeroStockAction.PUSH_ZERO
+    required_keys: ClassVar[tuple[str, ...]] = ("access_token", "location_id")
+    secret_keys: ClassVar[tuple[str, ...]] = ("access_token",)
+
+    def __init__(self, channel_code: str, settings: Mapping[str, str], **kwargs: Any) -> None:
+        super().__init__(channel_code, settings, **kwargs)
+        self.api_version = self.settings.get("api_version") or DEFAULT_API_VERSION
+        location = to_gid(LOCATION_GID, self.settings["location_id"])
+        if location is None:
+            raise ValueError(
+                f"channel {channel_code!r} (shopify): location_id must be a number or "
+                f"{LOCATION_GID}<n>, got {self.settings['location_id']!r}"
+            )
+        self.location_gid = location
+        self.url = f"{self.base_url}/admin/api/{self.api_version}/graphql.json"
+        self._auth = _AccessToken(self.settings["access_token"])
+
+    # -- GraphQL plumbing --------------------------------------------------------------
+
+    def _graphql(self, query: str, variables: Mapping[str, Any]) -> Mapping[str, Any]:
+        response = self.session.send(
+            "POST",
+            self.url,
+            auth=self._auth,
+            check=throttle_check,
+            json={"query": query, "variables": variables},
+            headers={"Content-Type": "application/json", "Accept": "application/json"},
+        )
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if response.status_code >= 400 or not isinstance(payload, Mapping):
+            raise _BatchError(
+                FailureCategory.AUTH if response.status_code == 403 else FailureCategory.OTHER,
+                self.session.redact(f"HTTP {response.status_code}: {response.text[:300]}"),
+            )
+        errors = payload.get("errors")
+        if errors:
+            text = "; ".join(
+                str(e.get("message", e)) if isinstance(e, Mapping) else str(e)
+                for e in (errors if isinstance(errors, list) else [errors])
+            )
+            raise _BatchError(FailureCategory.OTHER, self.session.redact(text[:500]))
+        return payload
+
+    def set_request(self, rows: Sequence[tuple[str, int, int | None]]) -> dict[str, Any]:
+        """The GraphQL body setting `available` for (item GID, quantity, compare) rows."""
+        change_from = uses_change_from(self.api_version)
+        quantities = []
+        for item_gid, quantity, compare in rows:
+            row: dict[str, Any] = {
+                "inventoryItemId": item_gid,
+                "locationId": self.location_gid,
+                "quantity": quantity,
+            }
+            row["changeFromQuantity" if change_from else "compareQuantity"] = compare
+            quantities.append(row)
+        directive = (
+            f' @idempotent(key: "{uuid.uuid4()}")' if needs_idempotency_key(self.api_version) else ""
+        )
+        return {
+            "query": SET_MUTATION % directive,
+            "variables": {
+                "input": {
+                    "name": "available",
+                    "reason": "correction",
+                    "referenceDocumentUri": f"gid://stock-bridge/Channel/{self.channel_code}",
+                    "quantities": quantities,
+                }
+            },
+        }
+
+    def _read_available(self, item_gids: Sequence[str]) -> dict[str, Mapping[str, Any] | None]:
+        """item GID -> {"available": n, ...} at our location, or None (unknown / not stocked)."""
+        payload = self._graphql(READ_QUERY, {"ids": list(item_gids), "locationId": self.location_gid})
+        nodes = (payload.get("data") or {}).get("nodes") or []
+        found: dict[str, Mapping[str, Any] | None] = {gid: None for gid in item_gids}
+        for node in nodes:
+            if not isinstance(node, Mapping) or node.get("id") not in found:
+                continue
+            level = node.get("inventoryLevel")
+            if not isinstance(level, Mapping):
+                found[node["id"]] = {"stocked": False, "sku": node.get("sku")}
+                continue
+            values: dict[str, Any] = {"stocked": True, "sku": node.get("sku"), "tracked": node.get("tracked")}
+            for quantity in level.get("quantities") or []:
+                if isinstance(quantity, Mapping):
+                    values[str(quantity.get("name"))] = quantity.get("quantity")
+            found[node["id"]] = values
+        return found
+
+    # -- push --------------------------------------------------------------------------
+
+    def _push_batch(self, batch: list[StockUpdate]) -> list[PushResult]:
+        results: dict[int, PushResult] = {}
+        rows: list[_Row] = []
+        for update in batch:
+            gid = to_gid(ITEM_GID, update.external_id)
+            if gid is None:
+                results[update.listing_id] = PushResult.failed(
+                    update,
+                    FailureCategory.UNKNOWN_LISTING,
+                    f"listing {update.sku!r} has no inventory item id "
+                    f"(external_id {update.external_id!r}; want {ITEM_GID}<n>)",
+                )
+            else:
+                rows.append(_Row(update, gid, update.expected_quantity))
+        if rows:
+            try:
+                self._set_rows(rows, results)
+            except RetryLater as exc:
+                for row in rows:
+                    results.setdefault(
+                        row.update.listing_id, PushResult.retry(row.update, str(exc), exc.retry_at)
+                    )
+            except AuthFailed as exc:
+                for row in rows:
+                    results.setdefault(
+                        row.update.listing_id, PushResult.failed(row.update, FailureCategory.AUTH, str(exc))
+                    )
+            except _BatchError as exc:
+                for row in rows:
+                    results.setdefault(
+                        row.update.listing_id, PushResult.failed(row.update, exc.category, exc.message)
+                    )
+        return [results[u.listing_id] for u in batch if u.listing_id in results]
+
+    def _refresh_compare(self, rows: list[_Row], results: dict[int, PushResult]) -> list[_Row]:
+        """Fill in the compare value from a fresh read; rows Shopify does not know fail here."""
+        current = self._read_available([r.item_gid for r in rows])
+        kept = []
+        for row in rows:
+            values = current.get(row.item_gid)
+            if values is None:
+                results[row.update.listing_id] = PushResult.failed(
+                    row.update, FailureCategory.UNKNOWN_LISTING, f"inventory item {row.item_gid} not found"
+                )
+            elif not values.get("stocked"):
+                results[row.update.listing_id] = PushResult.failed(
+                    row.update,
+                    FailureCategory.UNKNOWN_LISTING,
+                    f"inventory item {row.item_gid} is not stocked at {self.location_gid}",
+                )
+            else:
+                available = values.get("available")
+                row.compare = available if isinstance(available, int) else 0
+                kept.append(row)
+        return kept
+
+    def _set_rows(self, rows: list[_Row], results: dict[int, PushResult]) -> None:
+        pending = rows
+        unknown = [r for r in pending if r.compare is None]
+        if unknown:
+            known = [r for r in pending if r.compare is not None]
+            pending = known + self._refresh_compare(unknown, results)
+        for _round in range(CAS_ROUNDS):
+            if not pending:
+                return
+            body = self.set_request(
+                [(r.item_gid, max(0, r.update.quantity), r.compare) for r in pending]
+            )
+            payload = self._graphql(body["query"], body["variables"])
+            outcome = ((payload.get("data") or {}).get("inventorySetQuantities")) or {}
+            applied = outcome.get("inventoryAdjustmentGroup") is not None
+            errors_by_row: dict[int, list[Mapping[str, Any]]] = {}
+            global_errors: list[Mapping[str, Any]] = []
+            for error in outcome.get("userErrors") or []:
+                index = _row_index(error)
+                if index is None or index >= len(pending):
+                    global_errors.append(error)
+                else:
+                    errors_by_row.setdefault(index, []).append(error)
+            stale: list[_Row] = []
+            retry_again: list[_Row] = []
+            for index, row in enumerate(pending):
+                row_errors = errors_by_row.get(index) or global_errors
+                if not row_errors:
+                    if applied:
+                        results[row.update.listing_id] = PushResult(
+                            row.update.listing_id, Outcome.OK, applied_quantity=max(0, row.update.quantity)
+                        )
+                    else:
+                        # Shopify applies a set all-or-nothing: an error elsewhere in the
+                        # batch held this row back, so it goes out again next round.
+                        retry_again.append(row)
+                    continue
+                codes = {str(e.get("code")) for e in row_errors}
+                message = self.session.redact("; ".join(str(e.get("message", "")) for e in row_errors))
+                if codes & set(_STALE):
+                    row.stale_rounds += 1
+                    stale.append(row)
+                elif codes & set(_RETRY_LATER_CODES):
+                    retry_again.append(row)
+                else:
+                    code = next(iter(sorted(codes)))
+                    results[row.update.listing_id] = PushResult.failed(
+                        row.update, _CATEGORY.get(code, FailureCategory.OTHER), f"{code}: {message}"
+                    )
+            if stale:
+                stale = self._refresh_compare(stale, results)
+            pending = retry_again + stale
+        for row in pending:
+            results[row.update.listing_id] = PushResult.retry(
+                row.update,
+                f"Shopify's quantity for {row.item_gid} kept changing under compare-and-set "
+                f"({CAS_ROUNDS} rounds); trying again later",
+                self.clock.now() + 5.0,
+            )
+
+    # -- read back ---------------------------------------------------------------------
+
+    def read(self, skus: Sequence[tuple[str, str | None]]) -> list[RemoteListing]:
+        """`available` (plus on_hand/committed in raw) of each inventory item at our location."""
+        gids = [to_gid(ITEM_GID, e) for _, e in skus]
+        wanted = sorted({g for g in gids if g})
+        current: dict[str, Mapping[str, Any] | None] = {}
+        for start in range(0, len(wanted), self.batch_limit):
+            current.update(self._read_available(wanted[start : start + self.batch_limit]))
+        listings = []
+        for (sku, _), gid in zip(skus, gids, strict=True):
+            values = current.get(gid) if gid else None
+            if not values or not values.get("stocked"):
+                listings.append(RemoteListing(sku=sku, quantity=None, found=False, raw=dict(values or {})))
+                continue
+            available = values.get("available")
+            listings.append(
+                RemoteListing(
+                    sku=sku,
+                    quantity=available if isinstance(available, int) else None,
+                    active=True,
+                    raw=dict(values),
+                )
+            )
+        return listings
+
+
+class _BatchError(Exception):
+    """A reply that fails the whole request (HTTP 4xx, top-level GraphQL errors)."""
+
+    def __init__(self, category: FailureCategory, message: str) -> None:
+        super().__init__(message)
+        self.category = category
+        self.message = message
+
+
+def _row_index(error: Mapping[str, Any]) -> int | None:
+    """`field: ["input", "quantities", "3", "compareQuantity"]` -> 3."""
+    field = error.get("field")
+    if not isinstance(field, list):
+        return None
+    for position, part in enumerate(field):
+        if part == "quantities" and position + 1 < len(field):
+            try:
+                return int(field[position + 1])
+            except (TypeError, ValueError):
+                return None
+    return None
+

@@ -1,0 +1,234 @@
+"""Shopify adapter against `responses`: inventorySetQuantities with compare-and-set."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import responses
+
+from connector.marketplaces.base import FailureCategory, Outcome, StockUpdate
+from connector.marketplaces.http import ManualClock
+from connector.marketplaces.shopify import ShopifyAdapter
+from tests.support.specs import validate_request, validate_shopify_graphql
+
+BASE = "https://acme.myshopify.com"
+URL = f"{BASE}/admin/api/2025-10/graphql.json"
+SETTINGS = {"base_url": BASE, "access_token": "shpat_secret_token_123", "location_id": "2"}
+ITEM = "gid://shopify/InventoryItem/"
+LOC = "gid://shopify/Location/2"
+
+
+@pytest.fixture
+def rsps() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        yield mock
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+def adapter(clock: ManualClock, **overrides: str) -> ShopifyAdapter:
+    return ShopifyAdapter("shop_eu", {**SETTINGS, **overrides}, clock=clock)
+
+
+def body_of(call: responses.Call) -> dict[str, Any]:
+    raw = call.request.body
+    return json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+
+
+def set_ok() -> dict[str, Any]:
+    return {"data": {"inventorySetQuantities": {
+        "inventoryAdjustmentGroup": {"id": "gid://shopify/InventoryAdjustmentGroup/9"}, "userErrors": []}},
+        "extensions": {"cost": {"requestedQueryCost": 10, "actualQueryCost": 10,
+                                "throttleStatus": {"maximumAvailable": 2000, "currentlyAvailable": 1990,
+                                                   "restoreRate": 100}}}}
+
+
+def set_errors(*errors: dict[str, Any]) -> dict[str, Any]:
+    return {"data": {"inventorySetQuantities": {"inventoryAdjustmentGroup": None, "userErrors": list(errors)}}}
+
+
+def read_reply(*levels: tuple[int, int | None]) -> dict[str, Any]:
+    nodes = []
+    for item, available in levels:
+        level = None if available is None else {"quantities": [
+            {"name": "available", "quantity": available}, {"name": "on_hand", "quantity": available + 1},
+            {"name": "committed", "quantity": 1}]}
+        nodes.append({"id": f"{ITEM}{item}", "sku": f"S{item}", "tracked": True, "inventoryLevel": level})
+    return {"data": {"nodes": nodes}}
+
+
+def quantities(call: responses.Call) -> list[dict[str, Any]]:
+    return body_of(call)["variables"]["input"]["quantities"]
+
+
+def test_success_exact_mutation_with_compare_quantity(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(URL, json=set_ok())
+    results = adapter(clock).push([
+        StockUpdate(1, "MUG", 7, external_id=f"{ITEM}1", expected_quantity=5),
+        StockUpdate(2, "CUP", 0, external_id="3", expected_quantity=2),
+    ])
+    call = rsps.calls[0]
+    assert call.request.method == "POST" and call.request.url == URL
+    assert call.request.headers["X-Shopify-Access-Token"] == "shpat_secret_token_123"
+    assert call.request.headers["Content-Type"] == "application/json"
+    body = body_of(call)
+    assert body["variables"] == {"input": {
+        "name": "available", "reason": "correction",
+        "referenceDocumentUri": "gid://stock-bridge/Channel/shop_eu",
+        "quantities": [
+            {"inventoryItemId": f"{ITEM}1", "locationId": LOC, "quantity": 7, "compareQuantity": 5},
+            {"inventoryItemId": f"{ITEM}3", "locationId": LOC, "quantity": 0, "compareQuantity": 2},
+        ]}}
+    assert "inventorySetQuantities(input: $input)" in body["query"]
+    assert "@idempotent" not in body["query"]
+    validate_shopify_graphql(body["query"], body["variables"])
+    validate_request("shopify", "POST", call.request.url, call.request.body, dict(call.request.headers))
+    assert [(r.outcome, r.applied_quantity) for r in results] == [(Outcome.OK, 7), (Outcome.OK, 0)]
+
+
+def test_2026_versions_use_change_from_and_idempotency(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(f"{BASE}/admin/api/2026-01/graphql.json", json=set_ok())
+    rsps.post(f"{BASE}/admin/api/2026-04/graphql.json", json=set_ok())
+    update = StockUpdate(1, "MUG", 7, external_id=f"{ITEM}1", expected_quantity=5)
+    adapter(clock, api_version="2026-01").push([update])
+    adapter(clock, api_version="2026-04").push([update])
+    q0, q1 = quantities(rsps.calls[0])[0], quantities(rsps.calls[1])[0]
+    assert q0["changeFromQuantity"] == 5 and "compareQuantity" not in q0
+    assert q1["changeFromQuantity"] == 5
+    assert "@idempotent" not in body_of(rsps.calls[0])["query"]
+    assert '@idempotent(key: "' in body_of(rsps.calls[1])["query"]
+
+
+def test_unknown_expected_quantity_reads_first(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(URL, json=read_reply((1, 4)))
+    rsps.post(URL, json=set_ok())
+    [result] = adapter(clock).push([StockUpdate(1, "MUG", 7, external_id=f"{ITEM}1")])
+    read = body_of(rsps.calls[0])
+    assert read["variables"] == {"ids": [f"{ITEM}1"], "locationId": LOC}
+    validate_shopify_graphql(read["query"], read["variables"])
+    assert quantities(rsps.calls[1])[0]["compareQuantity"] == 4
+    assert result.outcome is Outcome.OK
+
+
+def test_stale_compare_rereads_and_applies_newest(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(URL, json=set_errors({"code": "COMPARE_QUANTITY_STALE",
+                                    "field": ["input", "quantities", "1", "compareQuantity"],
+                                    "message": "The compareQuantity argument no longer matches"}))
+    rsps.post(URL, json=read_reply((2, 9)))
+    rsps.post(URL, json=set_ok())
+    results = adapter(clock).push([
+        StockUpdate(1, "A", 7, external_id=f"{ITEM}1", expected_quantity=5),
+        StockUpdate(2, "B", 3, external_id=f"{ITEM}2", expected_quantity=4),
+    ])
+    # round 2: the held-back row with its old compare, the stale row with the value just read
+    assert quantities(rsps.calls[2]) == [
+        {"inventoryItemId": f"{ITEM}1", "locationId": LOC, "quantity": 7, "compareQuantity": 5},
+        {"inventoryItemId": f"{ITEM}2", "locationId": LOC, "quantity": 3, "compareQuantity": 9},
+    ]
+    assert [(r.outcome, r.applied_quantity) for r in results] == [(Outcome.OK, 7), (Outcome.OK, 3)]
+
+
+def test_stale_forever_is_bounded_and_retryable(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    stale = set_errors({"code": "COMPARE_QUANTITY_STALE", "field": ["input", "quantities", "0", "compareQuantity"],
+                        "message": "stale"})
+    for _ in range(3):
+        rsps.post(URL, json=stale)
+        rsps.post(URL, json=read_reply((1, 1)))
+    [result] = adapter(clock).push([StockUpdate(1, "A", 7, external_id=f"{ITEM}1", expected_quantity=5)])
+    assert result.outcome is Outcome.RETRY and result.retry_at is not None
+    assert len(rsps.calls) == 6
+
+
+def test_per_item_error_in_batch(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(URL, json=set_errors({"code": "ITEM_NOT_STOCKED_AT_LOCATION",
+                                    "field": ["input", "quantities", "0", "locationId"],
+                                    "message": "The specified inventory item is not stocked at the location."}))
+    rsps.post(URL, json=set_ok())
+    results = adapter(clock).push([
+        StockUpdate(1, "A", 7, external_id=f"{ITEM}1", expected_quantity=5),
+        StockUpdate(2, "B", 3, external_id=f"{ITEM}2", expected_quantity=4),
+    ])
+    assert results[0].outcome is Outcome.FAILED
+    assert results[0].category is FailureCategory.UNKNOWN_LISTING
+    assert "not stocked at the location" in results[0].message
+    assert results[1].outcome is Outcome.OK
+    assert [q["inventoryItemId"] for q in quantities(rsps.calls[1])] == [f"{ITEM}2"]
+
+
+def test_throttled_in_200_body_waits_the_documented_time(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(URL, json={"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
+                         "extensions": {"cost": {"requestedQueryCost": 310, "actualQueryCost": None,
+                                                 "throttleStatus": {"maximumAvailable": 2000,
+                                                                    "currentlyAvailable": 10, "restoreRate": 100}}}})
+    rsps.post(URL, json=set_ok())
+    [result] = adapter(clock).push([StockUpdate(1, "A", 7, external_id=f"{ITEM}1", expected_quantity=5)])
+    assert result.outcome is Outcome.OK
+    assert clock.sleeps[0] == pytest.approx(3.0)
+
+
+def test_429_retry_after_is_honoured(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(URL, status=429, headers={"Retry-After": "2"}, body="")
+    rsps.post(URL, json=set_ok())
+    [result] = adapter(clock).push([StockUpdate(1, "A", 7, external_id=f"{ITEM}1", expected_quantity=5)])
+    assert result.outcome is Outcome.OK
+    assert clock.sleeps[0] == 2.0
+
+
+def test_5xx_then_success(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(URL, status=502, body="bad gateway")
+    rsps.post(URL, json=set_ok())
+    [result] = adapter(clock).push([StockUpdate(1, "A", 7, external_id=f"{ITEM}1", expected_quantity=5)])
+    assert result.outcome is Outcome.OK and len(clock.sleeps) == 1
+
+
+def test_401_retried_once_then_auth_failure_without_token(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(URL, status=401, json={"errors": "[API] Invalid API key or access token shpat_secret_token_123"})
+    rsps.post(URL, json=set_ok())
+    [ok] = adapter(clock).push([StockUpdate(1, "A", 7, external_id=f"{ITEM}1", expected_quantity=5)])
+    assert ok.outcome is Outcome.OK
+    rsps.post(URL, status=401, json={"errors": "[API] Invalid API key or access token shpat_secret_token_123"})
+    rsps.post(URL, status=401, json={"errors": "[API] Invalid API key or access token shpat_secret_token_123"})
+    [failed] = adapter(clock).push([StockUpdate(1, "A", 7, external_id=f"{ITEM}1", expected_quantity=5)])
+    assert failed.category is FailureCategory.AUTH
+    assert "shpat_secret_token_123" not in failed.message
+
+
+def test_zero_is_available_zero_and_back_in_stock(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(URL, json=set_ok())
+    rsps.post(URL, json=set_ok())
+    a = adapter(clock)
+    [zero] = a.push([StockUpdate(1, "A", 0, external_id=f"{ITEM}1", expected_quantity=3)])
+    [back] = a.push([StockUpdate(1, "A", 6, external_id=f"{ITEM}1", expected_quantity=0)])
+    assert quantities(rsps.calls[0])[0]["quantity"] == 0
+    assert quantities(rsps.calls[1])[0] == {"inventoryItemId": f"{ITEM}1", "locationId": LOC,
+                                            "quantity": 6, "compareQuantity": 0}
+    assert (zero.applied_quantity, back.applied_quantity) == (0, 6)
+
+
+def test_batch_split_at_limit(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    limit = ShopifyAdapter.batch_limit
+    rsps.post(URL, json=set_ok())
+    rsps.post(URL, json=set_ok())
+    updates = [StockUpdate(i, f"S{i}", 1, external_id=f"{ITEM}{i + 1}", expected_quantity=0) for i in range(limit + 1)]
+    results = adapter(clock).push(updates)
+    assert [len(quantities(c)) for c in rsps.calls] == [limit, 1]
+    assert all(r.outcome is Outcome.OK for r in results)
+
+
+def test_missing_gid_and_unknown_item(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(URL, json={"data": {"nodes": [None]}})
+    results = adapter(clock).push([StockUpdate(1, "A", 1), StockUpdate(2, "B", 1, external_id=f"{ITEM}77")])
+    assert [r.category for r in results] == [FailureCategory.UNKNOWN_LISTING, FailureCategory.UNKNOWN_LISTING]
+
+
+def test_read_back(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(URL, json=read_reply((1, 4), (2, None)))
+    [one, two] = adapter(clock).read([("S1", f"{ITEM}1"), ("S2", f"{ITEM}2")])
+    assert (one.quantity, one.found, one.raw["on_hand"]) == (4, True, 5)
+    assert two.found is False
