@@ -59,7 +59,8 @@ class WriteDatePoller:
     """Changed products by `write_date` of quants and moves (no addon).
 
     `poll(None)` only sets the watermark to the newest write_date (the first full resync
-    covers what came before). Usage: ``changed, mark = poller.poll(mark)``
+    covers what came before). Rows already reported inside the overlap window are
+    remembered (in memory) and not reported again. Usage: ``changed, mark = poller.poll(mark)``
     """
 
     def __init__(self, client: OdooClient, overlap_s: float = 2.0, page_size: int = 5000) -> None:
@@ -72,7 +73,12 @@ class WriteDatePoller:
     def poll(self, since: str | None) -> tuple[set[int], str]:
         if since is None:
             newest = [self._newest(model) for model in POLLED_MODELS]
-            return set(), max((n for n in newest if n), default="1970-01-01 00:00:00")
+            mark = max((n for n in newest if n), default="1970-01-01 00:00:00")
+            self._scan(mark)  # rows inside the first overlap window count as seen
+            return set(), mark
+        return self._scan(since)
+
+    def _scan(self, since: str) -> tuple[set[int], str]:
         start = odoo_datetime(since)
         assert start is not None
         floor = to_odoo_datetime(start - self.overlap)
