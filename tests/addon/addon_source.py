@@ -24,6 +24,7 @@ class FieldDef:
     type: str  # Odoo's type name: char, many2one, float, ...
     relation: str | None = None
     stored: bool = True  # False for computed fields without store=True
+    selection: tuple[str, ...] = ()  # keys of a selection field
 
 
 @dataclass
@@ -40,7 +41,7 @@ def _const(node: ast.AST) -> Any:
         return None
 
 
-def _field_def(name: str, call: ast.Call) -> FieldDef | None:
+def _field_def(name: str, call: ast.Call, consts: dict[str, Any]) -> FieldDef | None:
     func = call.func
     if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
             and func.value.id == "fields"):
@@ -50,13 +51,26 @@ def _field_def(name: str, call: ast.Call) -> FieldDef | None:
     if func.attr in ("Many2one", "One2many", "Many2many"):
         relation = _const(call.args[0]) if call.args else _const(kwargs["comodel_name"])
     stored = "compute" not in kwargs or bool(_const(kwargs.get("store", ast.Constant(False))))
-    return FieldDef(name, func.attr.lower(), relation, stored)
+    selection: tuple[str, ...] = ()
+    if func.attr == "Selection" and call.args:
+        arg = call.args[0]
+        values = consts.get(arg.id) if isinstance(arg, ast.Name) else _const(arg)
+        selection = tuple(key for key, _label in values or ())
+    return FieldDef(name, func.attr.lower(), relation, stored, selection)
 
 
 def read_models(addon: Path = ADDON) -> dict[str, ModelDef]:
     models: dict[str, ModelDef] = {}
     for path in sorted((addon / "models").glob("*.py")):
-        for cls in ast.walk(ast.parse(path.read_text())):
+        tree = ast.parse(path.read_text())
+        consts = {
+            stmt.targets[0].id: _const(stmt.value)
+            for stmt in tree.body
+            if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name)
+        }
+        for module_name, module_consts in _imported_consts(path, tree).items():
+            consts.setdefault(module_name, module_consts)
+        for cls in ast.walk(tree):
             if not isinstance(cls, ast.ClassDef):
                 continue
             attrs: dict[str, Any] = {}
@@ -66,7 +80,7 @@ def read_models(addon: Path = ADDON) -> dict[str, ModelDef]:
                         and isinstance(stmt.targets[0], ast.Name):
                     target = stmt.targets[0].id
                     if isinstance(stmt.value, ast.Call):
-                        fdef = _field_def(target, stmt.value)
+                        fdef = _field_def(target, stmt.value, consts)
                         if fdef:
                             found[target] = fdef
                             continue
@@ -78,6 +92,34 @@ def read_models(addon: Path = ADDON) -> dict[str, ModelDef]:
             model.new = model.new or "_name" in attrs
             model.fields.update(found)
     return models
+
+
+def _imported_consts(path: Path, tree: ast.Module) -> dict[str, Any]:
+    """Constants a model file imports from a sibling module (`from .x import NAME`)."""
+    found: dict[str, Any] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.ImportFrom) and stmt.level == 1 and stmt.module:
+            sibling = ast.parse((path.parent / f"{stmt.module}.py").read_text())
+            values = {
+                s.targets[0].id: _const(s.value)
+                for s in sibling.body
+                if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name)
+            }
+            for alias in stmt.names:
+                found[alias.asname or alias.name] = values.get(alias.name)
+    return found
+
+
+def module_constant(relative: str, name: str, addon: Path = ADDON) -> Any:
+    """A literal module-level constant of an addon file, e.g. BRIDGE_WRITABLE_FIELDS."""
+    for stmt in ast.parse((addon / relative).read_text()).body:
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name) \
+                and stmt.targets[0].id == name:
+            value = stmt.value
+            if isinstance(value, ast.Call) and value.args:  # frozenset({...})
+                value = value.args[0]
+            return ast.literal_eval(value)
+    raise KeyError(name)
 
 
 def read_manifest(addon: Path = ADDON) -> dict[str, Any]:
