@@ -1,0 +1,217 @@
+"""eBay Sell Inventory API v1: stock through `POST /sell/inventory/v1/bulk_update_price_quantity`.
+
+Each request sets the inventory item's total ship-to-home quantity and the published
+offer's `availableQuantity` together (the listing shows the smaller of the two, so both
+must move). Up to 25 requests per call (BulkPriceQuantity; the method page also says "one
+SKU per call", the type says 25: the type is what the API validates). Every SKU has its
+own `statusCode` in the reply: HTTP 200/207 does not mean each one succeeded.
+
+Auth: user access token from the OAuth refresh-token grant (`/identity/v1/oauth2/token`,
+Basic client_id:client_secret, 2 h), Bearer.
+
+Zero stock: PUSH_ZERO writes 0 (Out-of-Stock Control keeps the listing, hidden). END
+withdraws the offer (`POST /offer/{offerId}/withdraw`); RELIST sets the item quantity,
+publishes the offer again (`POST /offer/{offerId}/publish`, new listing id) and then sets
+the offer quantity.
+
+Usage::
+
+    adapter = EbayAdapter("ebay_de", {"base_url": "https://api.ebay.com", "client_id": "...",
+                          "client_secret": "...", "refresh_token": "...",
+                          "marketplace_id": "EBAY_DE"})
+    adapter.push([StockUpdate(listing_id=1, sku="MUG-RED", quantity=4, external_id="9876543210")])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from connector.marketplaces.base import (
+    FailureCategory,
+    MarketplaceAdapter,
+    Outcome,
+    PushResult,
+    RemoteListing,
+    StockUpdate,
+)
+from connector.marketplaces.common import ok, oauth_token, reply_json, settle
+from connector.marketplaces.http import ApiSession, Clock
+from connector.stock.model import PushAction, ZeroStockAction
+
+API = "/sell/inventory/v1"
+SCOPE = "https://api.ebay.com/oauth/api_scope/sell.inventory"
+# errorIds from the spec's x-response-codes: SKU / offer / resource not found.
+NOT_FOUND_IDS = frozenset({25702, 25710, 25713})
+
+
+class EbayAdapter(MarketplaceAdapter):
+    """Inventory-API-managed listings: `channel_sku` = inventory SKU, `external_id` = offer id
+    (without it only the item quantity is set, which caps every offer of the SKU)."""
+
+    marketplace = "ebay"
+    batch_limit = 25
+    rate_per_s = 5.0  # eBay meters daily call quotas, not a rate; this only smooths bursts
+    burst = 10
+    has_compare_and_set = False
+    default_zero_stock = ZeroStockAction.PUSH_ZERO
+    required_keys = ("client_id", "client_secret", "refresh_token", "marketplace_id")
+    secret_keys = ("client_secret", "refresh_token")
+
+    def __init__(
+        self,
+        channel_code: str,
+        settings: Mapping[str, str],
+        *,
+        session: ApiSession | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__(channel_code, settings, session=session, clock=clock)
+        s = self.settings
+        self.api = f"{self.base_url}{API}"
+        self.token = oauth_token(
+            self.session,
+            s.get("token_url") or f"{self.base_url}/identity/v1/oauth2/token",
+            form={"grant_type": "refresh_token", "refresh_token": s["refresh_token"], "scope": SCOPE},
+            basic=(s["client_id"], s["client_secret"]),
+            default_lifetime_s=7200.0,
+        )
+
+    def call(self, method: str, path: str, body: Any = None, **params: str) -> requests.Response:
+        headers = {"Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        return self.session.send(
+            method, f"{self.api}{path}", json=body, params=params or None, headers=headers,
+            auth=self.token,
+        )
+
+    # ------------------------------------------------------------------ push
+
+    @staticmethod
+    def quantity_of(update: StockUpdate) -> int:
+        if update.action in (PushAction.DEACTIVATE, PushAction.END):
+            return 0
+        return max(0, update.quantity)
+
+    def request_of(self, update: StockUpdate, *, with_offer: bool = True) -> dict[str, Any]:
+        quantity = self.quantity_of(update)
+        request: dict[str, Any] = {"sku": update.sku, "shipToLocationAvailability": {"quantity": quantity}}
+        if with_offer and update.external_id:
+            request["offers"] = [{"offerId": update.external_id, "availableQuantity": quantity}]
+        return request
+
+    def _push_batch(self, batch: list[StockUpdate]) -> list[PushResult]:
+        results: list[PushResult] = []
+        bulk: list[StockUpdate] = []
+        for update in batch:
+            if update.action is PushAction.END:
+                results.extend(settle([update], lambda: [self._withdraw(update)]))  # noqa: B023
+            elif update.action is PushAction.RELIST:
+                results.extend(settle([update], lambda: [self._relist(update)]))  # noqa: B023
+            elif any(u.sku == update.sku for u in bulk):
+                results.append(PushResult.failed(
+                    update, FailureCategory.VALIDATION, f"SKU {update.sku} appears twice in one batch"))
+            else:
+                bulk.append(update)
+        if bulk:
+            results.extend(settle(bulk, lambda: self._bulk(bulk)))
+        return results
+
+    def _bulk(self, batch: list[StockUpdate], *, with_offer: bool = True) -> list[PushResult]:
+        body = {"requests": [self.request_of(u, with_offer=with_offer) for u in batch]}
+        reply = self.call("POST", "/bulk_update_price_quantity", body)
+        payload = reply_json(reply)
+        if reply.status_code >= 400:
+            message, category = self._classify(payload, reply.status_code)
+            return [PushResult.failed(u, category, message) for u in batch]
+        by_sku: dict[str, list[Mapping[str, Any]]] = {}
+        for entry in payload.get("responses") or []:
+            by_sku.setdefault(str(entry.get("sku", "")), []).append(entry)
+        return [self._one(u, by_sku.get(u.sku, [])) for u in batch]
+
+    def _one(self, update: StockUpdate, entries: list[Mapping[str, Any]]) -> PushResult:
+        if not entries:
+            return PushResult.retry(update, f"eBay returned no result for SKU {update.sku}",
+                                    self.clock.now() + 60)
+        # One entry per offer (and/or the item): all of them must have succeeded.
+        for entry in entries:
+            status = int(entry.get("statusCode") or 0)
+            if status == 200:
+                continue
+            message, category = self._classify(entry, status)
+            if status >= 500 or status == 429:
+                return PushResult.retry(update, message, self.clock.now() + 60)
+            return PushResult.failed(update, category, message)
+        quantity = self.quantity_of(update)
+        return ok(update, quantity)
+
+    def _classify(self, payload: Any, status: int) -> tuple[str, FailureCategory]:
+        errors = payload.get("errors") if isinstance(payload, dict) else None
+        errors = [e for e in errors or [] if isinstance(e, dict)]
+        message = "; ".join(
+            f"{e.get('errorId', '')}: {e.get('longMessage') or e.get('message') or ''}" for e in errors
+        ) or f"HTTP {status}"
+        ids = {e.get("errorId") for e in errors}
+        if status == 404 or ids & NOT_FOUND_IDS:
+            category = FailureCategory.UNKNOWN_LISTING
+        elif status == 403:
+            category = FailureCategory.AUTH
+        else:
+            category = FailureCategory.VALIDATION
+        return self.session.redact(message), category
+
+    def _withdraw(self, update: StockUpdate) -> PushResult:
+        if not update.external_id:
+            return PushResult.failed(update, FailureCategory.UNKNOWN_LISTING,
+                                     "ending an eBay listing needs its offer id (external_id)")
+        reply = self.call("POST", f"/offer/{quote(update.external_id, safe='')}/withdraw")
+        if reply.status_code >= 400:
+            message, category = self._classify(reply_json(reply), reply.status_code)
+            return PushResult.failed(update, category, message)
+        return ok(update, 0, active=False)
+
+    def _relist(self, update: StockUpdate) -> PushResult:
+        if not update.external_id:
+            return PushResult.failed(update, FailureCategory.UNKNOWN_LISTING,
+                                     "relisting on eBay needs the offer id (external_id)")
+        # 1) item quantity first: it caps the listing the moment it goes live again.
+        [item] = self._bulk([update], with_offer=False)
+        if item.outcome is not Outcome.OK:
+            return item
+        # 2) publish: a new listing from the withdrawn offer.
+        reply = self.call("POST", f"/offer/{quote(update.external_id, safe='')}/publish")
+        payload = reply_json(reply)
+        if reply.status_code >= 400:
+            message, category = self._classify(payload, reply.status_code)
+            return PushResult.failed(update, category, message)
+        # 3) the offer's own available quantity (only possible on a published offer).
+        [offer] = self._bulk([update])
+        if offer.outcome is not Outcome.OK:
+            return offer
+        return ok(update, self.quantity_of(update), active=True,
+                  message=f"relisted as listing {payload.get('listingId', '?')}")
+
+    # ------------------------------------------------------------------ read
+
+    def read(self, skus: Sequence[tuple[str, str | None]]) -> list[RemoteListing]:
+        """getOffers by SKU: the offer's availableQuantity and whether it is live."""
+        out: list[RemoteListing] = []
+        for sku, offer_id in skus:
+            reply = self.call("GET", "/offer", sku=sku, marketplace_id=self.settings["marketplace_id"])
+            payload = reply_json(reply)
+            offers = [o for o in payload.get("offers") or [] if isinstance(o, dict)] if reply.status_code < 400 else []
+            if offer_id:
+                offers = [o for o in offers if str(o.get("offerId")) == offer_id] or offers
+            if not offers:
+                out.append(RemoteListing(sku, None, None, found=False, raw=payload))
+                continue
+            offer = offers[0]
+            listing = offer.get("listing") or {}
+            active = offer.get("status") == "PUBLISHED" and listing.get("listingStatus") not in (
+                "ENDED", "OUT_OF_STOCK", "INACTIVE")
+            out.append(RemoteListing(sku, offer.get("availableQuantity"), active, found=True, raw=offer))
+        return out

@@ -1,0 +1,200 @@
+"""eBay adapter against mocked Sell Inventory API replies: exact requests, the OAuth
+refresh-token grant, per-SKU status codes, throttling, zero stock (0 / withdraw / publish)
+and the 25-request limit. Bodies are checked against eBay's published OpenAPI
+(tests.support.specs)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+import responses
+
+from connector.marketplaces.base import FailureCategory, Outcome, StockUpdate
+from connector.marketplaces.ebay import EbayAdapter
+from connector.marketplaces.http import ManualClock
+from connector.stock.model import PushAction
+from tests.support.specs import validate_request, validate_response
+
+HOST = "https://api.ebay.com"
+TOKEN_URL = f"{HOST}/identity/v1/oauth2/token"
+BULK = f"{HOST}/sell/inventory/v1/bulk_update_price_quantity"
+SETTINGS = {
+    "base_url": HOST,
+    "client_id": "ebay-app-id",
+    "client_secret": "ebay-cert-secret",
+    "refresh_token": "v^1.1#refresh-token-xyz",
+    "marketplace_id": "EBAY_DE",
+}
+
+
+def ok_entries(*pairs: tuple[str, str]) -> dict[str, Any]:
+    return {"responses": [{"statusCode": 200, "sku": sku, "offerId": offer, "errors": [], "warnings": []}
+                          for sku, offer in pairs]}
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def mock() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        yield rsps
+
+
+@pytest.fixture
+def adapter(clock: ManualClock) -> Iterator[EbayAdapter]:
+    a = EbayAdapter("ebay_de", SETTINGS, clock=clock)
+    yield a
+    a.close()
+
+
+def token_reply(mock: responses.RequestsMock, *tokens: str) -> None:
+    for token in tokens:
+        mock.post(TOKEN_URL, json={"access_token": token, "expires_in": 7200, "token_type": "User Access Token"})
+
+
+def api_calls(mock: responses.RequestsMock) -> list[responses.Call]:
+    return [c for c in mock.calls if c.request.url != TOKEN_URL]
+
+
+def body_of(call: responses.Call) -> Any:
+    raw = call.request.body
+    return json.loads(raw.decode() if isinstance(raw, bytes) else raw) if raw else None
+
+
+def test_push_sends_the_exact_bulk_request(adapter: EbayAdapter, mock: responses.RequestsMock) -> None:
+    token_reply(mock, "v^1.1#access-1")
+    reply = ok_entries(("MUG-RED", "9876543210"))
+    mock.post(BULK, json=reply)
+
+    [result] = adapter.push([StockUpdate(1, "MUG-RED", 4, external_id="9876543210")])
+
+    assert (result.outcome, result.applied_quantity) == (Outcome.OK, 4)
+    token_call, call = mock.calls
+    assert token_call.request.headers["Authorization"] == "Basic " + base64.b64encode(
+        b"ebay-app-id:ebay-cert-secret").decode()
+    assert parse_qs(token_call.request.body) == {
+        "grant_type": ["refresh_token"], "refresh_token": ["v^1.1#refresh-token-xyz"],
+        "scope": ["https://api.ebay.com/oauth/api_scope/sell.inventory"]}
+    assert call.request.method == "POST" and call.request.url == BULK
+    assert call.request.headers["Authorization"] == "Bearer v^1.1#access-1"
+    assert call.request.headers["Content-Type"] == "application/json"
+    expected = {"requests": [{"sku": "MUG-RED", "shipToLocationAvailability": {"quantity": 4},
+                              "offers": [{"offerId": "9876543210", "availableQuantity": 4}]}]}
+    assert body_of(call) == expected
+    validate_request("ebay", "POST", BULK, expected, dict(call.request.headers))
+    validate_response("ebay", "POST", BULK, 200, json.dumps(reply))
+
+
+def test_per_sku_status_codes(adapter: EbayAdapter, mock: responses.RequestsMock) -> None:
+    token_reply(mock, "t")
+    mock.post(BULK, status=207, json={"responses": [
+        {"statusCode": 200, "sku": "A", "offerId": "1", "errors": [], "warnings": []},
+        {"statusCode": 400, "sku": "B", "offerId": "2", "errors": [
+            {"errorId": 25709, "domain": "API_INVENTORY", "category": "REQUEST",
+             "message": "Invalid value for availableQuantity."}]},
+        {"statusCode": 404, "sku": "C", "offerId": "3", "errors": [
+            {"errorId": 25713, "domain": "API_INVENTORY", "category": "REQUEST",
+             "message": "This Offer is not available : 3."}]},
+        {"statusCode": 500, "sku": "D", "offerId": "4", "errors": [
+            {"errorId": 25001, "domain": "API_INVENTORY", "category": "APPLICATION",
+             "message": "A system error has occurred."}]},
+    ]})
+    a, b, c, d = adapter.push([StockUpdate(i, s, 1, external_id=str(i)) for i, s in enumerate("ABCD", start=1)])
+    assert a.outcome is Outcome.OK
+    assert b.category is FailureCategory.VALIDATION and b.message == "25709: Invalid value for availableQuantity."
+    assert c.category is FailureCategory.UNKNOWN_LISTING
+    assert d.outcome is Outcome.RETRY
+
+
+def test_429_waits_the_retry_after(adapter: EbayAdapter, mock: responses.RequestsMock, clock: ManualClock) -> None:
+    token_reply(mock, "t")
+    mock.post(BULK, status=429, headers={"Retry-After": "6"}, json={"errors": [{"errorId": 2001, "message": "Too many requests"}]})
+    mock.post(BULK, json=ok_entries(("A", "1")))
+    [r] = adapter.push([StockUpdate(1, "A", 1, external_id="1")])
+    assert r.outcome is Outcome.OK and clock.sleeps[0] == 6.0
+    assert len(api_calls(mock)) == 2
+
+
+def test_5xx_then_success(adapter: EbayAdapter, mock: responses.RequestsMock) -> None:
+    token_reply(mock, "t")
+    mock.post(BULK, status=500, json={"errors": [{"errorId": 25001, "message": "A system error has occurred."}]})
+    mock.post(BULK, json=ok_entries(("A", "1")))
+    [r] = adapter.push([StockUpdate(1, "A", 1, external_id="1")])
+    assert r.outcome is Outcome.OK and len(api_calls(mock)) == 2
+
+
+def test_401_refreshes_the_token_once(adapter: EbayAdapter, mock: responses.RequestsMock) -> None:
+    token_reply(mock, "old", "new")
+    mock.post(BULK, status=401, json={"errors": [{"errorId": 1001, "message": "Invalid access token"}]})
+    mock.post(BULK, json=ok_entries(("A", "1")))
+    [r] = adapter.push([StockUpdate(1, "A", 1, external_id="1")])
+    assert r.outcome is Outcome.OK
+    assert len([c for c in mock.calls if c.request.url == TOKEN_URL]) == 2
+    assert [c.request.headers["Authorization"] for c in api_calls(mock)] == ["Bearer old", "Bearer new"]
+
+
+def test_expired_refresh_token_is_an_auth_failure_without_secrets(adapter: EbayAdapter, mock: responses.RequestsMock) -> None:
+    mock.post(TOKEN_URL, status=400, json={"error": "invalid_grant",
+                                           "error_description": "the provided authorization refresh token is invalid"})
+    [r] = adapter.push([StockUpdate(1, "A", 1, external_id="1")])
+    assert r.category is FailureCategory.AUTH and "invalid_grant" in r.message
+    assert "refresh-token-xyz" not in r.message and "ebay-cert-secret" not in r.message
+
+
+def test_zero_stock_pushes_zero_and_back(adapter: EbayAdapter, mock: responses.RequestsMock) -> None:
+    token_reply(mock, "t")
+    mock.post(BULK, json=ok_entries(("A", "1")))
+    [zero] = adapter.push([StockUpdate(1, "A", 0, external_id="1")])
+    [back] = adapter.push([StockUpdate(1, "A", 5, action=PushAction.REACTIVATE, external_id="1")])
+    assert (zero.applied_quantity, back.applied_quantity) == (0, 5)
+    assert [body_of(c)["requests"][0]["offers"][0]["availableQuantity"] for c in api_calls(mock)] == [0, 5]
+
+
+def test_end_withdraws_and_relist_publishes(adapter: EbayAdapter, mock: responses.RequestsMock) -> None:
+    token_reply(mock, "t")
+    withdraw = f"{HOST}/sell/inventory/v1/offer/1/withdraw"
+    publish = f"{HOST}/sell/inventory/v1/offer/1/publish"
+    mock.post(withdraw, json={"listingId": "110000000001", "warnings": []})
+    mock.post(BULK, json={"responses": [{"statusCode": 200, "sku": "A", "errors": [], "warnings": []}]})
+    mock.post(publish, json={"listingId": "110000000002", "warnings": []})
+    [end] = adapter.push([StockUpdate(1, "A", 0, action=PushAction.END, external_id="1")])
+    [relist] = adapter.push([StockUpdate(1, "A", 3, action=PushAction.RELIST, external_id="1")])
+    assert (end.outcome, end.active) == (Outcome.OK, False)
+    assert (relist.outcome, relist.applied_quantity, relist.active) == (Outcome.OK, 3, True)
+    assert "110000000002" in relist.message
+    urls = [c.request.url for c in api_calls(mock)]
+    assert urls == [withdraw, BULK, publish, BULK]
+    item_only, with_offer = body_of(api_calls(mock)[1]), body_of(api_calls(mock)[3])
+    assert item_only == {"requests": [{"sku": "A", "shipToLocationAvailability": {"quantity": 3}}]}
+    assert with_offer["requests"][0]["offers"] == [{"offerId": "1", "availableQuantity": 3}]
+    for call in api_calls(mock):
+        validate_request("ebay", "POST", call.request.url, body_of(call), dict(call.request.headers))
+
+
+def test_batch_split_at_25(adapter: EbayAdapter, mock: responses.RequestsMock) -> None:
+    token_reply(mock, "t")
+    updates = [StockUpdate(i, f"S{i}", 1, external_id=str(i)) for i in range(EbayAdapter.batch_limit + 1)]
+    mock.post(BULK, json=ok_entries(*[(u.sku, str(u.external_id)) for u in updates[:25]]))
+    mock.post(BULK, json=ok_entries((updates[-1].sku, str(updates[-1].external_id))))
+    assert all(r.outcome is Outcome.OK for r in adapter.push(updates))
+    assert [len(body_of(c)["requests"]) for c in api_calls(mock)] == [25, 1]
+
+
+def test_read_back(adapter: EbayAdapter, mock: responses.RequestsMock) -> None:
+    token_reply(mock, "t")
+    mock.get(f"{HOST}/sell/inventory/v1/offer?sku=A&marketplace_id=EBAY_DE", json={"offers": [
+        {"offerId": "1", "sku": "A", "availableQuantity": 4, "status": "PUBLISHED",
+         "listing": {"listingId": "11", "listingStatus": "ACTIVE"}}], "size": 1, "total": 1})
+    mock.get(f"{HOST}/sell/inventory/v1/offer?sku=B&marketplace_id=EBAY_DE", status=404,
+             json={"errors": [{"errorId": 25713, "message": "This Offer is not available"}]})
+    a, b = adapter.read([("A", "1"), ("B", None)])
+    assert (a.quantity, a.active, a.found) == (4, True, True)
+    assert b.found is False
