@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from connector.stock.model import BufferPolicy, Listing
+from connector.stock.times import is_between
 
 LISTING = "listing"
 CHANNEL_FIXED = "channel fixed"
@@ -64,7 +65,7 @@ def channel_buffer(
     if velocity_class is not None and velocity_class in policy.by_velocity:
         parts.append((velocity_source(velocity_class), policy.by_velocity[velocity_class]))
     for period in policy.peak_periods:
-        if period.start <= now < period.end:
+        if is_between(now, period.start, period.end):
             parts.append((PEAK_PERIOD, period.extra))
     parts.append((MARKETPLACE_EXTRA, policy.marketplace_extra))
     return BufferBreakdown.of(tuple(parts))

@@ -48,7 +48,6 @@ from connector.stock.model import (
 )
 from connector.stock.result import (
     NO_HOLDS,
-    Explanation,
     FreeStock,
     Hold,
     Holds,
@@ -56,6 +55,7 @@ from connector.stock.result import (
     build_result,
     listing_cap,
 )
+from connector.stock.times import is_between
 
 __all__ = ["compute_listings", "contributing_locations", "contributing_roots", "zero_action"]
 
@@ -64,7 +64,7 @@ _ZERO_PUSH = {
     ZeroStockAction.DEACTIVATE: PushAction.DEACTIVATE,
     ZeroStockAction.END_LISTING: PushAction.END,
 }
-SET = PushAction.SET
+_SET = PushAction.SET
 _BACK_IN_STOCK = {PushAction.DEACTIVATE: PushAction.REACTIVATE, PushAction.END: PushAction.RELIST}
 # Quantities are floats from the ERP: 5.999999999 packs are 6 packs, not 5.
 _EPS = 1e-9
@@ -127,7 +127,7 @@ class _Computation:
         self.quants = {pid: tuple(qs) for pid, qs in quants.items()}
         self.active_holds: dict[int, list[Allocation]] = {}
         for a in snapshot.allocations:
-            if a.is_active(now):
+            if is_between(now, a.date_start, a.date_end):
                 self.active_holds.setdefault(a.product_id, []).append(a)
         self.channel_codes = {c.id: c.code for c in snapshot.channels.values()}
         self.holds: dict[tuple[int, int], Holds] = {}
@@ -246,7 +246,7 @@ class _Computation:
                     if cap is not None and published > cap:
                         published = cap
                 before = previous.get(listing.id)
-                action = PushAction.SET if before is None else _BACK_IN_STOCK.get(before, SET)
+                action = _SET if before is None else _BACK_IN_STOCK.get(before, _SET)
             append(build_result(listing, channel, stock, holds, buffer, pool, published, action, ()))
         if oversold:
             self._zero_oversold(results, {p: tuple(sorted(c)) for p, c in oversold.items()})
