@@ -1,0 +1,314 @@
+"""Etsy adapter: Open API v3 listing inventory (full replace) plus listing state.
+
+`PUT /v3/application/listings/{listing_id}/inventory` replaces the whole inventory, so
+each listing is read (`GET .../inventory`), only the target offerings' quantities are
+changed, and every product goes back (read-only ids dropped, prices as floats). One
+request pair per listing: `_batches` groups updates by listing, so all variations of one
+listing travel together.
+
+Zero stock: Etsy refuses an inventory whose offerings are all 0, and has no active listing
+at 0. When a listing's total would reach 0 the adapter leaves the inventory alone (the old
+quantity stays as a placeholder, not real stock) and sets `state=inactive` with
+`PATCH /v3/application/shops/{shop_id}/listings/{listing_id}` (form-encoded, as the spec
+declares). Back in stock (REACTIVATE/RELIST): write the inventory, then `state=active`.
+A single variation reaching 0 while others have stock is written as quantity 0.
+
+Auth on every call: `x-api-key: {keystring}:{shared_secret}` and `Authorization: Bearer`
+with an access token from the OAuth refresh grant (`token_url`), cached until expiry and
+refreshed once on a 401. Etsy rotates the refresh token; the newest is kept in memory.
+
+Usage::
+
+    adapter = EtsyAdapter("etsy_shop", {"base_url": "https://openapi.etsy.com", "keystring": "..",
+                                         "shared_secret": "..", "shop_id": "42", "refresh_token": ".."})
+    adapter.push([StockUpdate(1, "MUG-RED", 4, external_id="123")])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar
+
+import requests
+
+from connector.marketplaces.base import (
+    FailureCategory,
+    MarketplaceAdapter,
+    Outcome,
+    PushResult,
+    RemoteListing,
+    StockUpdate,
+)
+from connector.marketplaces.http import AuthFailed, CachedToken, RetryLater
+from connector.stock.model import PushAction, ZeroStockAction
+
+DEFAULT_TOKEN_URL = "https://api.etsy.com/v3/public/oauth/token"
+MAX_OFFERING_QUANTITY = 999
+
+
+def parse_external_id(external_id: str | None) -> tuple[str, str | None] | None:
+    """`"123"` -> ("123", None); `"123/456"` -> ("123", "456") (listing id, product id)."""
+    if not external_id:
+        return None
+    parts = external_id.strip().split("/")
+    if not all(p.isdigit() for p in parts) or len(parts) not in (1, 2):
+        return None
+    return parts[0], parts[1] if len(parts) == 2 else None
+
+
+def _json(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _status_category(status: int) -> FailureCategory:
+    if status == 404:
+        return FailureCategory.UNKNOWN_LISTING
+    if status == 403:
+        return FailureCategory.AUTH
+    if status in (400, 409, 422):
+        return FailureCategory.VALIDATION
+    return FailureCategory.OTHER
+
+
+class _Failed(Exception):
+    def __init__(self, category: FailureCategory, message: str) -> None:
+        super().__init__(message)
+        self.category = category
+        self.message = message
+
+
+def _price(price: Any) -> float:
+    """Etsy reads prices back as {amount, divisor}; writes take a float."""
+    if isinstance(price, Mapping):
+        return float(price.get("amount", 0)) / float(price.get("divisor") or 1)
+    return float(price or 0)
+
+
+class EtsyAdapter(MarketplaceAdapter):
+    marketplace: ClassVar[str] = "etsy"
+    batch_limit: ClassVar[int] = 1  # listings per inventory write; a listing's variations go together
+    rate_per_s: ClassVar[float] = 10.0  # default 10 QPS per app (and 10k per day)
+    burst: ClassVar[int] = 10
+    has_compare_and_set: ClassVar[bool] = False
+    default_zero_stock: ClassVar[ZeroStockAction] = ZeroStockAction.DEACTIVATE
+    required_keys: ClassVar[tuple[str, ...]] = ("keystring", "shared_secret", "shop_id", "refresh_token")
+    secret_keys: ClassVar[tuple[str, ...]] = ("keystring", "shared_secret", "refresh_token")
+
+    def __init__(self, channel_code: str, settings: Mapping[str, str], **kwargs: Any) -> None:
+        super().__init__(channel_code, settings, **kwargs)
+        self.refresh_token = self.settings["refresh_token"]
+        self.token_url = self.settings.get("token_url") or DEFAULT_TOKEN_URL
+        api_key = f"{self.settings['keystring']}:{self.settings['shared_secret']}"
+        self.session.add_secret(api_key)
+        self.token = CachedToken(
+            self._fetch_token,
+            self.clock,
+            render=lambda t: {"Authorization": f"Bearer {t}", "x-api-key": api_key},
+        )
+
+    def _fetch_token(self) -> tuple[str, float]:
+        response = self.session.send(
+            "POST",
+            self.token_url,
+            data={
+                "grant_type": "refresh_token",
+                "client_id": self.settings["keystring"],
+                "refresh_token": self.refresh_token,
+            },
+        )
+        payload = _json(response)
+        if response.status_code >= 400 or not isinstance(payload, Mapping) or not payload.get("access_token"):
+            detail = payload.get("error_description") or payload.get("error") if isinstance(payload, Mapping) else ""
+            raise AuthFailed(
+                f"{self.session.name}: Etsy token refresh failed (HTTP {response.status_code}) "
+                f"{self.session.redact(str(detail or ''))}; re-authorize the shop"
+            )
+        self.session.add_secret(str(payload["access_token"]))
+        if payload.get("refresh_token"):
+            self.refresh_token = str(payload["refresh_token"])
+            self.session.add_secret(self.refresh_token)
+        return str(payload["access_token"]), float(payload.get("expires_in") or 3600)
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return self.session.send(method, f"{self.base_url}{path}", auth=self.token, **kwargs)
+
+    def _error(self, response: requests.Response, what: str) -> _Failed:
+        payload = _json(response)
+        message = payload.get("error") if isinstance(payload, Mapping) else None
+        return _Failed(
+            _status_category(response.status_code),
+            self.session.redact(f"{what}: HTTP {response.status_code} {message or response.text[:300]}"),
+        )
+
+    # -- batching: one listing per batch -----------------------------------------------
+
+    def _batches(self, updates: Sequence[StockUpdate]) -> Iterator[list[StockUpdate]]:
+        groups: dict[str | None, list[StockUpdate]] = {}
+        for update in updates:
+            ids = parse_external_id(update.external_id)
+            groups.setdefault(ids[0] if ids else None, []).append(update)
+        for listing_id, group in groups.items():
+            if listing_id is None:
+                yield from ([u] for u in group)
+            else:
+                yield group
+
+    def _push_batch(self, batch: list[StockUpdate]) -> list[PushResult]:
+        ids = parse_external_id(batch[0].external_id)
+        if ids is None:
+            return [
+                PushResult.failed(
+                    u, FailureCategory.UNKNOWN_LISTING,
+                    f"listing {u.sku!r} has no Etsy listing id (external_id {u.external_id!r})",
+                )
+                for u in batch
+            ]
+        return self._settle(batch, lambda: self._push_listing(ids[0], batch))
+
+    @staticmethod
+    def _settle(batch: Sequence[StockUpdate], call: Callable[[], list[PushResult]]) -> list[PushResult]:
+        try:
+            return call()
+        except RetryLater as exc:
+            return [PushResult.retry(u, str(exc), exc.retry_at) for u in batch]
+        except AuthFailed as exc:
+            return [PushResult.failed(u, FailureCategory.AUTH, str(exc)) for u in batch]
+        except _Failed as exc:
+            return [PushResult.failed(u, exc.category, exc.message) for u in batch]
+
+    def _push_listing(self, listing_id: str, batch: list[StockUpdate]) -> list[PushResult]:
+        response = self._request("GET", f"/v3/application/listings/{listing_id}/inventory")
+        if response.status_code >= 400:
+            raise self._error(response, f"listing {listing_id}")
+        inventory = _json(response)
+        if not isinstance(inventory, Mapping):
+            raise _Failed(FailureCategory.OTHER, f"listing {listing_id}: unreadable inventory")
+        products = [p for p in inventory.get("products") or [] if isinstance(p, Mapping) and not p.get("is_deleted")]
+        results: dict[int, PushResult] = {}
+        targets: dict[int, int] = {}  # product index -> new quantity
+        for update in batch:
+            index = self._match(products, update)
+            if index is None:
+                results[update.listing_id] = PushResult.failed(
+                    update, FailureCategory.UNKNOWN_LISTING,
+                    f"no product with sku {update.sku!r} in Etsy listing {listing_id}",
+                )
+            else:
+                targets[index] = min(MAX_OFFERING_QUANTITY, max(0, update.quantity))
+        applicable = [u for u in batch if u.listing_id not in results]
+        if not applicable:
+            return [results[u.listing_id] for u in batch]
+        body = self.inventory_body(inventory, products, targets)
+        total = sum(o["quantity"] for p in body["products"] for o in p["offerings"] if o["is_enabled"])
+        reactivate = any(u.action in (PushAction.REACTIVATE, PushAction.RELIST) for u in applicable)
+        if total == 0:
+            # Etsy cannot hold 0: keep the placeholder quantities and take the listing offline.
+            self._set_state(listing_id, "inactive")
+            active: bool | None = False
+        else:
+            put = self._request(
+                "PUT", f"/v3/application/listings/{listing_id}/inventory", json=body,
+                headers={"Content-Type": "application/json"},
+            )
+            if put.status_code >= 400:
+                raise self._error(put, f"listing {listing_id} inventory")
+            active = None
+            if reactivate:
+                self._set_state(listing_id, "active")
+                active = True
+        for update in applicable:
+            results[update.listing_id] = PushResult(
+                update.listing_id, Outcome.OK,
+                applied_quantity=min(MAX_OFFERING_QUANTITY, max(0, update.quantity)), active=active,
+            )
+        return [results[u.listing_id] for u in batch]
+
+    @staticmethod
+    def _match(products: Sequence[Mapping[str, Any]], update: StockUpdate) -> int | None:
+        ids = parse_external_id(update.external_id)
+        product_id = ids[1] if ids else None
+        for index, product in enumerate(products):
+            if product_id is not None and str(product.get("product_id")) == product_id:
+                return index
+        for index, product in enumerate(products):
+            if product_id is None and product.get("sku") == update.sku:
+                return index
+        if product_id is None and len(products) == 1:
+            return 0
+        return None
+
+    @staticmethod
+    def inventory_body(
+        inventory: Mapping[str, Any], products: Sequence[Mapping[str, Any]], targets: Mapping[int, int]
+    ) -> dict[str, Any]:
+        """The PUT body: every product as read, read-only fields dropped, targets changed."""
+        out_products = []
+        for index, product in enumerate(products):
+            offerings = []
+            for offering in product.get("offerings") or []:
+                if not isinstance(offering, Mapping) or offering.get("is_deleted"):
+                    continue
+                quantity = targets.get(index, int(offering.get("quantity") or 0))
+                offerings.append({
+                    "price": _price(offering.get("price")),
+                    "quantity": quantity,
+                    "is_enabled": bool(offering.get("is_enabled", True)),
+                    "readiness_state_id": offering.get("readiness_state_id"),
+                })
+            out_products.append({
+                "sku": product.get("sku") or "",
+                "property_values": [
+                    {k: v.get(k) for k in ("property_id", "value_ids", "scale_id", "property_name", "values")}
+                    for v in product.get("property_values") or [] if isinstance(v, Mapping)
+                ],
+                "offerings": offerings,
+            })
+        body: dict[str, Any] = {"products": out_products}
+        for key in ("price_on_property", "quantity_on_property", "sku_on_property", "readiness_state_on_property"):
+            if isinstance(inventory.get(key), list):
+                body[key] = list(inventory[key])
+        return body
+
+    def _set_state(self, listing_id: str, state: str) -> None:
+        shop_id = self.settings["shop_id"]
+        response = self._request(
+            "PATCH", f"/v3/application/shops/{shop_id}/listings/{listing_id}", data={"state": state}
+        )
+        if response.status_code >= 400:
+            raise self._error(response, f"listing {listing_id} state={state}")
+
+    # -- read back ---------------------------------------------------------------------
+
+    def read(self, skus: Sequence[tuple[str, str | None]]) -> list[RemoteListing]:
+        """Offering quantity per product and the listing's state; an inactive listing's
+        quantity is a placeholder, so it is reported as 0 (raw keeps the placeholder)."""
+        listings: dict[str, tuple[Mapping[str, Any] | None, str | None]] = {}
+        for listing_id in sorted({ids[0] for _, e in skus if (ids := parse_external_id(e))}):
+            inv = self._request("GET", f"/v3/application/listings/{listing_id}/inventory")
+            meta = self._request("GET", f"/v3/application/listings/{listing_id}")
+            inventory = _json(inv) if inv.status_code < 400 else None
+            state = (_json(meta) or {}).get("state") if meta.status_code < 400 else None
+            listings[listing_id] = (inventory if isinstance(inventory, Mapping) else None, state)
+        out = []
+        for sku, external_id in skus:
+            ids = parse_external_id(external_id)
+            inventory, state = listings.get(ids[0], (None, None)) if ids else (None, None)
+            products = [p for p in (inventory or {}).get("products") or [] if isinstance(p, Mapping)]
+            index = self._match(products, StockUpdate(0, sku, 0, external_id=external_id))
+            if index is None:
+                out.append(RemoteListing(sku=sku, quantity=None, found=False))
+                continue
+            offerings = [o for o in products[index].get("offerings") or [] if isinstance(o, Mapping)]
+            placeholder = sum(int(o.get("quantity") or 0) for o in offerings)
+            active = state == "active"
+            out.append(RemoteListing(
+                sku=sku,
+                quantity=placeholder if active else 0,
+                active=active,
+                raw={"state": state, "offering_quantity": placeholder,
+                     "product_id": products[index].get("product_id")},
+            ))
+        return out

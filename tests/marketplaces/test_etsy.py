@@ -1,0 +1,216 @@
+"""Etsy adapter against `responses`: inventory read-modify-write, deactivate at zero, OAuth refresh."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+import responses
+
+from connector.marketplaces.base import FailureCategory, Outcome, StockUpdate
+from connector.marketplaces.http import ManualClock
+from connector.marketplaces.etsy import EtsyAdapter
+from connector.stock.model import PushAction
+from tests.support.specs import validate_request
+
+BASE = "https://openapi.etsy.com"
+TOKEN = "https://api.etsy.com/v3/public/oauth/token"
+SETTINGS = {"base_url": BASE, "token_url": TOKEN, "keystring": "etsykeystring1", "shared_secret": "etsysharedsecret2",
+            "shop_id": "42", "refresh_token": "42.refresh-token-1"}
+INV = f"{BASE}/v3/application/listings/123/inventory"
+STATE = f"{BASE}/v3/application/shops/42/listings/123"
+
+
+@pytest.fixture
+def rsps() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        yield mock
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+def adapter(clock: ManualClock) -> EtsyAdapter:
+    return EtsyAdapter("etsy_shop", SETTINGS, clock=clock)
+
+
+def token_reply(n: int) -> dict[str, Any]:
+    return {"access_token": f"42.access-token-{n}", "token_type": "Bearer", "expires_in": 3600,
+            "refresh_token": f"42.refresh-token-{n + 1}"}
+
+
+def inventory(red: int, blue: int) -> dict[str, Any]:
+    def product(pid: int, sku: str, value: int, name: str, qty: int) -> dict[str, Any]:
+        return {"product_id": pid, "sku": sku, "is_deleted": False,
+                "property_values": [{"property_id": 200, "property_name": "Primary color", "scale_id": None,
+                                     "scale_name": None, "value_ids": [value], "values": [name]}],
+                "offerings": [{"offering_id": pid * 10, "quantity": qty, "is_enabled": True, "is_deleted": False,
+                               "readiness_state_id": 987,
+                               "price": {"amount": 2200, "divisor": 100, "currency_code": "EUR"}}]}
+    return {"products": [product(1, "MUG-RED", 1213, "Red", red), product(2, "MUG-BLUE", 1214, "Blue", blue)],
+            "price_on_property": [], "quantity_on_property": [200], "sku_on_property": [200],
+            "readiness_state_on_property": []}
+
+
+def body_of(call: responses.Call) -> Any:
+    raw = call.request.body
+    return json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+
+
+def form_of(call: responses.Call) -> dict[str, str]:
+    raw = call.request.body
+    raw = raw.decode() if isinstance(raw, bytes) else raw
+    return {k: v[0] for k, v in parse_qs(raw).items()}
+
+
+def test_success_read_modify_write_with_both_auth_headers(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(TOKEN, json=token_reply(1))
+    rsps.get(INV, json=inventory(3, 5))
+    rsps.put(INV, json=inventory(4, 5))
+    a = adapter(clock)
+    [result] = a.push([StockUpdate(1, "MUG-RED", 4, external_id="123")])
+    token_call, get_call, put_call = rsps.calls
+    assert form_of(token_call) == {"grant_type": "refresh_token", "client_id": "etsykeystring1",
+                                   "refresh_token": "42.refresh-token-1"}
+    for call in (get_call, put_call):
+        assert call.request.headers["x-api-key"] == "etsykeystring1:etsysharedsecret2"
+        assert call.request.headers["Authorization"] == "Bearer 42.access-token-1"
+    assert put_call.request.method == "PUT" and put_call.request.url == INV
+    assert body_of(put_call) == {
+        "products": [
+            {"sku": "MUG-RED", "property_values": [{"property_id": 200, "value_ids": [1213], "scale_id": None,
+                                                    "property_name": "Primary color", "values": ["Red"]}],
+             "offerings": [{"price": 22.0, "quantity": 4, "is_enabled": True, "readiness_state_id": 987}]},
+            {"sku": "MUG-BLUE", "property_values": [{"property_id": 200, "value_ids": [1214], "scale_id": None,
+                                                     "property_name": "Primary color", "values": ["Blue"]}],
+             "offerings": [{"price": 22.0, "quantity": 5, "is_enabled": True, "readiness_state_id": 987}]},
+        ],
+        "price_on_property": [], "quantity_on_property": [200], "sku_on_property": [200],
+        "readiness_state_on_property": []}
+    validate_request("etsy", "PUT", put_call.request.url, put_call.request.body, dict(put_call.request.headers))
+    assert (result.outcome, result.applied_quantity) == (Outcome.OK, 4)
+    assert a.refresh_token == "42.refresh-token-2"
+
+
+def test_variations_of_one_listing_share_one_write(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(TOKEN, json=token_reply(1))
+    rsps.get(INV, json=inventory(3, 5))
+    rsps.put(INV, json=inventory(1, 2))
+    results = adapter(clock).push([StockUpdate(1, "MUG-RED", 1, external_id="123/1"),
+                                   StockUpdate(2, "MUG-BLUE", 2, external_id="123/2")])
+    assert [p["offerings"][0]["quantity"] for p in body_of(rsps.calls[2])["products"]] == [1, 2]
+    assert all(r.outcome is Outcome.OK for r in results)
+
+
+def test_per_item_error_unknown_variation(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(TOKEN, json=token_reply(1))
+    rsps.get(INV, json=inventory(3, 5))
+    rsps.put(INV, json=inventory(3, 7))
+    results = adapter(clock).push([StockUpdate(1, "MUG-GREEN", 1, external_id="123"),
+                                   StockUpdate(2, "MUG-BLUE", 7, external_id="123")])
+    assert results[0].category is FailureCategory.UNKNOWN_LISTING
+    assert results[1].outcome is Outcome.OK
+
+
+def test_put_validation_error_carries_etsys_message(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(TOKEN, json=token_reply(1))
+    rsps.get(INV, json=inventory(3, 5))
+    rsps.put(INV, status=400, json={"error": "quantity_on_property must include property 200"})
+    [result] = adapter(clock).push([StockUpdate(1, "MUG-RED", 2, external_id="123")])
+    assert result.category is FailureCategory.VALIDATION
+    assert "quantity_on_property must include property 200" in result.message
+
+
+def test_zero_deactivates_and_reactivation_writes_then_activates(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(TOKEN, json=token_reply(1))
+    rsps.get(INV, json=inventory(3, 0))
+    rsps.patch(STATE, json={"listing_id": 123, "state": "inactive"})
+    rsps.get(INV, json=inventory(3, 0))
+    rsps.put(INV, json=inventory(6, 0))
+    rsps.patch(STATE, json={"listing_id": 123, "state": "active"})
+    a = adapter(clock)
+    [off] = a.push([StockUpdate(1, "MUG-RED", 0, PushAction.DEACTIVATE, external_id="123")])
+    [on] = a.push([StockUpdate(1, "MUG-RED", 6, PushAction.REACTIVATE, external_id="123")])
+    calls = [(c.request.method, c.request.url) for c in rsps.calls]
+    assert calls == [("POST", TOKEN), ("GET", INV), ("PATCH", STATE), ("GET", INV), ("PUT", INV), ("PATCH", STATE)]
+    for index, state in ((2, "inactive"), (5, "active")):
+        call = rsps.calls[index]
+        assert call.request.headers["Content-Type"] == "application/x-www-form-urlencoded"
+        assert form_of(call) == {"state": state}
+        validate_request("etsy", "PATCH", call.request.url, form_of(call), dict(call.request.headers))
+    assert (off.outcome, off.active, on.outcome, on.active) == (Outcome.OK, False, Outcome.OK, True)
+
+
+def test_one_variation_at_zero_is_written_as_zero(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(TOKEN, json=token_reply(1))
+    rsps.get(INV, json=inventory(3, 5))
+    rsps.put(INV, json=inventory(0, 5))
+    [result] = adapter(clock).push([StockUpdate(1, "MUG-RED", 0, PushAction.DEACTIVATE, external_id="123/1")])
+    assert body_of(rsps.calls[2])["products"][0]["offerings"][0]["quantity"] == 0
+    assert result.outcome is Outcome.OK and result.active is None
+
+
+def test_429_retry_after_is_honoured(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(TOKEN, json=token_reply(1))
+    rsps.get(INV, status=429, headers={"Retry-After": "6"}, body="")
+    rsps.get(INV, json=inventory(3, 5))
+    rsps.put(INV, json=inventory(4, 5))
+    [result] = adapter(clock).push([StockUpdate(1, "MUG-RED", 4, external_id="123")])
+    assert result.outcome is Outcome.OK and 6.0 in clock.sleeps
+
+
+def test_5xx_then_success(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(TOKEN, json=token_reply(1))
+    rsps.get(INV, json=inventory(3, 5))
+    rsps.put(INV, status=500, json={"error": "server"})
+    rsps.put(INV, json=inventory(4, 5))
+    [result] = adapter(clock).push([StockUpdate(1, "MUG-RED", 4, external_id="123")])
+    assert result.outcome is Outcome.OK and len(clock.sleeps) == 1
+
+
+def test_401_refreshes_token_then_succeeds(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(TOKEN, json=token_reply(1))
+    rsps.get(INV, status=401, json={"error": "invalid_token"})
+    rsps.post(TOKEN, json=token_reply(2))
+    rsps.get(INV, json=inventory(3, 5))
+    rsps.put(INV, json=inventory(4, 5))
+    [result] = adapter(clock).push([StockUpdate(1, "MUG-RED", 4, external_id="123")])
+    assert result.outcome is Outcome.OK
+    assert len([c for c in rsps.calls if c.request.url == TOKEN]) == 2
+    assert form_of(rsps.calls[2])["refresh_token"] == "42.refresh-token-2"  # rotated token used
+    assert rsps.calls[3].request.headers["Authorization"] == "Bearer 42.access-token-2"
+
+
+def test_refused_refresh_is_auth_without_secrets(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(TOKEN, status=400, json={"error": "invalid_grant",
+                                       "error_description": "refresh token 42.refresh-token-1 expired"})
+    [result] = adapter(clock).push([StockUpdate(1, "MUG-RED", 4, external_id="123")])
+    assert result.category is FailureCategory.AUTH
+    assert "42.refresh-token-1" not in result.message
+
+
+def test_batch_split_one_write_per_listing(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    other = f"{BASE}/v3/application/listings/124/inventory"
+    rsps.post(TOKEN, json=token_reply(1))
+    rsps.get(INV, json=inventory(3, 5))
+    rsps.put(INV, json=inventory(4, 5))
+    rsps.get(other, json=inventory(3, 5))
+    rsps.put(other, json=inventory(3, 9))
+    results = adapter(clock).push([StockUpdate(1, "MUG-RED", 4, external_id="123"),
+                                   StockUpdate(2, "MUG-BLUE", 9, external_id="124")])
+    assert [c.request.url for c in rsps.calls if c.request.method == "PUT"] == [INV, other]
+    assert all(r.outcome is Outcome.OK for r in results)
+
+
+def test_read_back_reports_inactive_placeholder_as_zero(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(TOKEN, json=token_reply(1))
+    rsps.get(INV, json=inventory(1, 0))
+    rsps.get(f"{BASE}/v3/application/listings/123", json={"listing_id": 123, "state": "inactive", "quantity": 1})
+    [red, missing] = adapter(clock).read([("MUG-RED", "123/1"), ("MUG-X", "123/9")])
+    assert (red.quantity, red.active, red.raw["offering_quantity"]) == (0, False, 1)
+    assert missing.found is False
