@@ -18,6 +18,12 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 # subcommand -> "module:function"; the function takes the parsed args and returns an exit code.
 COMMANDS: dict[str, str] = {
+    "run": "connector.sync.commands:run",
+    "demo": "connector.sync.commands:demo",
+    "resync": "connector.sync.commands:resync",
+    "explain": "connector.sync.commands:explain",
+    "status": "connector.sync.commands:status",
+    "timeline": "connector.sync.commands:timeline",
     "mock-erp": "connector.mock_erp.cli:main",
     "sandbox": "connector.sandbox.cli:main",
 }
@@ -33,6 +39,30 @@ def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     common.add_argument("--config", type=Path, default=None, help="bridge config (TOML)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    reporting = _Parser(add_help=False)
+    reporting.add_argument("--json", action="store_true", help="print one JSON document")
+
+    p = sub.add_parser("run", parents=[common], help="run the bridge (no config: the embedded demo stack)")
+    p.add_argument("--verbose", "-v", action="store_true")
+
+    sub.add_parser("demo", parents=[common], help="a narrated run of the seed scenarios")
+
+    p = sub.add_parser("resync", parents=[common, reporting], help="recompute and push listings")
+    p.add_argument("--sku", action="append", default=[], help="ERP SKU (repeatable)")
+    p.add_argument("--channel", action="append", default=[], help="channel code (repeatable)")
+    p.add_argument("--all", action="store_true", help="every listed product")
+    p.add_argument("--dry-run", action="store_true", help="only report what would change")
+    p.add_argument("--force", action="store_true", help="push unchanged values too")
+
+    p = sub.add_parser("explain", parents=[common, reporting], help="how a SKU's number is made")
+    p.add_argument("sku")
+    p.add_argument("--channel", default=None)
+
+    sub.add_parser("status", parents=[common, reporting], help="per channel: listings, errors, backlog, cursor")
+
+    p = sub.add_parser("timeline", parents=[common, reporting], help="every push of a SKU")
+    p.add_argument("sku")
+    p.add_argument("--since", default=None, help="30m, 2h, 1d or an ISO date/time")
 
     p = sub.add_parser("mock-erp", parents=[common], help="run the bundled Odoo-protocol mock ERP")
     p.add_argument("--fixtures", type=Path, default=None, help="fixtures dir (default fixtures/demo)")

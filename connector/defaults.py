@@ -1,0 +1,204 @@
+"""The embedded default: what `stock-bridge run` (and `demo`) use when no config is given.
+
+`embedded_default()` is the TOML-shaped config of the embedded stack: the bundled mock
+ERP with fixtures/demo, the local marketplace sandbox with one demo account per channel,
+and the bridge, on local ports. `start_embedded()` starts the two stand-ins (falling back
+to free ports when the usual ones are taken), seeds the sandbox with the accounts and the
+fixture listings, and returns the matching config; the caller starts the Bridge on it and
+points the mock ERP's webhook at the bridge (`EmbeddedStack.connect_webhook`).
+
+Usage::
+
+    stack = start_embedded()
+    bridge = Bridge(stack.config); bridge.start(); stack.connect_webhook(bridge.trigger_url)
+    ...; bridge.stop(); stack.stop()
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from connector.config import BridgeConfig, parse_config
+
+ERP_PORT, SANDBOX_PORT, BRIDGE_PORT = 8069, 8780, 8765
+HOST = "127.0.0.1"
+DEMO_DATABASE = "demo"
+DEMO_LOGIN = "bridge"
+DEMO_API_KEY = "demo-bridge-api-key-0000000000000000"
+DEMO_WEBHOOK_SECRET = "demo-webhook-secret-not-for-production"
+DEFAULT_STATE_PATH = "var/bridge.sqlite3"
+
+# channel code -> marketplace (the demo shop; fixtures/demo/40_marketplace.json)
+DEMO_CHANNELS: dict[str, str] = {
+    "amazon_de": "amazon",
+    "bol_nl": "bol",
+    "zalando_de": "zalando",
+    "kaufland_de": "kaufland",
+    "ebay_de": "ebay",
+    "shopify_eu": "shopify",
+    "etsy_shop": "etsy",
+    "woo_shop": "woocommerce",
+    "lazada_sg": "lazada",
+    "shopee_sg": "shopee",
+}
+
+# Paths of the token endpoints under each marketplace's sandbox prefix (the real paths).
+_TOKEN_PATHS = {
+    "amazon": "/auth/o2/token",
+    "bol": "/token",
+    "zalando": "/auth/token",
+    "ebay": "/identity/v1/oauth2/token",
+    "etsy": "/v3/public/oauth/token",
+    "lazada": "/rest/auth/token/refresh",
+    "shopee": "/api/v2/auth/access_token/get",
+}
+
+
+def demo_credentials(code: str, marketplace: str) -> dict[str, str]:
+    """The sandbox account of a demo channel, with DESIGN.md's key names (not secrets of value)."""
+    tag = f"demo-{code}"
+    shapes: dict[str, dict[str, str]] = {
+        "amazon": {"seller_id": "A3DEMOSELLER01", "marketplace_id": "A1PA6795UKMFR9",
+                   "client_id": f"amzn1.application-oa2-client.{code}", "client_secret": f"{tag}-secret",
+                   "refresh_token": f"Atzr|{tag}-refresh"},
+        "bol": {"client_id": f"{tag}-client", "client_secret": f"{tag}-secret"},
+        "zalando": {"merchant_id": "11111111-2222-3333-4444-555555555555",
+                    "sales_channel_id": "01924c48-49bb-40c2-9c32-ab582e6db6f4",
+                    "client_id": f"{tag}-client", "client_secret": f"{tag}-secret"},
+        "kaufland": {"client_key": f"{tag}-client-key", "secret_key": f"{tag}-secret-key", "storefront": "de"},
+        "ebay": {"client_id": f"{tag}-client", "client_secret": f"{tag}-secret",
+                 "refresh_token": f"v^1.1#{tag}-refresh", "marketplace_id": "EBAY_DE"},
+        "shopify": {"access_token": f"shpat_{tag}", "location_id": "gid://shopify/Location/1",
+                    "api_version": "2025-07"},
+        "etsy": {"keystring": f"{tag}-keystring", "shared_secret": f"{tag}-shared",
+                 "shop_id": "12345678", "refresh_token": f"12345678.{tag}-refresh"},
+        "woocommerce": {"consumer_key": f"ck_{tag}", "consumer_secret": f"cs_{tag}"},
+        "lazada": {"app_key": "100001", "app_secret": f"{tag}-app-secret", "access_token": f"{tag}-access",
+                   "refresh_token": f"{tag}-refresh"},
+        "shopee": {"partner_id": "2000001", "partner_key": f"{tag}-partner-key", "shop_id": "300001",
+                   "access_token": f"{tag}-access", "refresh_token": f"{tag}-refresh"},
+    }
+    return dict(shapes[marketplace])
+
+
+def embedded_default(
+    erp_url: str = f"http://{HOST}:{ERP_PORT}",
+    sandbox_url: str = f"http://{HOST}:{SANDBOX_PORT}",
+    listen: str = f"{HOST}:{BRIDGE_PORT}",
+    state_path: str = DEFAULT_STATE_PATH,
+) -> dict[str, Any]:
+    """The config (TOML-shaped dict) of the embedded stack at the given addresses."""
+    channels: dict[str, Any] = {}
+    for code, marketplace in DEMO_CHANNELS.items():
+        base = f"{sandbox_url.rstrip('/')}/{marketplace}"
+        section: dict[str, Any] = {"marketplace": marketplace, "base_url": base}
+        if marketplace in _TOKEN_PATHS:
+            section["token_url"] = base + _TOKEN_PATHS[marketplace]
+        section.update(demo_credentials(code, marketplace))
+        channels[code] = section
+    return {
+        "erp": {
+            "url": erp_url,
+            "database": DEMO_DATABASE,
+            "username": DEMO_LOGIN,
+            "api_key": DEMO_API_KEY,
+            "protocol": "jsonrpc",
+        },
+        "bridge": {
+            "state_path": state_path,
+            "listen": listen,
+            "webhook_secret": DEMO_WEBHOOK_SECRET,
+            "poll_interval_s": 2,
+            "full_resync_interval_s": 600,
+        },
+        "channels": channels,
+    }
+
+
+def fixtures_dir() -> Path:
+    """fixtures/demo next to the package (a source checkout), else under the working dir."""
+    beside = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
+    return beside if beside.is_dir() else Path("fixtures/demo")
+
+
+def sandbox_seed(fixtures: Path | None = None, quantity: int = 0) -> dict[str, Any]:
+    """Accounts for every demo channel and the fixture listings, in start_sandbox's seed shape."""
+    data: dict[str, Any] = {}
+    for path in sorted((fixtures or fixtures_dir()).glob("*.json")):
+        for model, records in json.loads(path.read_text(encoding="utf-8")).items():
+            data.setdefault(model, {}).update(records)
+    channel_codes = {key: rec["code"] for key, rec in data.get("marketplace.channel", {}).items()}
+    marketplaces = {key: rec["marketplace"] for key, rec in data.get("marketplace.channel", {}).items()}
+    accounts: dict[str, list[dict[str, str]]] = {}
+    for key, code in channel_codes.items():
+        accounts.setdefault(marketplaces[key], []).append(demo_credentials(code, marketplaces[key]))
+    listings: dict[str, list[dict[str, Any]]] = {}
+    for rec in data.get("marketplace.listing", {}).values():
+        channel = rec.get("channel_id")
+        if channel not in marketplaces:
+            continue
+        entry: dict[str, Any] = {"sku": rec["channel_sku"], "quantity": quantity, "active": True}
+        if rec.get("external_id"):
+            entry["external_id"] = str(rec["external_id"])
+        listings.setdefault(marketplaces[channel], []).append(entry)
+    return {"accounts": accounts, "listings": listings}
+
+
+def port_or_free(port: int, host: str = HOST) -> int:
+    """`port` when it can be bound now, else 0 (let the OS pick)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return 0
+    return port
+
+
+@dataclass
+class EmbeddedStack:
+    """The running stand-ins of the embedded default and the config pointing at them."""
+
+    erp: Any  # connector.mock_erp.server running server (.url, .stop(), .set_webhook)
+    sandbox: Any  # connector.sandbox.server.RunningSandbox
+    config: BridgeConfig
+
+    def connect_webhook(self, trigger_url: str | None) -> None:
+        """Point the mock ERP's post-commit webhook at the bridge's /v1/triggers."""
+        if trigger_url:
+            self.erp.set_webhook(trigger_url, self.config.webhook_secret())
+
+    def stop(self) -> None:
+        for part in (self.erp, self.sandbox):
+            try:
+                part.stop()
+            except Exception:  # best effort on the way out
+                pass
+
+
+def start_embedded(
+    *,
+    erp_port: int = ERP_PORT,
+    sandbox_port: int = SANDBOX_PORT,
+    bridge_port: int = BRIDGE_PORT,
+    state_path: str | Path = DEFAULT_STATE_PATH,
+    fixtures: Path | None = None,
+) -> EmbeddedStack:
+    """Start mock ERP + seeded sandbox on local ports (free ones when taken); see module doc."""
+    from connector.mock_erp.server import start_mock_erp
+    from connector.sandbox.server import start_sandbox
+
+    sandbox = start_sandbox(host=HOST, port=port_or_free(sandbox_port), seed=sandbox_seed(fixtures))
+    try:
+        erp = start_mock_erp(fixtures=fixtures or fixtures_dir(), host=HOST, port=port_or_free(erp_port))
+    except BaseException:
+        sandbox.stop()
+        raise
+    listen_port = port_or_free(bridge_port)
+    data = embedded_default(
+        erp_url=erp.url, sandbox_url=sandbox.url, listen=f"{HOST}:{listen_port}", state_path=str(state_path)
+    )
+    return EmbeddedStack(erp=erp, sandbox=sandbox, config=parse_config(data, source="embedded default"))

@@ -1,0 +1,331 @@
+"""The bridge's subcommands: run, demo, resync, explain, status, timeline.
+
+Each takes the parsed argparse namespace and returns an exit code (0 ok, 1 failure,
+2 bad usage/config — a ConfigError raised here is turned into one line by connector.cli).
+Reporting commands print a table, or with --json one JSON document on stdout.
+
+Usage::
+
+    stock-bridge run                       # embedded default: mock ERP + sandbox + bridge
+    stock-bridge resync --sku MUG-1 --dry-run --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Any, TextIO
+
+from connector.config import ENV_CONFIG, BridgeConfig, load_config
+from connector.sync.report import ResyncReport
+from connector.sync.reports import (
+    parse_since,
+    render_explanations,
+    render_status,
+    render_timeline,
+    status_report,
+    stored_explanations,
+    timeline_report,
+)
+from connector.sync.state import Outcome, StateError, StateStore
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+log = logging.getLogger("connector.cli")
+
+
+def _config(args: argparse.Namespace) -> BridgeConfig:
+    return load_config(getattr(args, "config", None))
+
+
+def _uses_embedded(args: argparse.Namespace) -> bool:
+    import os
+
+    return getattr(args, "config", None) is None and not os.environ.get(ENV_CONFIG)
+
+
+def _logging(verbose: bool = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+    for noisy in ("werkzeug", "apscheduler", "urllib3", "connector.mock_erp", "connector.sandbox"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # The live table on stdout already says what each push did.
+    logging.getLogger("connector.sync.engine").setLevel(logging.WARNING)
+
+
+def _dump(data: Any, out: TextIO | None = None) -> None:
+    print(json.dumps(data, indent=2, default=str), file=out or sys.stdout)
+
+
+def _erp_failure(config: BridgeConfig, exc: Exception) -> int:
+    print(f"stock-bridge: cannot use the ERP at {config.erp.url}: {exc}", file=sys.stderr)
+    return EXIT_FAILURE
+
+
+# -- tables -------------------------------------------------------------------------------------
+
+
+def render_report(report: ResyncReport) -> str:
+    """The changes of a resync as a table, then one summary line."""
+    lines = []
+    if report.changes:
+        lines.append(
+            f"{'channel':<13} {'sku':<18} {'channel sku':<24} {'old':>5}    {'new':<5} {'action':<10} result"
+        )
+        for c in report.changes:
+            old = "-" if c.old_qty is None else str(c.old_qty)
+            result = c.result or ("would push" if report.dry_run else "-")
+            message = f"  {c.message}" if c.message else ""
+            lines.append(
+                f"{c.channel_code:<13} {c.sku[:18]:<18} {c.channel_sku[:24]:<24} {old:>5} -> "
+                f"{c.new_qty:<5} {c.action:<10} {result}{message}"
+            )
+    verb = "would change" if report.dry_run else "changed"
+    summary = f"{report.checked} listing(s) checked, {len(report.changes)} {verb}, {report.unchanged} unchanged"
+    if report.drifted:
+        summary += f", {len(report.drifted)} drifted on the marketplace and corrected"
+    lines.append(summary)
+    for sku in report.oversold:
+        lines.append(f"ALERT: {sku} is oversold in the ERP (negative free stock): 0 published everywhere")
+    for sku in report.unknown_skus:
+        lines.append(f"unknown SKU: {sku}")
+    lines.extend(f"error: {e}" for e in report.errors)
+    if not report.complete:
+        lines.append("some pushes were still in flight when this report was made (see `status`)")
+    return "\n".join(lines)
+
+
+def _live_line(o: Outcome) -> str:
+    old = "-" if o.old_qty is None else str(o.old_qty)
+    state = "" if o.result == "ok" else f"  [{o.state}] {o.message}"
+    return (
+        f"{time.strftime('%H:%M:%S')}  {o.meta.channel_code:<12} {o.meta.sku:<18} "
+        f"{old:>4} -> {o.quantity:<4} {o.action}{state}"
+    )
+
+
+class _Progress:
+    """A one-line progress bar on stderr, shown only when a resync takes a while."""
+
+    def __init__(self, out: TextIO, after_s: float = 1.5) -> None:
+        self.out = out
+        self.started = time.monotonic()
+        self.after_s = after_s
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.shown and time.monotonic() - self.started < self.after_s:
+            return  # short runs stay quiet
+        self.shown = True
+        width = 30
+        filled = int(width * done / total) if total else width
+        self.out.write(f"\rresync [{'#' * filled}{'.' * (width - filled)}] {done}/{total} products")
+        if done >= total:
+            self.out.write("\n")
+        self.out.flush()
+
+
+# -- run ----------------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the bridge until Ctrl-C / SIGTERM (no config: the whole embedded stack)."""
+    from connector.erp.errors import ErpError
+    from connector.sync.service import Bridge
+
+    _logging(getattr(args, "verbose", False))
+    stack = None
+    if _uses_embedded(args):
+        from connector.defaults import start_embedded
+
+        stack = start_embedded()
+        config = stack.config
+        print(f"mock ERP (Odoo protocol) {stack.erp.url}  database {config.erp.database}, login {config.erp.username}")
+        print(f"marketplace sandbox      {stack.sandbox.url}  (state: {stack.sandbox.url}/_sandbox/state)")
+    else:
+        config = _config(args)
+    stopping = threading.Event()
+
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    bridge = Bridge(config)
+    try:
+        try:
+            report = bridge.start()
+        except ErpError as exc:
+            return _erp_failure(config, exc)
+        if stack is not None:
+            stack.connect_webhook(bridge.trigger_url)
+        print(f"bridge                   {bridge.listener_url}  (POST /v1/triggers, GET /v1/health)")
+        print(f"state                    {config.bridge.state_path}")
+        print()
+        if report is not None:
+            print("first full sync:")
+            print(render_report(report))
+        print("\nlive: stock changes in the ERP are pushed as they happen (Ctrl-C to stop)")
+        sys.stdout.flush()
+
+        def _echo(outcome: Outcome) -> None:
+            print(_live_line(outcome), flush=True)
+
+        bridge.add_listener(_echo)
+        while not stopping.wait(0.5):
+            pass
+        print("stopping...", file=sys.stderr)
+        return EXIT_OK
+    finally:
+        bridge.stop()
+        if stack is not None:
+            stack.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def demo(args: argparse.Namespace) -> int:
+    # TODO(e2e helper): the narrated run of the seed scenarios goes here, built on
+    # connector.defaults.start_embedded + connector.sync.service.Bridge.
+    raise SystemExit(
+        "stock-bridge demo: not written yet (the e2e helper adds the narrated scenarios); "
+        "use `stock-bridge run` meanwhile"
+    )
+
+
+# -- resync / explain ---------------------------------------------------------------------------
+
+
+def resync(args: argparse.Namespace) -> int:
+    """Recompute and push (one-shot, in this process); --dry-run only reports."""
+    from connector.erp.errors import ErpError
+    from connector.sync.service import Bridge
+
+    if not args.all and not args.sku:
+        print("stock-bridge resync: say which: --sku S (repeatable) or --all", file=sys.stderr)
+        return EXIT_USAGE
+    config = _config(args)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    bridge = Bridge(config, listen=False, schedule=False)
+    try:
+        try:
+            bridge.start(initial_sync=False, live=False)
+            report = bridge.resync(
+                skus=None if args.all else args.sku,
+                channels=args.channel or None,
+                force=args.force,
+                dry_run=args.dry_run,
+                progress=None if args.json else _Progress(sys.stderr),
+            )
+        except ErpError as exc:
+            return _erp_failure(config, exc)
+    finally:
+        bridge.stop()
+    if args.json:
+        _dump(report.to_dict())
+    else:
+        print(render_report(report))
+    return EXIT_OK if report.ok and not report.failed_changes() else EXIT_FAILURE
+
+
+def explain(args: argparse.Namespace) -> int:
+    """How a SKU's number is made, per channel: live from the ERP, else the stored one."""
+    config = _config(args)
+    logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
+    items: list[dict[str, Any]] = []
+    problem: str | None = None
+    try:
+        items = _explain_live(config, args.sku, args.channel)
+    except Exception as exc:  # ERP down: fall back to what the state file remembers
+        problem = f"ERP unreachable ({exc}); showing the explanation stored with the last push"
+    if not items:
+        try:
+            store = StateStore.open(config.bridge.state_path, read_only=True)
+        except StateError:
+            store = None
+        if store is not None:
+            items = stored_explanations(store, args.sku, args.channel)
+            store.close()
+    if args.json:
+        _dump({"sku": args.sku, "channel": args.channel, "note": problem, "listings": items})
+    else:
+        if problem:
+            print(problem, file=sys.stderr)
+        print(render_explanations(items) if items else f"no listing found for SKU {args.sku!r}")
+    return EXIT_OK if items else EXIT_FAILURE
+
+
+def _explain_live(config: BridgeConfig, sku: str, channel: str | None) -> list[dict[str, Any]]:
+    from connector.sync.engine import Engine
+    from connector.sync.wiring import build_deps, settings_from_config
+
+    deps, clients = build_deps(config)
+    try:
+        path = Path(config.bridge.state_path)
+        if path.exists():
+            store = StateStore.open(path, read_only=True)
+        else:  # never ran: an empty throw-away state, so explain still works
+            store = StateStore.open(Path(tempfile.mkdtemp(prefix="stock-bridge-")) / "state.sqlite3")
+        try:
+            return Engine(deps, settings_from_config(config), store).explain(sku, channel)
+        finally:
+            store.close()
+    finally:
+        for client in clients:
+            client.close()
+
+
+# -- status / timeline (state file only) --------------------------------------------------------
+
+
+def _open_read_only(config: BridgeConfig) -> StateStore | None:
+    try:
+        return StateStore.open(config.bridge.state_path, read_only=True)
+    except StateError as exc:
+        print(f"stock-bridge: {exc}", file=sys.stderr)
+        return None
+
+
+def status(args: argparse.Namespace) -> int:
+    store = _open_read_only(_config(args))
+    if store is None:
+        return EXIT_FAILURE
+    try:
+        report = status_report(store)
+    finally:
+        store.close()
+    if args.json:
+        _dump(report)
+    else:
+        print(render_status(report))
+    return EXIT_OK
+
+
+def timeline(args: argparse.Namespace) -> int:
+    try:
+        since = parse_since(args.since) if args.since else None
+    except ValueError as exc:
+        print(f"stock-bridge timeline: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    store = _open_read_only(_config(args))
+    if store is None:
+        return EXIT_FAILURE
+    try:
+        rows = timeline_report(store, args.sku, since)
+    finally:
+        store.close()
+    if args.json:
+        _dump({"sku": args.sku, "since": since, "entries": rows})
+    else:
+        print(render_timeline(rows))
+    return EXIT_OK

@@ -1,0 +1,205 @@
+"""`Bridge`: the whole service in one object — state file, engine, webhook listener, scheduler.
+
+This is the public API the CLI, the demo and the end-to-end tests drive.
+
+Usage::
+
+    bridge = Bridge(load_config(path))
+    first = bridge.start()                  # ResyncReport of the first full sync
+    print(bridge.listener_url)              # POST {listener_url}/v1/triggers
+    bridge.wait_idle(10)                    # tests: every trigger processed, nothing in flight
+    report = bridge.resync(skus=["MUG-1"], force=True)
+    print(bridge.explain("MUG-1"), bridge.status(), bridge.timeline("MUG-1"))
+    bridge.stop()
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from connector.config import BridgeConfig
+from connector.sync.engine import Engine, EngineDeps, EngineSettings
+from connector.sync.report import ResyncReport
+from connector.sync.reports import status_report, stored_explanations, timeline_report
+from connector.sync.state import Outcome, StateStore
+from connector.sync.webhook import Trigger, WebhookListener
+from connector.sync.wiring import build_deps, settings_from_config
+
+log = logging.getLogger(__name__)
+
+
+class Bridge:
+    """Keeps every marketplace equal to the ERP. See the module docstring.
+
+    `deps`/`settings` replace the real ERP/adapters (tests); `listen=False` runs without the
+    HTTP listener (one-shot CLI commands); `schedule=False` without the periodic jobs.
+    """
+
+    def __init__(
+        self,
+        config: BridgeConfig,
+        *,
+        deps: EngineDeps | None = None,
+        settings: EngineSettings | None = None,
+        listen: bool = True,
+        schedule: bool = True,
+    ) -> None:
+        self.config = config
+        self._deps = deps
+        self._settings = settings or settings_from_config(config)
+        self._listen = listen
+        self._schedule = schedule
+        self._clients: list[Any] = []
+        self._listener: WebhookListener | None = None
+        self._scheduler: Any = None
+        self.store: StateStore | None = None
+        self.engine: Engine | None = None
+        self.first_sync: ResyncReport | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self, initial_sync: bool = True, live: bool = True) -> ResyncReport | None:
+        """Open the state, connect, listen, run the first full sync, go live; returns its report.
+
+        `live=False` only opens and connects (no listener, feed polling or scheduler): for
+        one-shot commands such as `resync` and `explain`. Raises
+        connector.erp.errors.ErpError when the ERP cannot be reached at all.
+        """
+        self.store = StateStore.open(self.config.bridge.state_path)
+        try:
+            if self._deps is None:
+                self._deps, self._clients = build_deps(self.config)
+            self.engine = Engine(self._deps, self._settings, self.store)
+            if not live:
+                return None
+            if self._listen:
+                self._listener = WebhookListener(
+                    self.config.bridge.listen_host,
+                    self.config.bridge.listen_port,
+                    self.config.webhook_secret(),
+                    on_trigger=self._on_trigger,
+                    max_body_bytes=self.config.bridge.max_body_bytes,
+                    health=self._health,
+                )
+                self._listener.start()
+            self.first_sync = self.engine.start(initial_sync=initial_sync)
+            if self._schedule:
+                from connector.sync.scheduler import start_scheduler
+
+                self._scheduler = start_scheduler(self.engine, self.config.bridge)
+        except BaseException:
+            self.stop()
+            raise
+        return self.first_sync
+
+    def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        if self._listener is not None:
+            self._listener.stop()
+            self._listener = None
+        if self.engine is not None:
+            self.engine.stop()
+        for client in self._clients:
+            try:
+                client.close()
+            except Exception:  # closing is best effort
+                log.debug("closing ERP client failed", exc_info=True)
+        self._clients = []
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+    def __enter__(self) -> Bridge:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def listener_url(self) -> str | None:
+        """http://host:port of the webhook listener (the real port when configured with 0)."""
+        return self._listener.url if self._listener is not None else None
+
+    @property
+    def trigger_url(self) -> str | None:
+        return f"{self.listener_url}/v1/triggers" if self._listener is not None else None
+
+    def _on_trigger(self, trigger: Trigger) -> None:
+        # A wake-up only: the change feed says what changed (Rule 1 / DESIGN's webhook).
+        assert self.engine is not None
+        self.engine.wake()
+
+    def _health(self) -> dict[str, Any]:
+        engine = self.engine
+        if engine is None:
+            return {"ready": False}
+        return {
+            "ready": True,
+            "backlog": sum(w.backlog() for w in engine.workers().values()),
+        }
+
+    # -- operations ------------------------------------------------------------------------
+
+    def _engine(self) -> Engine:
+        if self.engine is None:
+            raise RuntimeError("bridge not started: call start() first")
+        return self.engine
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """True once all triggers so far are processed and no push is queued or in flight."""
+        return self._engine().wait_idle(timeout)
+
+    def wake(self, product_ids: Sequence[int] = ()) -> None:
+        """Look at the change feed now (and at these products)."""
+        self._engine().wake(product_ids)
+
+    def resync(
+        self,
+        skus: Sequence[str] | None = None,
+        channels: Sequence[str] | None = None,
+        force: bool = False,
+        dry_run: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+        audit: bool = False,
+        wait_s: float | None = None,
+    ) -> ResyncReport:
+        """Recompute (all listings, or `skus`) and push what differs; see Engine.resync."""
+        return self._engine().resync(
+            skus, channels, force=force, dry_run=dry_run, progress=progress, audit=audit, wait_s=wait_s
+        )
+
+    def retry_now(self) -> int:
+        """Run the retry queue's due entries now (the scheduler does it every retry_interval_s)."""
+        return self._engine().retry_due()
+
+    def explain(self, sku: str, channel: str | None = None) -> list[dict[str, Any]]:
+        """How each listing of `sku` gets its number: live from the ERP, else the stored one."""
+        try:
+            items = self._engine().explain(sku, channel)
+        except Exception as exc:
+            log.warning("explain %s: ERP unreachable (%s); showing the stored explanation", sku, exc)
+            items = []
+        assert self.store is not None
+        return items or stored_explanations(self.store, sku, channel)
+
+    def status(self) -> dict[str, Any]:
+        assert self.store is not None, "bridge not started"
+        report = status_report(self.store)
+        if self.engine is not None:
+            for code, worker in self.engine.workers().items():
+                if code in report["channels"]:
+                    report["channels"][code]["in_flight"] = worker.backlog()
+        return report
+
+    def timeline(self, sku: str, since: float | None = None) -> list[dict[str, Any]]:
+        assert self.store is not None, "bridge not started"
+        return timeline_report(self.store, sku, since)
+
+    def add_listener(self, listener: Callable[[Outcome], None]) -> None:
+        """Call `listener(outcome)` after every durable push outcome (live output, demo)."""
+        self._engine().add_listener(listener)

@@ -1,0 +1,208 @@
+"""The bridge's HTTP listener: `POST /v1/triggers` (a signed wake-up) and `GET /v1/health`.
+
+A trigger only wakes the engine: the outbox (or write_date polling) is what guarantees
+delivery, so nothing in a payload is trusted beyond "look at these products now".
+
+Authentication: `X-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>` with the
+shared secret, compared in constant time. Odoo 17+ automation rules ("Send Webhook
+Notification") cannot sign their requests, so the same secret may instead travel as a
+`?token=` query parameter (use HTTPS); it is compared in constant time too and never
+logged. Missing/wrong → 401; body over the limit → 413; not the expected JSON → 400.
+
+Usage::
+
+    listener = WebhookListener("127.0.0.1", 0, secret, on_trigger=engine.wake)
+    listener.start(); print(listener.url); ...; listener.stop()
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request, Response
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Signature-256"
+
+
+def sign(body: bytes, secret: str) -> str:
+    """The header value a sender puts in X-Signature-256 for `body`."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """What a valid request said: product ids to look at (maybe none) and where it came from."""
+
+    product_ids: frozenset[int] = frozenset()
+    event_ids: tuple[int, ...] = ()
+    model: str | None = None  # automation payloads: "_model"
+    record_id: int | None = None  # automation payloads: "_id"
+
+
+class BadPayload(ValueError):
+    pass
+
+
+def parse_payload(data: Any) -> Trigger:
+    """Accept {"events": [{"id", "product_id", "reason"}...]} or {"_model", "_id", ...}."""
+    if not isinstance(data, dict):
+        raise BadPayload("body must be a JSON object")
+    if "events" in data:
+        events = data["events"]
+        if not isinstance(events, list):
+            raise BadPayload("events must be a list")
+        products: set[int] = set()
+        ids: list[int] = []
+        for event in events:
+            if not isinstance(event, dict):
+                raise BadPayload("each event must be an object")
+            pid, eid = event.get("product_id"), event.get("id")
+            if pid is not None:
+                if not isinstance(pid, int) or isinstance(pid, bool):
+                    raise BadPayload("product_id must be an integer")
+                products.add(pid)
+            if eid is not None:
+                if not isinstance(eid, int) or isinstance(eid, bool):
+                    raise BadPayload("id must be an integer")
+                ids.append(eid)
+        return Trigger(frozenset(products), tuple(ids))
+    if "_model" in data:
+        model, rid = data.get("_model"), data.get("_id")
+        if not isinstance(model, str) or not isinstance(rid, int) or isinstance(rid, bool):
+            raise BadPayload("automation payload needs a string _model and an integer _id")
+        product = data.get("product_id")
+        products = set()
+        if model == "product.product":
+            products.add(rid)
+        elif isinstance(product, int) and not isinstance(product, bool):
+            products.add(product)
+        elif isinstance(product, list) and product and isinstance(product[0], int):
+            products.add(product[0])  # a many2one as Odoo reads it: [id, "name"]
+        return Trigger(frozenset(products), (), model, rid)
+    raise BadPayload('expected {"events": [...]} or an automation payload with "_model"')
+
+
+@dataclass
+class ListenerStats:
+    accepted: int = 0
+    rejected: dict[int, int] = field(default_factory=dict)
+
+
+class WebhookApp:
+    """The WSGI application (usable without a server, e.g. with werkzeug's test Client)."""
+
+    def __init__(
+        self,
+        secret: str | None,
+        on_trigger: Callable[[Trigger], None],
+        max_body_bytes: int = 1_000_000,
+        health: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
+        self._secret = secret
+        self._on_trigger = on_trigger
+        self._max = max_body_bytes
+        self._health = health or (lambda: {})
+        self.stats = ListenerStats()
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        request.max_content_length = self._max
+        try:
+            response = self._dispatch(request)
+        except HTTPException as exc:
+            response = _json({"error": exc.description or exc.name}, exc.code or 500)
+        if response.status_code >= 400:
+            with self._lock:
+                self.stats.rejected[response.status_code] = self.stats.rejected.get(response.status_code, 0) + 1
+        return response(environ, start_response)
+
+    def _dispatch(self, request: Request) -> Response:
+        if request.path == "/v1/health":
+            if request.method != "GET":
+                return _json({"error": "method not allowed"}, 405)
+            return _json({"status": "ok", **self._health()}, 200)
+        if request.path != "/v1/triggers":
+            return _json({"error": "not found"}, 404)
+        if request.method != "POST":
+            return _json({"error": "method not allowed"}, 405)
+        if request.content_length is not None and request.content_length > self._max:
+            raise RequestEntityTooLarge(f"body over {self._max} bytes")
+        body = request.get_data(cache=False)  # raises 413 past max_content_length
+        if len(body) > self._max:
+            raise RequestEntityTooLarge(f"body over {self._max} bytes")
+        if not self._authentic(request, body):
+            log.warning("trigger rejected: missing or wrong signature from %s", request.remote_addr)
+            return _json({"error": "missing or invalid signature"}, 401)
+        try:
+            trigger = parse_payload(json.loads(body.decode("utf-8")))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return _json({"error": "body is not JSON"}, 400)
+        except BadPayload as exc:
+            return _json({"error": str(exc)}, 400)
+        self._on_trigger(trigger)
+        with self._lock:
+            self.stats.accepted += 1
+        return _json({"accepted": True, "products": len(trigger.product_ids)}, 202)
+
+    def _authentic(self, request: Request, body: bytes) -> bool:
+        if not self._secret:
+            return False  # no secret configured: nobody can wake us over HTTP
+        given = request.headers.get(SIGNATURE_HEADER, "")
+        if given:
+            return hmac.compare_digest(given.strip().encode(), sign(body, self._secret).encode())
+        token = request.args.get("token", "")
+        return bool(token) and hmac.compare_digest(token.encode(), self._secret.encode())
+
+
+def _json(data: dict[str, Any], status: int) -> Response:
+    return Response(json.dumps(data), status=status, mimetype="application/json")
+
+
+class WebhookListener:
+    """Serves a `WebhookApp` on a background thread; port 0 picks a free port."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        secret: str | None,
+        on_trigger: Callable[[Trigger], None],
+        max_body_bytes: int = 1_000_000,
+        health: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
+        self.app = WebhookApp(secret, on_trigger, max_body_bytes, health)
+        if not secret:
+            log.warning("no webhook_secret configured: every trigger will get 401 (polling still works)")
+        self._server: BaseWSGIServer = make_server(host, port, self.app, threaded=True)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_port)
+
+    @property
+    def url(self) -> str:
+        host = self._server.host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="webhook", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(5)
