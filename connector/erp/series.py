@@ -60,7 +60,7 @@ def profile_for(major: int) -> SeriesProfile:
         series=f"{major}.0",
         major=major,
         storable_domain=storable,
-        product_type_field="detailed_type" if major <= 17 else "is_storable",
+        product_type_field="type" if major <= 17 else "is_storable",
         move_quantity_field="quantity_done" if major == 16 else "quantity",
         move_line_quantity_field="qty_done" if major == 16 else "quantity",
         has_json2=major >= 19,
