@@ -28,8 +28,16 @@ STOREFRONTS = ("de", "cz", "sk", "pl", "at", "fr", "it")
 V2 = r"(?:/v2)?"
 
 
-def error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    return json_response({"message": message, "errors": [{"message": message}]}, status, headers)
+PROBLEMS = {400: "/problems/bad-request", 401: "/problems/unauthorized", 404: "/problems/not-found",
+            429: "about:blank", 500: "/problems/server-error", 503: "/problems/service-unavailable"}
+
+
+def error(status: int, message: str, headers: dict[str, str] | None = None, *, problem: str | None = None,
+          field: str = "") -> Response:
+    """Kaufland's ErrorResponse: {type (a /problems/... id), message, errors: [{field, message}]}."""
+    body = {"type": problem or PROBLEMS.get(status, "about:blank"), "message": message,
+            "errors": [{"field": field, "message": message}]}
+    return json_response(body, status, headers)
 
 
 def signature(secret_key: str, method: str, url: str, body: str, timestamp: str) -> str:
@@ -66,17 +74,18 @@ class Kaufland(MarketplaceApi):
         with call.market.lock:
             found = call.market.account_where(client_key=key)
         if found is None:
-            return error(401, "Unknown client key.")
+            return error(401, "Unknown client key.", problem="/problems/invalid-credentials", field="Shop-Client-Key")
         try:
             skew = abs(time.time() - int(stamp))
         except ValueError:
             return error(401, "Shop-Timestamp must be Unix seconds.")
         if skew > TIMESTAMP_WINDOW_S:
-            return error(401, "Shop-Timestamp is too far from the server time.")
+            return error(401, "Shop-Timestamp is too far from the server time.",
+                         problem="/problems/missing-or-invalid-request-header", field="Shop-Timestamp")
         expected = signature(found[1].get("secret_key", ""), call.request.method, call.full_url,
                              call.body.decode("utf-8", "replace"), stamp)
         if not hmac.compare_digest(expected, sig.lower()):
-            return error(401, "Signature is invalid.")
+            return error(401, "Signature is invalid.", problem="/problems/corrupted-signature", field="Shop-Signature")
         if call.request.args.get("storefront") not in STOREFRONTS:
             return error(400, "Query parameter 'storefront' is required (de, cz, sk, pl, at, fr, it).")
         return None
@@ -118,7 +127,7 @@ class Kaufland(MarketplaceApi):
             return error(400, "Request body must be a JSON object.")
         amount = body.get("amount")
         if "amount" in body and (not isinstance(amount, int) or isinstance(amount, bool) or amount < 0):
-            return error(400, "amount must be an integer >= 0.")
+            return error(400, "amount must be an integer >= 0.", problem="/problems/validation-error", field="amount")
         if "status" in body and body["status"] not in ("AVAILABLE", "ONHOLD"):
             return error(400, "status must be AVAILABLE or ONHOLD.")
         with call.market.lock:
