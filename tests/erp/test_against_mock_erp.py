@@ -163,3 +163,31 @@ def test_wrong_credentials_over_every_transport(erp: Any) -> None:
         secret = {"api_key": "wrong-key"} if protocol == "json2" else {"password": "wrong"}
         with pytest.raises(AuthenticationError):
             connect(config_for(erp, protocol, **secret).erp, retry=FAST)
+
+
+def test_api_key_never_logged_in_a_real_json2_session(erp: Any,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    if not erp.version.startswith("19"):
+        pytest.skip("json2 is 19.0+")
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    texts: list[str] = []
+    client = open_client(erp, "json2")
+    try:
+        source = StockSource(client, config_for(erp, "json2"))
+        source.snapshot(source.listed_product_ids())
+        texts.append(repr(client))
+        try:
+            client.call("marketplace.listing", "write", [999_999], {"sync_state": "error"})
+        except MissingRecordError as exc:
+            texts.append(str(exc))
+    finally:
+        client.close()
+    with pytest.raises(AuthenticationError) as info:
+        connect(config_for(erp, "json2", api_key=API_KEY[:-1] + "1").erp, retry=FAST)
+    texts.append(str(info.value))
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "connected to Odoo 19.0" in logged and len(texts) == 3
+    for text in [logged, *texts]:
+        assert API_KEY not in text and API_KEY[:-1] + "1" not in text

@@ -379,3 +379,32 @@ def test_json2_on_odoo_18_is_refused_with_advice(sleeps: Sleeps) -> None:
     json2_server(responses.mock, lambda m, meth, b: [], version=VERSION_18)
     with pytest.raises(ErpError, match="json2 needs Odoo 19.0 .* \"jsonrpc\" or \"xmlrpc\""):
         connect(erp_config("json2"), retry=FAST_RETRY, sleep=sleeps)
+
+
+# -- real sockets: a server that never answers, a port nobody listens on -----------------
+
+
+def test_real_timeout_and_refused_connection(sleeps: Sleeps) -> None:
+    import socket
+    import time
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # accepts connections (kernel backlog) but never replies
+    try:
+        port = silent.getsockname()[1]
+        started = time.monotonic()
+        with pytest.raises(TransientError, match="did not answer"):
+            connect(erp_config(url=f"http://127.0.0.1:{port}", timeout_s=0.2),
+                    retry=FAST_RETRY, sleep=sleeps)
+        assert time.monotonic() - started < 5
+        assert len(sleeps) == FAST_RETRY.attempts - 1
+    finally:
+        silent.close()
+
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nobody listens there now: connection refused
+    with pytest.raises(TransientError, match="cannot reach Odoo"):
+        connect(erp_config(url=f"http://127.0.0.1:{port}"), retry=FAST_RETRY, sleep=sleeps)
