@@ -24,6 +24,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
+import requests
+
 from connector.marketplaces.base import (
     FailureCategory,
     MarketplaceAdapter,
@@ -32,7 +34,7 @@ from connector.marketplaces.base import (
     StockUpdate,
 )
 from connector.marketplaces.common import ok, oauth_token, reply_json, settle
-from connector.marketplaces.http import ApiSession, Clock
+from connector.marketplaces.http import ApiSession, AuthFailed, Clock
 from connector.stock.model import PushAction, ZeroStockAction
 
 LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
@@ -102,6 +104,22 @@ class AmazonAdapter(MarketplaceAdapter):
             ],
         }
 
+    def send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """session.send with the LWA token; SP-API answers an expired or revoked access
+        token with 403 "Unauthorized" (not 401), so that also gets one fresh token."""
+        headers = {"Accept": "application/json"}
+        reply = self.session.send(method, url, headers=headers, auth=self.token, **kwargs)
+        if reply.status_code == 403 and "Unauthorized" in self._errors(reply_json(reply)):
+            self.token.invalidate()
+            reply = self.session.send(method, url, headers=headers, auth=self.token, **kwargs)
+            if reply.status_code == 403:
+                raise AuthFailed(
+                    f"{self.session.name}: {method} {url.split('?', 1)[0]} answered 403 "
+                    f"{self.session.redact(self._errors(reply_json(reply)))} with a fresh token; "
+                    "check the app's roles and the seller authorization"
+                )
+        return reply
+
     def _push_batch(self, batch: list[StockUpdate]) -> list[PushResult]:
         results: list[PushResult] = []
         for update in batch:
@@ -113,13 +131,11 @@ class AmazonAdapter(MarketplaceAdapter):
         # Amazon has no deactivate/end for stock: zero suppresses the offer, stock returns it.
         zero = update.action in (PushAction.DEACTIVATE, PushAction.END)
         quantity = 0 if zero else max(0, update.quantity)
-        reply = self.session.send(
+        reply = self.send(
             "PATCH",
             self.item_url(update.sku),
             params={"marketplaceIds": self.marketplace_id, "issueLocale": self.issue_locale},
             json=self.patch_body(quantity),
-            headers={"Accept": "application/json"},
-            auth=self.token,
         )
         payload = reply_json(reply)
         if reply.status_code >= 400:
@@ -162,7 +178,7 @@ class AmazonAdapter(MarketplaceAdapter):
         """getListingsItem with summaries + fulfillmentAvailability, one GET per SKU."""
         out: list[RemoteListing] = []
         for sku, _external in skus:
-            reply = self.session.send(
+            reply = self.send(
                 "GET",
                 self.item_url(sku),
                 params={
@@ -170,8 +186,6 @@ class AmazonAdapter(MarketplaceAdapter):
                     "includedData": "summaries,fulfillmentAvailability",
                     "issueLocale": self.issue_locale,
                 },
-                headers={"Accept": "application/json"},
-                auth=self.token,
             )
             payload = reply_json(reply)
             if reply.status_code == 404:

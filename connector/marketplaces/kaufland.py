@@ -2,7 +2,8 @@
 
 The spec (2.27.0) has a bulk unit update: up to 150 units per call, no duplicates,
 reply 207 with a `status_code` per unit. Each unit is PATCHed with `amount` (absolute);
-the single-unit `PATCH /v2/units/{id_unit}` takes the same body but costs a call per unit.
+the single-unit `PATCH /v2/units/{id_unit}` takes the same body but costs a call per unit;
+it is the fallback when the bulk route is missing (404/405) or `bulk_update = "false"`.
 
 Signing (every call; no token): headers `Shop-Client-Key`, `Shop-Timestamp` (unix
 seconds) and `Shop-Signature` = hex HMAC-SHA256(secret_key, METHOD \\n full URL incl.
@@ -79,6 +80,7 @@ class KauflandAdapter(MarketplaceAdapter):
         self.storefront = s["storefront"]
         self.api = self.base_url if self.base_url.endswith("/v2") else f"{self.base_url}/v2"
         self.user_agent = s.get("user_agent") or USER_AGENT
+        self.bulk_supported = s.get("bulk_update", "true").lower() != "false"
 
     # ------------------------------------------------------------------ signing
 
@@ -155,9 +157,16 @@ class KauflandAdapter(MarketplaceAdapter):
         return {"amount": max(0, update.quantity)}
 
     def _bulk(self, bulk: list[tuple[StockUpdate, int]]) -> list[PushResult]:
+        if not self.bulk_supported:
+            return [self._patch(u, i) for u, i in bulk]
         body = [{"id_unit": i, "unit_data": self.unit_data(u)} for u, i in bulk]
         reply = self.call("POST", "/units/bulk", body)
         payload = reply_json(reply)
+        if reply.status_code in (404, 405):
+            # An API (or stand-in) without bulkUpdateUnits: the route itself is missing
+            # (unit errors come inside a 207). Fall back to one PATCH per unit, for good.
+            self.bulk_supported = False
+            return [self._patch(u, i) for u, i in bulk]
         if reply.status_code >= 400:
             message = self.session.redact(self._message(payload) or f"HTTP {reply.status_code}")
             category = FailureCategory.AUTH if reply.status_code == 403 else FailureCategory.VALIDATION
@@ -166,6 +175,14 @@ class KauflandAdapter(MarketplaceAdapter):
             int(e.get("id_unit", 0)): e for e in payload.get("data") or [] if isinstance(e, dict)
         }
         return [self._one(u, i, by_unit.get(i)) for u, i in bulk]
+
+    def _patch(self, update: StockUpdate, id_unit: int) -> PushResult:
+        reply = self.call("PATCH", f"/units/{id_unit}", self.unit_data(update))
+        payload = reply_json(reply)
+        entry = dict(payload) if isinstance(payload, dict) else {}
+        entry["status_code"] = reply.status_code
+        entry["unit"] = entry.get("data") or {}
+        return self._one(update, id_unit, entry)
 
     def _one(self, update: StockUpdate, id_unit: int, entry: Mapping[str, Any] | None) -> PushResult:
         if entry is None:

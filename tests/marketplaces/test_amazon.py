@@ -232,3 +232,25 @@ def test_read_back(adapter: AmazonAdapter, mock: responses.RequestsMock) -> None
     a, b = adapter.read([("A", None), ("B", None)])
     assert (a.quantity, a.active, a.found) == (4, True, True)
     assert b.found is False
+
+
+def test_403_unauthorized_token_is_refreshed_once(adapter: AmazonAdapter, mock: responses.RequestsMock) -> None:
+    """SP-API answers a revoked/expired access token with 403 Unauthorized, not 401."""
+    token_reply(mock, "Atza|old", "Atza|new")
+    url = f"{ITEM}/A{QUERY}"
+    denied = {"errors": [{"code": "Unauthorized", "message": "Access to requested resource is denied.",
+                          "details": "The access token you provided is revoked, malformed or invalid."}]}
+    mock.patch(url, status=403, json=denied)
+    mock.patch(url, json=accepted("A"))
+    [result] = adapter.push([StockUpdate(1, "A", 2)])
+    assert result.outcome is Outcome.OK
+    assert [c.request.headers["x-amz-access-token"] for c in api_calls(mock)] == ["Atza|old", "Atza|new"]
+
+
+def test_403_with_a_fresh_token_is_an_auth_failure(adapter: AmazonAdapter, mock: responses.RequestsMock) -> None:
+    token_reply(mock, "Atza|old", "Atza|new")
+    mock.patch(f"{ITEM}/A{QUERY}", status=403,
+               json={"errors": [{"code": "Unauthorized", "message": "Access to requested resource is denied."}]})
+    [result] = adapter.push([StockUpdate(1, "A", 2)])
+    assert result.outcome is Outcome.FAILED and result.category is FailureCategory.AUTH
+    assert len(api_calls(mock)) == 2  # one refresh, then stop

@@ -210,3 +210,18 @@ def test_read_back(adapter: KauflandAdapter, mock: responses.RequestsMock) -> No
     assert (c.quantity, c.active) == (2, False)
     for call in mock.calls:
         assert_signed(call)
+
+
+def test_falls_back_to_one_patch_per_unit_without_the_bulk_route(adapter: KauflandAdapter, mock: responses.RequestsMock) -> None:
+    mock.post(BULK, status=404, json={"message": "Not found", "errors": []})
+    mock.patch(f"{HOST}/v2/units/5?storefront=de", json={"data": unit(5, 2)})
+    mock.patch(f"{HOST}/v2/units/6?storefront=de", status=404, json={"message": "Unit not found", "errors": []})
+    a, b = adapter.push([StockUpdate(1, "e", 2, external_id="5"), StockUpdate(2, "f", 2, external_id="6")])
+    assert (a.outcome, a.applied_quantity) == (Outcome.OK, 2)
+    assert b.category is FailureCategory.UNKNOWN_LISTING
+    patch = mock.calls[1]
+    assert patch.request.method == "PATCH" and text_of(patch) == '{"amount":2}'
+    assert_signed(patch)
+    validate_request("kaufland", "PATCH", patch.request.url, text_of(patch), dict(patch.request.headers))
+    adapter.push([StockUpdate(1, "e", 3, external_id="5")])
+    assert [c.request.method for c in mock.calls] == ["POST", "PATCH", "PATCH", "PATCH"]  # bulk not retried
