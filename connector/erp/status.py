@@ -16,7 +16,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from connector.erp.client import OdooClient
@@ -75,6 +75,7 @@ def _values(status: ListingStatus) -> dict[str, Any]:
     return {
         "sync_state": str(status.sync_state),
         "last_pushed_qty": status.last_pushed_qty if status.last_pushed_qty is not None else False,
-        "last_sync_at": to_odoo_datetime(status.last_sync_at),
+        # a naive time is local (datetime.now()), as Python's astimezone takes it
+        "last_sync_at": to_odoo_datetime(status.last_sync_at.astimezone(UTC)),
         "last_error": status.last_error[:2000] if status.last_error else False,
     }
