@@ -397,7 +397,7 @@ def start_mock_erp(*, fixtures: Path | None = None, host: str = "127.0.0.1", por
     app = MockErpApp(db)
     server = make_server(host, port, _CookieMiddleware(app), threaded=True, request_handler=_QuietHandler)
     setattr(server, "daemon_threads", True)  # noqa: B010 - handler threads must not block exit
-    thread = threading.Thread(target=server.serve_forever, name="mock-erp", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="mock-erp", daemon=True)
     thread.start()
     running = RunningMockErp(server, app, thread)
     if webhook_url:
