@@ -198,7 +198,9 @@ class WebhookListener:
         return f"http://{host}:{self.port}"
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="webhook", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="webhook", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:

@@ -1,0 +1,177 @@
+"""Bridge (service) over a real listener with fake ERP/adapters, and the CLI's contract:
+exit codes, --json shapes, one-line config errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from connector import cli
+from connector.config import load_config, parse_config
+from connector.sync import commands
+from connector.sync.engine import EngineDeps, EngineSettings
+from connector.sync.service import Bridge
+from connector.sync.webhook import sign
+from tests.sync.fakes import FakeAdapter, FakeFeed, FakeSource, fake_compute
+from tests.sync.test_engine import CHANNELS
+
+SECRET = "hook-secret-1234"
+
+
+def write_config(tmp: Path, **bridge: object) -> Path:
+    lines = [
+        "[erp]", 'url = "http://127.0.0.1:9"', 'database = "demo"', 'password = "pw-never-shown"', "",
+        "[bridge]", f'state_path = "{tmp / "state.sqlite3"}"', 'listen = "127.0.0.1:0"',
+        f'webhook_secret = "{SECRET}"',
+    ]
+    lines += [f"{k} = {json.dumps(v)}" for k, v in bridge.items()]
+    path = tmp / "bridge.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+class Stack:
+    def __init__(self, tmp: Path) -> None:
+        self.config_path = write_config(tmp)
+        self.config = load_config(self.config_path)
+        self.source = FakeSource(CHANNELS, {"MUG": 5, "LAMP": 1, "TEA": 10})
+        self.feed = FakeFeed()
+        self.adapters = {code: FakeAdapter(code) for code, _ in CHANNELS}
+        deps = EngineDeps(source=self.source, compute=fake_compute,
+                          adapter_factory=lambda c, m: self.adapters[c], feed=self.feed)
+        self.bridge = Bridge(self.config, deps=deps, settings=EngineSettings(coalesce_s=0.01, poll_interval_s=5))
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Stack]:
+    s = Stack(tmp_path)
+    s.bridge.start()
+    yield s
+    s.bridge.stop()
+
+
+def test_a_signed_webhook_wakes_the_bridge_and_stock_flows(stack: Stack) -> None:
+    assert stack.bridge.wait_idle(5)
+    stack.source.set("LAMP", 0)
+    stack.feed.emit(stack.source.pid("LAMP"))
+    body = b'{"events": [{"id": 1, "product_id": 2, "reason": "move_done"}]}'
+    url = stack.bridge.trigger_url
+    assert url is not None
+    # poll_interval is 5 s: only the webhook can make this fast
+    reply = requests.post(url, data=body, headers={"X-Signature-256": sign(body, SECRET)}, timeout=5)
+    assert reply.status_code == 202
+    assert stack.bridge.wait_idle(3)
+    assert stack.adapters["etsy_shop"].remote["etsy_shop-LAMP"] == (0, False)
+    status = stack.bridge.status()
+    assert status["channels"]["etsy_shop"]["deactivated"] == 1
+    assert status["cursor"]["position"] == 1
+
+
+def test_a_badly_signed_webhook_changes_nothing(stack: Stack) -> None:
+    assert stack.bridge.wait_idle(5)
+    pushes = sum(len(a.calls) for a in stack.adapters.values())
+    body = b'{"events": []}'
+    url = stack.bridge.trigger_url
+    assert url is not None
+    assert requests.post(url, data=body, headers={"X-Signature-256": "sha256=00"}, timeout=5).status_code == 401
+    assert sum(len(a.calls) for a in stack.adapters.values()) == pushes
+
+
+def test_explain_live_and_timeline(stack: Stack) -> None:
+    items = stack.bridge.explain("MUG", channel="amazon_de")
+    assert [(i["channel"], i["quantity"], i["source"]) for i in items] == [("amazon_de", 5, "live")]
+    assert "free 5" in items[0]["text"]
+    rows = stack.bridge.timeline("MUG")
+    assert {r["channel"] for r in rows} == {c for c, _ in CHANNELS} and rows[0]["new"] == 5
+
+
+def test_cli_status_timeline_explain_from_the_state_file(
+    stack: Stack, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert stack.bridge.wait_idle(5)
+    cfg = str(stack.config_path)
+    assert cli.main(["status", "--json", "--config", cfg]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert set(status) >= {"channels", "cursor", "problems", "alerts"}
+    assert status["channels"]["amazon_de"]["synced"] == 3
+    assert cli.main(["status", "--config", cfg]) == 0
+    assert "amazon_de" in capsys.readouterr().out
+
+    assert cli.main(["timeline", "MUG", "--since", "1h", "--json", "--config", cfg]) == 0
+    timeline = json.loads(capsys.readouterr().out)
+    assert timeline["sku"] == "MUG" and len(timeline["entries"]) == 3
+    assert {"at", "channel", "old", "new", "action", "events", "result", "message", "duration_ms"} <= set(
+        timeline["entries"][0])
+    assert cli.main(["timeline", "MUG", "--since", "yesterday-ish", "--config", cfg]) == 2
+
+    def erp_down(*_a: object) -> None:
+        raise ConnectionError("connection refused")
+
+    monkeypatch.setattr(commands, "_explain_live", erp_down)
+    assert cli.main(["explain", "MUG", "--channel", "etsy_shop", "--json", "--config", cfg]) == 0
+    explained = json.loads(capsys.readouterr().out)
+    [item] = explained["listings"]
+    assert item["source"].startswith("stored") and item["quantity"] == 5 and "ERP unreachable" in explained["note"]
+    assert cli.main(["explain", "NOPE", "--config", cfg]) == 1
+    out = capsys.readouterr()
+    assert "pw-never-shown" not in out.out + out.err
+
+
+def test_cli_resync_json_and_dry_run(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    s = Stack(tmp_path)
+    deps = s.bridge._deps
+    real_init = Bridge.__init__
+
+    def with_fakes(self: Bridge, config: object, **kw: object) -> None:
+        kw["deps"] = deps
+        real_init(self, config, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Bridge, "__init__", with_fakes)
+    cfg = str(s.config_path)
+    assert cli.main(["resync", "--all", "--dry-run", "--json", "--config", cfg]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["dry_run"] and report["changed"] == 9 and s.adapters["amazon_de"].calls == []
+    assert cli.main(["resync", "--sku", "MUG", "--channel", "bol_nl", "--json", "--config", cfg]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [(c["channel_code"], c["new_qty"], c["result"]) for c in report["changes"]] == [("bol_nl", 5, "synced")]
+    assert cli.main(["resync", "--sku", "MUG", "--channel", "bol_nl", "--config", cfg]) == 0
+    assert "0 changed, 1 unchanged" in capsys.readouterr().out
+    assert cli.main(["resync", "--sku", "GHOST", "--config", cfg]) == 1
+    assert "unknown SKU: GHOST" in capsys.readouterr().out
+    assert cli.main(["resync", "--config", cfg]) == 2
+
+
+def test_bad_config_is_one_line_naming_the_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_config(tmp_path, poll_interval_s=-1)
+    assert cli.main(["status", "--config", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "bridge.poll_interval_s" in err
+    assert cli.main(["status", "--config", str(tmp_path / "missing.toml")]) == 2
+
+
+def test_status_without_a_state_file_fails_clearly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["status", "--config", str(write_config(tmp_path))]) == 1
+    assert "does not exist yet" in capsys.readouterr().err
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["explain"])
+    assert exc.value.code == 2
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["bogus"])
+    assert exc.value.code == 2
+
+
+def test_embedded_default_parses_and_names_every_demo_channel() -> None:
+    from connector.defaults import DEMO_CHANNELS, embedded_default
+
+    config = parse_config(embedded_default(), source="embedded default")
+    assert set(config.channels) == set(DEMO_CHANNELS)
+    assert config.channels["bol_nl"].settings("bol_nl", environ={})["token_url"].endswith("/bol/token")
+    assert config.bridge.listen == "127.0.0.1:8765" and config.webhook_secret()
