@@ -76,6 +76,7 @@ class BolAdapter(MarketplaceAdapter):
         s = self.settings
         self.managed_by_retailer = s.get("managed_by_retailer", "true").lower() != "false"
         self.poll_timeout_s = float(s.get("poll_timeout_s", "60"))
+        self.poll_interval_s = float(s.get("poll_interval_s", "1"))  # first pause; doubles to 8 s
         self.token = oauth_token(
             self.session,
             s.get("token_url") or TOKEN_URL,
@@ -171,12 +172,12 @@ class BolAdapter(MarketplaceAdapter):
         results: list[PushResult] = []
         waiting = {p.process_id: p for p in pending}
         deadline = self.clock.now() + self.poll_timeout_s
-        pause = 1.0
+        pause = self.poll_interval_s
         while waiting:
             if self.clock.now() + pause > deadline:
                 break
             self.clock.sleep(pause)
-            pause = min(pause * 2, 8.0)
+            pause = min(pause * 2, max(8.0, self.poll_interval_s))
             ids = list(waiting)
             for start in range(0, len(ids), POLL_LIMIT):
                 chunk = ids[start : start + POLL_LIMIT]
