@@ -4,6 +4,7 @@ Paths are accepted with or without the ``/v2`` base path (the real host is
 ``https://sellerapi.kaufland.com`` with everything under ``/v2``):
 - GET/PATCH/DELETE /v2/units/{id_unit}?storefront=de   (PATCH {"amount", "status"})
 - GET /v2/units?storefront=de&id_offer=|ean=
+- POST /v2/units/bulk?storefront=de  [{"id_unit", "unit_data"}] (<= 150, no duplicates) -> 207
 - POST /v2/units?storefront=de                          (re-create a deleted unit)
 Auth on every call: Shop-Client-Key, Shop-Timestamp, Shop-Signature =
 hex HMAC-SHA256(secret_key, METHOD\\nFULL_URL\\nBODY\\nTIMESTAMP), plus a User-Agent.
@@ -26,6 +27,7 @@ from connector.sandbox.core import Listing
 TIMESTAMP_WINDOW_S = 900
 STOREFRONTS = ("de", "cz", "sk", "pl", "at", "fr", "it")
 V2 = r"(?:/v2)?"
+BULK_LIMIT = 150
 
 
 PROBLEMS = {400: "/problems/bad-request", 401: "/problems/unauthorized", 404: "/problems/not-found",
@@ -53,6 +55,7 @@ class Kaufland(MarketplaceApi):
         ("GET", V2 + r"/units/(?P<id_unit>\d+)", "get_unit", False),
         ("PATCH", V2 + r"/units/(?P<id_unit>\d+)", "patch_unit", False),
         ("DELETE", V2 + r"/units/(?P<id_unit>\d+)", "delete_unit", False),
+        ("POST", V2 + r"/units/bulk", "bulk_units", False),
         ("GET", V2 + r"/units", "list_units", False),
         ("POST", V2 + r"/units", "create_unit", False),
     ]
@@ -140,6 +143,42 @@ class Kaufland(MarketplaceApi):
                 listing.extra["unit_status"] = body["status"]
                 listing.active = body["status"] == "AVAILABLE"
             return json_response({"data": self._unit(listing, call.request.args["storefront"])})
+
+    def bulk_units(self, call: Call) -> Response:
+        refused = self._check(call)
+        if refused is not None:
+            return refused
+        body = call.json()
+        if not isinstance(body, list):
+            return error(400, "Body must be a list of {id_unit, unit_data}.", problem="/problems/validation-error")
+        call.items = len(body)
+        if len(body) > BULK_LIMIT:
+            return error(400, f"At most {BULK_LIMIT} units per request.", problem="/problems/units/bulk-too-many-units")
+        ids = [e.get("id_unit") for e in body if isinstance(e, dict)]
+        if len(set(ids)) != len(ids):
+            return error(400, "Duplicate units in request.", problem="/problems/units/bulk-duplicate-units")
+        data: list[dict[str, Any]] = []
+        storefront = call.request.args["storefront"]
+        with call.market.lock:
+            for entry in body:
+                id_unit = int(entry.get("id_unit") or 0)
+                fields = entry.get("unit_data") or {}
+                listing = call.market.find(external_id=str(id_unit))
+                amount = fields.get("amount")
+                if listing is None or listing.status == "deleted":
+                    data.append({"id_unit": max(1, id_unit), "status_code": 404, "message": "Unit not found",
+                                 "errors": [{"field": "id_unit", "message": "Unit not found"}]})
+                elif "amount" in fields and (not isinstance(amount, int) or isinstance(amount, bool) or amount < 0):
+                    data.append({"id_unit": id_unit, "status_code": 400, "message": "amount must be an integer >= 0.",
+                                 "errors": [{"field": "amount", "message": "amount must be an integer >= 0."}]})
+                else:
+                    if isinstance(amount, int):
+                        listing.quantity = amount
+                    if fields.get("status") in ("AVAILABLE", "ONHOLD"):
+                        listing.extra["unit_status"] = fields["status"]
+                        listing.active = fields["status"] == "AVAILABLE"
+                    data.append({"id_unit": id_unit, "status_code": 200, "unit": self._unit(listing, storefront)})
+        return json_response({"data": data}, 207)
 
     def delete_unit(self, call: Call) -> Response:
         refused = self._check(call)

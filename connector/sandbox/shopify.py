@@ -26,7 +26,10 @@ from connector.sandbox.api import Call, MarketplaceApi, json_response
 from connector.sandbox.core import Listing
 
 SDL = """
+interface Node { id: ID! }
 type Query {
+  nodes(ids: [ID!]!): [Node]!
+  node(id: ID!): Node
   inventoryItem(id: ID!): InventoryItem
   inventoryLevel(id: ID!): InventoryLevel
   location(id: ID): Location
@@ -60,7 +63,7 @@ type InventoryAdjustmentGroup {
 }
 type InventoryChange { name: String!  delta: Int!  quantityAfterChange: Int  item: InventoryItem  location: Location }
 type InventorySetQuantitiesUserError { code: String  field: [String!]  message: String! }
-type InventoryItem {
+type InventoryItem implements Node {
   id: ID!
   sku: String
   tracked: Boolean!
@@ -69,14 +72,14 @@ type InventoryItem {
 }
 type InventoryLevelConnection { nodes: [InventoryLevel!]!  edges: [InventoryLevelEdge!]! }
 type InventoryLevelEdge { node: InventoryLevel!  cursor: String! }
-type InventoryLevel {
+type InventoryLevel implements Node {
   id: ID!
   quantities(names: [String!]!): [InventoryQuantity!]!
   location: Location!
   item: InventoryItem!
 }
 type InventoryQuantity { id: ID  name: String!  quantity: Int! }
-type Location { id: ID!  name: String! }
+type Location implements Node { id: ID!  name: String! }
 """
 SCHEMA = graphql.build_schema(SDL)
 MAX_POINTS, RESTORE_PER_S = 1000.0, 50.0
@@ -172,8 +175,9 @@ def _level(listing: Listing, location: str) -> dict[str, Any]:
         return [{"id": None, "name": n, "quantity": values.get(n, 0)} for n in names]
 
     return {
+        "__typename": "InventoryLevel",
         "id": f"gid://shopify/InventoryLevel/{item_number}?inventory_item_id={item_number}&location_id={location_number}",
-        "quantities": quantities, "location": {"id": location, "name": "Sandbox warehouse"},
+        "quantities": quantities, "location": {"__typename": "Location", "id": location, "name": "Sandbox warehouse"},
         "item": lambda info: _item(listing, location),
     }
 
@@ -182,7 +186,8 @@ def _item(listing: Listing, location: str) -> dict[str, Any]:
     def level(info: graphql.GraphQLResolveInfo, locationId: str) -> dict[str, Any] | None:  # noqa: N803
         return _level(listing, location) if locationId == location else None
 
-    return {"id": listing.external_id, "sku": listing.sku, "tracked": True, "inventoryLevel": level,
+    return {"__typename": "InventoryItem", "id": listing.external_id, "sku": listing.sku, "tracked": True,
+            "inventoryLevel": level,
             "inventoryLevels": lambda info, first=None: {
                 "nodes": [_level(listing, location)],
                 "edges": [{"node": _level(listing, location), "cursor": "c1"}]}}
@@ -196,6 +201,16 @@ class _Root:
         with call.market.lock:
             listing = call.market.find(external_id=id)
             return None if listing is None else _item(listing, _location_of(listing, info.context["account"]))
+
+    def nodes(self, info: graphql.GraphQLResolveInfo, ids: list[str]) -> list[dict[str, Any] | None]:
+        return [self.node(info, node_id) for node_id in ids]
+
+    def node(self, info: graphql.GraphQLResolveInfo, id: str) -> dict[str, Any] | None:  # noqa: A002
+        if id.startswith("gid://shopify/InventoryItem/"):
+            return self.inventoryItem(info, id)
+        if id.startswith("gid://shopify/InventoryLevel/"):
+            return self.inventoryLevel(info, id)
+        return None
 
     def inventoryLevel(self, info: graphql.GraphQLResolveInfo, id: str) -> dict[str, Any] | None:  # noqa: N802,A002
         call: Call = info.context["call"]
