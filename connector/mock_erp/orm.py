@@ -203,7 +203,7 @@ class Env:
             fld = mdef.fields[fname]
             getters.append((fname, fld, self.getter(model, fname)))
         out: list[Row] = []
-        classic = bool(load)
+        classic = load == "_classic_read"
         for row in rows:
             rec: Row = {"id": row["id"]}
             for fname, fld, get in getters:

@@ -121,7 +121,7 @@ def test_odooly(erp: RunningMockErp) -> None:
     env = client.env
     assert env.uid == 3
     lamp = env["product.product"].get([("default_code", "=", "LAMP-DESK-01")])
-    quant = env["stock.quant"].browse(env["stock.quant"].search([("product_id", "=", lamp.id)]))[0]
+    quant = env["stock.quant"].search([("product_id", "=", lamp.id)])[0]
     assert quant.location_id.complete_name == "WH/Stock/Shelf A"
 
     def call(model: str, method: str, *args: Any, **kwargs: Any) -> Any:
