@@ -136,10 +136,10 @@ def test_cli_resync_json_and_dry_run(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert cli.main(["resync", "--all", "--dry-run", "--json", "--config", cfg]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["dry_run"] and report["changed"] == 9 and s.adapters["amazon_de"].calls == []
-    assert cli.main(["resync", "--sku", "MUG", "--channel", "bol_nl", "--json", "--config", cfg]) == 0
+    assert cli.main(["resync", "--sku", "MUG", "--channel", "lazada_sg", "--json", "--config", cfg]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert [(c["channel_code"], c["new_qty"], c["result"]) for c in report["changes"]] == [("bol_nl", 5, "synced")]
-    assert cli.main(["resync", "--sku", "MUG", "--channel", "bol_nl", "--config", cfg]) == 0
+    assert [(c["channel_code"], c["new_qty"], c["result"]) for c in report["changes"]] == [("lazada_sg", 5, "synced")]
+    assert cli.main(["resync", "--sku", "MUG", "--channel", "lazada_sg", "--config", cfg]) == 0
     assert "0 changed, 1 unchanged" in capsys.readouterr().out
     assert cli.main(["resync", "--sku", "GHOST", "--config", cfg]) == 1
     assert "unknown SKU: GHOST" in capsys.readouterr().out
