@@ -256,6 +256,7 @@ GENERIC: dict[str, Method] = {}
 SPECIFIC: dict[tuple[str, str], Method] = {}
 CREATE_HOOKS: dict[str, list[Callable[[Env, list[int]], None]]] = {}
 WRITE_HOOKS: dict[str, list[Callable[[Env, list[int], dict[str, Any]], None]]] = {}
+PRE_CREATE_HOOKS: dict[str, list[Callable[[Env, Row], None]]] = {}
 PRE_WRITE_HOOKS: dict[str, list[Callable[[Env, list[int], dict[str, Any]], None]]] = {}
 
 
@@ -279,6 +280,16 @@ def method(name: str | None = None, *, models: Iterable[str] | None = None, api_
 def on_create(model: str) -> Callable[[Callable[[Env, list[int]], None]], Callable[[Env, list[int]], None]]:
     def deco(func: Callable[[Env, list[int]], None]) -> Callable[[Env, list[int]], None]:
         CREATE_HOOKS.setdefault(model, []).append(func)
+        return func
+
+    return deco
+
+
+def before_create(model: str) -> Callable[[Callable[[Env, Row], None]], Callable[[Env, Row], None]]:
+    """Fill a new row's computed-at-create values (e.g. a move's locations from its picking)."""
+
+    def deco(func: Callable[[Env, Row], None]) -> Callable[[Env, Row], None]:
+        PRE_CREATE_HOOKS.setdefault(model, []).append(func)
         return func
 
     return deco
@@ -483,6 +494,8 @@ def create_records(env: Env, model: str, vals_list: list[dict[str, Any]]) -> lis
                 continue
             row[fname] = _convert(env, model, fld, value) if value is not None else empty_value(fld)
         row.update(create_date=stamp, write_date=stamp, create_uid=env.uid, write_uid=env.uid)
+        for pre in PRE_CREATE_HOOKS.get(model, []):
+            pre(env, row)
         for fname, fld in mdef.fields.items():
             if fld.required and fld.store and is_empty(row.get(fname)) and fld.type not in ("float", "integer", "boolean"):
                 raise ValidationError(

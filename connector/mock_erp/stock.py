@@ -20,6 +20,7 @@ from connector.mock_erp.events import emit
 from connector.mock_erp.orm import (
     Env,
     Recordset,
+    before_create,
     create_records,
     method,
     now_str,
@@ -208,6 +209,19 @@ def _picking_created(env: Env, ids: list[int]) -> None:
             _sync_move_from_picking(env, mid)
 
 
+@before_create("stock.move")
+def _move_defaults(env: Env, row: Row) -> None:
+    """17+ compute a move's locations from its picking (precompute); the mock does it for all."""
+    picking = env.store.row("stock.picking", row.get("picking_id") or 0)
+    if picking is None:
+        return
+    ptype = env.store.row("stock.picking.type", picking.get("picking_type_id") or 0) or {}
+    if not row.get("location_id"):
+        row["location_id"] = picking.get("location_id") or ptype.get("default_location_src_id") or False
+    if not row.get("location_dest_id"):
+        row["location_dest_id"] = picking.get("location_dest_id") or ptype.get("default_location_dest_id") or False
+
+
 @on_create("stock.move")
 def _move_created(env: Env, ids: list[int]) -> None:
     for mid in ids:
@@ -274,7 +288,9 @@ def _confirm(env: Env, picking_ids: list[int]) -> None:
 
 @method(models=["stock.picking"])
 def action_confirm(rs: Recordset) -> bool:
+    """Confirm, then reserve at once (picking types reserve "at confirmation" by default)."""
     _confirm(rs.env, rs.ids)
+    _assign(rs.env, rs.ids)
     return True
 
 
@@ -340,12 +356,16 @@ def _release_move(env: Env, mid: int) -> float:
 def action_assign(rs: Recordset) -> bool:
     env = rs.env
     _confirm(env, [pid for pid in rs.ids if env.row("stock.picking", pid)["state"] == "draft"])
-    for pid in rs.ids:
+    _assign(env, rs.ids)
+    return True
+
+
+def _assign(env: Env, pids: list[int]) -> None:
+    for pid in pids:
         for mid in _moves(env, [pid]):
             if _reserve_move(env, mid) > EPS:
                 emit(env, env.row("stock.move", mid)["product_id"], "reservation", mid)
         _set_picking_state(env, pid)
-    return True
 
 
 @method(models=["stock.picking"])
@@ -401,7 +421,9 @@ def _wizard_action(name: str, res_model: str, pids: list[int], env: Env) -> Row:
 def button_validate(rs: Recordset) -> Any:
     env = rs.env
     pids = [pid for pid in rs.ids if env.row("stock.picking", pid)["state"] not in ("done", "cancel")]
-    _confirm(env, [pid for pid in pids if env.row("stock.picking", pid)["state"] == "draft"])
+    drafts = [pid for pid in pids if env.row("stock.picking", pid)["state"] == "draft"]
+    _confirm(env, drafts)
+    _assign(env, drafts)
     done_field = _done_qty_field(env)
     plan: dict[int, float] = {}
     for pid in pids:
@@ -552,7 +574,7 @@ def _create_returns(rs: Recordset) -> Row:
             vals["return_id"] = picking["id"]
         new_pid = create_records(env, "stock.picking", [vals])[0]
         _confirm(env, [new_pid])
-        action_assign(env.rs("stock.picking", [new_pid]))
+        _assign(env, [new_pid])
     return {
         "name": "Returned Picking", "type": "ir.actions.act_window", "res_model": "stock.picking",
         "res_id": new_pid, "view_mode": "form", "views": [[False, "form"]], "context": dict(env.context),
