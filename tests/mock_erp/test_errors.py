@@ -1,0 +1,168 @@
+"""Errors come back in Odoo's shapes and statuses, and the server keeps serving."""
+
+from __future__ import annotations
+
+import xmlrpc.client
+from typing import Any
+
+import pytest
+import requests
+
+from connector.mock_erp.server import RunningMockErp
+from tests.mock_erp.conftest import API_KEY
+
+TIMEOUT = 10
+
+
+def jsonrpc(erp: RunningMockErp, service: str, method: str, *args: Any) -> dict[str, Any]:
+    body = {"jsonrpc": "2.0", "method": "call", "id": 7, "params": {"service": service, "method": method,
+                                                                    "args": list(args)}}
+    reply = requests.post(f"{erp.url}/jsonrpc", json=body, timeout=TIMEOUT)
+    assert reply.status_code == 200  # JSON-RPC errors travel with HTTP 200
+    data: dict[str, Any] = reply.json()
+    assert data["jsonrpc"] == "2.0" and data["id"] == 7
+    return data
+
+
+def execute(erp: RunningMockErp, model: str, method: str, args: list[Any], kwargs: dict[str, Any] | None = None,
+            password: str = "bridge") -> dict[str, Any]:
+    return jsonrpc(erp, "object", "execute_kw", erp.database, 3, password, model, method, args, kwargs or {})
+
+
+def error_of(data: dict[str, Any]) -> tuple[int, str, str]:
+    err = data["error"]
+    assert err["message"] in ("Odoo Server Error", "Odoo Session Expired", "404: Not Found")
+    assert set(err["data"]) >= {"name", "message", "arguments", "context", "debug"}
+    return err["code"], err["data"]["name"], err["data"]["message"]
+
+
+def assert_still_serving(erp: RunningMockErp) -> None:
+    assert jsonrpc(erp, "common", "version")["result"]["server_version"] == "19.0"
+
+
+def test_bad_credentials(erp: RunningMockErp) -> None:
+    assert jsonrpc(erp, "common", "login", erp.database, "bridge", "wrong")["result"] is False
+    assert jsonrpc(erp, "common", "authenticate", erp.database, "nobody", "x", {})["result"] is False
+    assert jsonrpc(erp, "common", "login", "otherdb", "bridge", "bridge")["result"] is False
+    code, name, message = error_of(execute(erp, "stock.quant", "search", [[]], password="wrong"))
+    assert (code, name, message) == (200, "odoo.exceptions.AccessDenied", "Access Denied")
+    common = xmlrpc.client.ServerProxy(f"{erp.url}/xmlrpc/2/common")
+    assert common.login(erp.database, "bridge", "wrong") is False
+    models = xmlrpc.client.ServerProxy(f"{erp.url}/xmlrpc/2/object")
+    with pytest.raises(xmlrpc.client.Fault) as fault:
+        models.execute_kw(erp.database, 3, "wrong", "stock.quant", "search", [[]])
+    assert fault.value.faultCode == 3 and fault.value.faultString == "Access Denied"
+    legacy = xmlrpc.client.ServerProxy(f"{erp.url}/xmlrpc/object")
+    with pytest.raises(xmlrpc.client.Fault) as fault:
+        legacy.execute_kw(erp.database, 3, "wrong", "stock.quant", "search", [[]])
+    assert fault.value.faultCode == "AccessDenied"
+    reply = requests.post(f"{erp.url}/web/session/authenticate", timeout=TIMEOUT, json={
+        "jsonrpc": "2.0", "method": "call", "params": {"db": erp.database, "login": "bridge", "password": "x"}})
+    assert error_of(reply.json())[1] == "odoo.exceptions.AccessDenied"
+    assert "session_id" not in reply.cookies
+    assert_still_serving(erp)
+
+
+def test_unknown_model_field_method(erp: RunningMockErp) -> None:
+    assert error_of(execute(erp, "no.such.model", "search", [[]])) == (
+        200, "odoo.exceptions.UserError", "Object no.such.model doesn't exist")
+    code, name, message = error_of(execute(erp, "stock.quant", "frobnicate", [[]]))
+    assert (name, message) == ("builtins.AttributeError", "The method 'stock.quant.frobnicate' does not exist")
+    _, name, message = error_of(execute(erp, "stock.quant", "_update_available_quantity", [[]]))
+    assert name == "odoo.exceptions.AccessError" and "cannot be called remotely" in message
+    _, name, message = error_of(execute(erp, "stock.quant", "search", [[["nope", "=", 1]]]))
+    assert name == "builtins.ValueError" and "Invalid field stock.quant.nope" in message
+    _, name, message = error_of(execute(erp, "stock.quant", "read", [[1], ["nope"]]))
+    assert name == "builtins.ValueError" and "nope" in message
+    _, name, _ = error_of(execute(erp, "stock.quant", "read", [[999999], ["quantity"]]))
+    assert name == "odoo.exceptions.MissingError"
+    models = xmlrpc.client.ServerProxy(f"{erp.url}/xmlrpc/2/object")
+    with pytest.raises(xmlrpc.client.Fault) as fault:
+        models.execute_kw(erp.database, 3, "bridge", "no.such.model", "search", [[]])
+    assert fault.value.faultCode == 2 and fault.value.faultString == "Object no.such.model doesn't exist"
+    with pytest.raises(xmlrpc.client.Fault) as fault:
+        models.execute_kw(erp.database, 3, "bridge", "stock.quant", "frobnicate", [[]])
+    assert fault.value.faultCode == 1 and "Traceback" in fault.value.faultString
+    assert_still_serving(erp)
+
+
+def test_validation_error_no_stock(erp: RunningMockErp) -> None:
+    [yoga] = execute(erp, "product.product", "search", [[["default_code", "=", "YOGA-MAT-6MM"]]])["result"]
+    pid = execute(erp, "stock.picking", "create", [{"picking_type_id": 2, "move_ids": [
+        [0, 0, {"product_id": yoga, "product_uom_qty": 1}]]}])["result"]
+    code, name, message = error_of(execute(erp, "stock.picking", "button_validate", [[pid]]))
+    assert name == "odoo.exceptions.UserError" and message.startswith("Transfer trouble alert!")
+    [picking] = execute(erp, "stock.picking", "read", [[pid], ["state"]])["result"]
+    assert picking["state"] == "draft"  # the failed call was rolled back, confirmation included
+    assert_still_serving(erp)
+
+
+def test_malformed_bodies(erp: RunningMockErp) -> None:
+    reply = requests.post(f"{erp.url}/jsonrpc", data=b"{not json", timeout=TIMEOUT,
+                          headers={"Content-Type": "application/json"})
+    assert reply.status_code == 200
+    assert error_of(reply.json())[1] == "werkzeug.exceptions.BadRequest"
+    reply = requests.post(f"{erp.url}/xmlrpc/2/object", data=b"<methodCall><oops>", timeout=TIMEOUT,
+                          headers={"Content-Type": "text/xml"})
+    assert reply.status_code == 200
+    with pytest.raises(xmlrpc.client.Fault) as fault:
+        xmlrpc.client.loads(reply.content)
+    assert fault.value.faultCode == 1
+    reply = requests.post(f"{erp.url}/json/2/stock.quant/search", data=b"[[", timeout=TIMEOUT,
+                          headers={"Authorization": f"bearer {API_KEY}", "Content-Type": "application/json"})
+    assert reply.status_code == 400 and reply.json()["name"] == "werkzeug.exceptions.BadRequest"
+    assert_still_serving(erp)
+
+
+def test_json2_statuses(erp: RunningMockErp) -> None:
+    good = {"Authorization": f"bearer {API_KEY}", "X-Odoo-Database": erp.database}
+
+    def post(path: str, body: Any, headers: dict[str, str] | None = None) -> requests.Response:
+        return requests.post(f"{erp.url}/json/2/{path}", json=body, headers=headers or good, timeout=TIMEOUT)
+
+    reply = post("stock.quant/search", {"domain": []}, {"Authorization": "bearer wrong"})
+    assert (reply.status_code, reply.json()["name"], reply.json()["message"]) == (
+        401, "werkzeug.exceptions.Unauthorized", "Invalid apikey")
+    assert post("stock.quant/search", {"domain": []}, {"X-Odoo-Database": erp.database}).status_code == 401
+    reply = post("no.model/search", {"domain": []})
+    assert reply.status_code == 404 and reply.json()["message"] == "the model 'no.model' does not exist"
+    assert post("stock.quant/frobnicate", {}).status_code == 404
+    reply = post("stock.quant/search", {"domain": [], "bogus": 1})
+    assert reply.status_code == 422 and "bogus" in reply.json()["message"]
+    reply = post("stock.quant/search", {"ids": [1], "domain": []})
+    assert reply.status_code == 422 and reply.json()["message"] == "cannot call stock.quant.search with ids"
+    [yoga] = post("product.product/search", {"domain": [["default_code", "=", "YOGA-MAT-6MM"]]}).json()
+    pid = post("stock.picking/create", {"vals_list": [{"picking_type_id": 2, "move_ids": [
+        [0, 0, {"product_id": yoga, "product_uom_qty": 1}]]}]}).json()
+    assert isinstance(pid, list)
+    reply = post("stock.picking/button_validate", {"ids": pid})
+    assert reply.status_code == 422 and reply.json()["name"] == "odoo.exceptions.UserError"
+    reply = post("stock.quant/read", {"ids": [999999], "fields": ["quantity"]})
+    assert reply.status_code == 404 and reply.json()["name"] == "odoo.exceptions.MissingError"
+    assert post("stock.quant/search_count", {"domain": []}).json() > 0
+    assert_still_serving(erp)
+
+
+def test_web_session_routes(erp: RunningMockErp) -> None:
+    session = requests.Session()
+    reply = session.post(f"{erp.url}/web/dataset/call_kw", timeout=TIMEOUT, json={
+        "jsonrpc": "2.0", "method": "call", "params": {"model": "stock.quant", "method": "search", "args": [[]],
+                                                       "kwargs": {}}})
+    assert error_of(reply.json())[:2] == (100, "odoo.http.SessionExpiredException")
+    info = session.post(f"{erp.url}/web/session/authenticate", timeout=TIMEOUT, json={
+        "jsonrpc": "2.0", "method": "call", "params": {"db": erp.database, "login": "admin", "password": "admin"}})
+    assert info.json()["result"]["uid"] == 2
+    reply = session.post(f"{erp.url}/web/dataset/call_kw/stock.quant/search_count", timeout=TIMEOUT, json={
+        "jsonrpc": "2.0", "method": "call", "params": {"model": "stock.quant", "method": "search_count",
+                                                       "args": [[]], "kwargs": {}}})
+    assert reply.json()["result"] > 0
+    reply = session.post(f"{erp.url}/web/nothing/here", timeout=TIMEOUT, json={"jsonrpc": "2.0", "params": {}})
+    assert reply.json()["error"]["code"] == 404
+
+
+def test_older_series_have_no_json2(erp_factory: Any) -> None:
+    erp = erp_factory(version="17.0")
+    reply = requests.post(f"{erp.url}/json/2/stock.quant/search", json={"domain": []}, timeout=TIMEOUT,
+                          headers={"Authorization": f"bearer {API_KEY}"})
+    assert reply.status_code == 404
+    assert jsonrpc(erp, "common", "version")["result"]["server_version"] == "17.0"
