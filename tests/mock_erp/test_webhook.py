@@ -1,0 +1,130 @@
+"""Post-commit webhook: signed body verified independently; a dead target never fails the ERP."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import queue
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from connector.mock_erp.server import RunningMockErp, start_mock_erp
+
+SECRET = "test-webhook-secret"
+TIMEOUT = 10
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[str, "queue.Queue[tuple[bytes, dict[str, str]]]"]]:
+    got: queue.Queue[tuple[bytes, dict[str, str]]] = queue.Queue()
+
+    @Request.application
+    def app(request: Request) -> Response:
+        got.put((request.get_data(), dict(request.headers)))
+        return Response("", status=204)
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.port}/v1/triggers", got
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+def execute(erp: RunningMockErp, model: str, method: str, *args: Any, **kwargs: Any) -> Any:
+    body = {"jsonrpc": "2.0", "method": "call", "id": 1, "params": {
+        "service": "object", "method": "execute_kw",
+        "args": [erp.database, 2, "admin", model, method, list(args), kwargs]}}
+    return requests.post(f"{erp.url}/jsonrpc", json=body, timeout=TIMEOUT).json()
+
+
+def test_signed_wake_up_after_commit(receiver: Any) -> None:
+    url, got = receiver
+    with start_mock_erp(webhook_url=url, webhook_secret=SECRET) as erp:
+        [lamp] = execute(erp, "product.product", "search", [["default_code", "=", "LAMP-DESK-01"]])["result"]
+        assert execute(erp, "product.product", "action_marketplace_resync", [lamp])["result"] is True
+        raw, headers = got.get(timeout=5)
+        expected = "sha256=" + hmac.new(SECRET.encode(), raw, hashlib.sha256).hexdigest()
+        assert hmac.compare_digest(headers["X-Signature-256"], expected)
+        events = json.loads(raw)["events"]
+        [event_id] = execute(erp, "marketplace.stock.event", "search", [], limit=1, order="id desc")["result"]
+        assert events == [{"id": event_id, "product_id": lamp, "reason": "manual"}]
+        assert SECRET not in repr(erp.notifier)
+
+
+def test_failed_call_sends_nothing(receiver: Any) -> None:
+    url, got = receiver
+    with start_mock_erp(webhook_url=url, webhook_secret=SECRET) as erp:
+        [yoga] = execute(erp, "product.product", "search", [["default_code", "=", "YOGA-MAT-6MM"]])["result"]
+        pid = execute(erp, "stock.picking", "create", {"picking_type_id": 2, "move_ids": [
+            [0, 0, {"product_id": yoga, "product_uom_qty": 1}]]})["result"]
+        assert "error" in execute(erp, "stock.picking", "button_validate", [pid])
+        assert erp.notifier is not None and erp.notifier.flush(5)
+        assert got.empty()
+
+
+def _dead_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_webhook_target_down_never_fails_the_erp(caplog: pytest.LogCaptureFixture) -> None:
+    with start_mock_erp(webhook_url=f"http://127.0.0.1:{_dead_port()}/v1/triggers", webhook_secret=SECRET) as erp:
+        [mug] = execute(erp, "product.product", "search", [["default_code", "=", "MUG-CER-350"]])["result"]
+        pid = execute(erp, "stock.picking", "create", {"picking_type_id": 2, "move_ids": [
+            [0, 0, {"product_id": mug, "product_uom_qty": 2}]]})["result"]
+        assert execute(erp, "stock.picking", "action_confirm", [pid])["result"] is True
+        assert execute(erp, "stock.picking", "button_validate", [pid])["result"] is True
+        assert erp.notifier is not None and erp.notifier.flush(10)
+        assert erp.notifier.failed >= 1 and erp.notifier.sent == 0
+        reasons = [e["reason"] for e in execute(erp, "marketplace.stock.event", "search_read", [],
+                                                fields=["reason"])["result"]]
+        assert reasons[-2:] == ["reservation", "move_done"]
+    assert SECRET not in caplog.text
+
+
+def test_set_webhook_at_runtime(receiver: Any) -> None:
+    url, got = receiver
+    with start_mock_erp() as erp:
+        erp.set_webhook(url, SECRET)
+        execute(erp, "marketplace.channel", "action_resync", [1])
+        raw, headers = got.get(timeout=5)
+        assert headers["X-Signature-256"].startswith("sha256=")
+        assert {e["reason"] for e in json.loads(raw)["events"]} == {"manual"}
+
+
+def test_concurrent_deliveries_stay_consistent() -> None:
+    with start_mock_erp() as erp:
+        [pen] = execute(erp, "product.product", "search", [["default_code", "=", "PEN-GEL-BLK"]])["result"]
+        errors: list[Any] = []
+
+        def deliver() -> None:
+            for _ in range(5):
+                pid = execute(erp, "stock.picking", "create", {"picking_type_id": 2, "move_ids": [
+                    [0, 0, {"product_id": pen, "product_uom_qty": 1}]]})["result"]
+                execute(erp, "stock.picking", "action_confirm", [pid])
+                reply = execute(erp, "stock.picking", "button_validate", [pid])
+                if reply.get("result") is not True:
+                    errors.append(reply)
+
+        threads = [threading.Thread(target=deliver) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert not errors
+        quants = execute(erp, "stock.quant", "search_read", [["product_id", "=", pen],
+                                                              ["location_id.usage", "=", "internal"]],
+                         fields=["quantity", "reserved_quantity"])["result"]
+        assert sum(q["quantity"] for q in quants) == 370 - 20
+        assert sum(q["reserved_quantity"] for q in quants) == 0
