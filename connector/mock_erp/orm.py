@@ -204,14 +204,19 @@ class Env:
             getters.append((fname, fld, self.getter(model, fname)))
         out: list[Row] = []
         classic = load == "_classic_read"
+        names: dict[tuple[str, int], str] = {}  # display names repeat a lot (locations, products)
         for row in rows:
             rec: Row = {"id": row["id"]}
             for fname, fld, get in getters:
                 v = get(row)
                 if fld.type == "many2one":
                     if v and classic:
-                        target = self.store.row(fld.relation or "", v)
-                        v = [v, self.display_name(fld.relation or "", target) if target else ""]
+                        key = (fld.relation or "", v)
+                        name = names.get(key)
+                        if name is None:
+                            target = self.store.row(key[0], v)
+                            name = names[key] = self.display_name(key[0], target) if target else ""
+                        v = [v, name]
                     elif not v:
                         v = False
                 elif v is None:

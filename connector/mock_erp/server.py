@@ -25,10 +25,10 @@ from types import TracebackType
 from typing import Any
 
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound, UnprocessableEntity
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from connector.mock_erp.database import MockDatabase
+from connector.mock_erp.http_server import KeepAliveServer
 from connector.mock_erp.errors import AccessDenied, AccessError, OdooError, exception_message, exception_name
 from connector.mock_erp.orm import GENERIC, SPECIFIC, Method, find_method, public_method
 from connector.mock_erp.rpc import Services
@@ -164,10 +164,9 @@ class MockErpApp:
             if not isinstance(params, dict):
                 raise BadRequest("Invalid JSON-RPC params")
             result = handler(params)
-            response = self._json_response({"jsonrpc": "2.0", "id": request_id, "result": _sanitize(result)})
-            if isinstance(result, dict) and result.get("_set_cookie"):
-                pass
-            return response
+            # the ORM already reads empty values as False; only a bare None needs mapping
+            return self._json_response({"jsonrpc": "2.0", "id": request_id,
+                                        "result": False if result is None else result})
         except Exception as exc:  # noqa: BLE001 - odoo.http.JsonRPCDispatcher.handle_error
             error: dict[str, Any] = {"code": 200, "message": "Odoo Server Error", "data": serialize_exception(exc)}
             if isinstance(exc, NotFound):
@@ -181,7 +180,8 @@ class MockErpApp:
 
     @staticmethod
     def _json_response(data: Any, status: int = 200) -> Response:
-        return Response(json.dumps(data, default=str), status=status, mimetype="application/json")
+        return Response(json.dumps(data, default=str, separators=(",", ":")), status=status,
+                        mimetype="application/json")
 
     # -- web-client session routes ------------------------------------------------------------
     def session_authenticate(self, request: Request, params: dict[str, Any]) -> dict[str, Any]:
@@ -254,7 +254,7 @@ class MockErpApp:
             if not isinstance(body, dict):
                 raise BadRequest("Invalid JSON data: expected an object")
             result = self._json2_call(uid, model, method_name, body)
-            return self._json_response(_sanitize(result))
+            return self._json_response(False if result is None else result)
         except Exception as exc:  # noqa: BLE001 - Json2Dispatcher.handle_error
             status = 500
             if isinstance(exc, HTTPException):
@@ -343,19 +343,13 @@ class _CookieMiddleware:
         return self.app(environ, start)
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
-
-
 class RunningMockErp:
     """A mock ERP serving on a background thread; stop() (or `with`) shuts it down."""
 
-    def __init__(self, server: BaseWSGIServer, app: MockErpApp, thread: threading.Thread) -> None:
+    def __init__(self, server: KeepAliveServer, app: MockErpApp) -> None:
         self._server = server
         self.app = app
         self.db = app.db
-        self._thread = thread
         self.host = server.host
         self.port = server.port
         self.url = f"http://{self.host}:{self.port}"
@@ -374,9 +368,7 @@ class RunningMockErp:
             old.close()
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._server.stop()
         if self.notifier is not None:
             self.notifier.close()
             self.notifier = None
@@ -395,11 +387,9 @@ def start_mock_erp(*, fixtures: Path | None = None, host: str = "127.0.0.1", por
     """Load the fixtures, bind (port 0: a free port) and serve on a daemon thread."""
     db = MockDatabase(fixtures, version)
     app = MockErpApp(db)
-    server = make_server(host, port, _CookieMiddleware(app), threaded=True, request_handler=_QuietHandler)
-    setattr(server, "daemon_threads", True)  # noqa: B010 - handler threads must not block exit
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="mock-erp", daemon=True)
-    thread.start()
-    running = RunningMockErp(server, app, thread)
+    server = KeepAliveServer(host, port, _CookieMiddleware(app))
+    server.start()
+    running = RunningMockErp(server, app)
     if webhook_url:
         running.set_webhook(webhook_url, webhook_secret)
     return running
