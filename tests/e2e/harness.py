@@ -1,0 +1,246 @@
+"""The end-to-end stack: mock ERP + marketplace sandbox + bridge, all over real HTTP.
+
+`start_stack(tmp_path)` starts the mock ERP (fixtures/demo) and the sandbox (seeded with
+the demo accounts and listings) on free ports, writes a bridge config for them (short
+coalesce/poll intervals so a test finishes in seconds), starts the Bridge in-process and
+points the ERP's post-commit webhook at it. Tests drive the ERP only over XML-RPC
+(`stack.rpc`, tests/e2e/odoo.py) and read results from the sandbox's /_sandbox endpoints.
+Usage::
+
+    stack = start_stack(tmp_path)
+    stack.rpc.deliver("LAMP-DESK-01", 1); stack.settle()
+    assert stack.shown("LAMP-DESK-01")["shopify_eu"].qty == 0
+    stack.stop()
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from connector.config import BridgeConfig, parse_config
+from connector.defaults import DEMO_WEBHOOK_SECRET, embedded_default, fixtures_dir, sandbox_seed
+from connector.mock_erp.server import RunningMockErp, start_mock_erp
+from connector.sandbox.client import SandboxAdmin
+from connector.sandbox.server import RunningSandbox, start_sandbox
+from connector.sync.service import Bridge
+from tests.e2e.odoo import OdooRpc
+
+# Fast but realistic: a 5 ms coalesce window, the outbox polled 4x a second as a backstop
+# to the webhook, the retry queue looked at twice a second, no surprise safety-net runs.
+TEST_BRIDGE = {"poll_interval_s": 0.25, "coalesce_ms": 5, "retry_interval_s": 0.5,
+               "full_resync_interval_s": 3600}
+# Amazon's real budget (5/s) makes every first sync 1.5 s long; the sandbox is told the same
+# higher budget (rate_limits below), so the throttle is still respected, just faster.
+TEST_CHANNELS: dict[str, dict[str, Any]] = {
+    "amazon_de": {"rate_per_s": 50, "burst": 50},
+    "bol_nl": {"poll_interval_s": "0.02"},  # bol's process-status polling, first pause
+}
+SANDBOX_RATES = {"amazon": {"rate": 50, "burst": 50}}
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What one marketplace listing shows: quantity and whether it is active/buyable."""
+
+    qty: int
+    active: bool
+
+    @property
+    def visible(self) -> int:
+        """What a buyer can order: an inactive listing (Etsy at zero) sells nothing."""
+        return self.qty if self.active else 0
+
+
+@dataclass(frozen=True)
+class ListingRef:
+    channel: str
+    marketplace: str
+    channel_sku: str
+
+
+def toml_dumps(data: Mapping[str, Any]) -> str:
+    """The small TOML subset a bridge config needs (tables of scalars and inline tables)."""
+
+    def scalar(value: Any) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, (int, float)):
+            return repr(value)
+        if isinstance(value, Mapping):
+            return "{" + ", ".join(f"{json.dumps(k)} = {scalar(v)}" for k, v in value.items()) + "}"
+        if isinstance(value, (list, tuple)):
+            return "[" + ", ".join(scalar(v) for v in value) + "]"
+        return json.dumps(str(value))
+
+    lines: list[str] = []
+
+    def table(name: str, body: Mapping[str, Any]) -> None:
+        plain = {k: v for k, v in body.items() if not (isinstance(v, Mapping) and k != "buffer_by_velocity")}
+        lines.append(f"[{name}]")
+        lines.extend(f"{json.dumps(k)} = {scalar(v)}" for k, v in plain.items())
+        lines.append("")
+        for k, v in body.items():
+            if isinstance(v, Mapping) and k != "buffer_by_velocity":
+                table(f"{name}.{json.dumps(k)}", v)
+
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            table(key, value)
+        else:
+            lines.insert(0, f"{json.dumps(key)} = {scalar(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def build_config(
+    erp_url: str,
+    sandbox_url: str,
+    state_path: Path,
+    *,
+    listen: str = "127.0.0.1:0",
+    bridge: Mapping[str, Any] | None = None,
+    channels: Mapping[str, Mapping[str, Any]] | None = None,
+    velocity_classes: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The TOML-shaped bridge config of an e2e stack, with test overrides applied."""
+    data = embedded_default(erp_url=erp_url, sandbox_url=sandbox_url, listen=listen, state_path=str(state_path))
+    data["bridge"].update(TEST_BRIDGE)
+    data["bridge"].update(bridge or {})
+    for code, extra in TEST_CHANNELS.items():
+        data["channels"][code].update(extra)
+    for code, extra in (channels or {}).items():
+        data["channels"][code].update(extra)
+    if velocity_classes:
+        data["velocity_classes"] = dict(velocity_classes)
+    return data
+
+
+@dataclass
+class Stack:
+    """A running e2e stack; see the module docstring."""
+
+    erp: RunningMockErp
+    sandbox: RunningSandbox
+    admin: SandboxAdmin
+    rpc: OdooRpc
+    config_data: dict[str, Any]
+    config_path: Path
+    tmp: Path
+    bridge: Bridge | None = None
+    refs: dict[str, list[ListingRef]] = field(default_factory=dict)
+
+    @property
+    def config(self) -> BridgeConfig:
+        return parse_config(self.config_data, source=str(self.config_path))
+
+    def start_bridge(self) -> Bridge:
+        """Start the in-process bridge (first full sync included) and connect the webhook."""
+        bridge = Bridge(self.config)
+        bridge.start()
+        self.bridge = bridge
+        self.erp.set_webhook(bridge.trigger_url, DEMO_WEBHOOK_SECRET)
+        return bridge
+
+    def stop_bridge(self) -> None:
+        if self.bridge is not None:
+            self.erp.set_webhook(None, None)
+            self.bridge.stop()
+            self.bridge = None
+
+    def settle(self, timeout: float = 15.0) -> None:
+        """Wait (bounded) until the webhooks are sent and the bridge has nothing left to do."""
+        if self.erp.notifier is not None:
+            assert self.erp.notifier.flush(timeout), "webhook queue did not drain"
+        assert self.bridge is not None
+        assert self.bridge.wait_idle(timeout), f"bridge not idle after {timeout}s"
+
+    def shown(self, sku: str) -> dict[str, Shown]:
+        """channel code -> what its listing of ERP product `sku` shows in the sandbox.
+
+        A channel with two listings of the product (Amazon's 6-pack) gets the second one
+        under "<code>/<channel sku>".
+        """
+        state = self.admin.state()
+        out: dict[str, Shown] = {}
+        for ref in self.refs[sku]:
+            item = next((x for x in state[ref.marketplace] if x["sku"] == ref.channel_sku), None)
+            if item is None:
+                continue
+            key = ref.channel if ref.channel not in out else f"{ref.channel}/{ref.channel_sku}"
+            out[key] = Shown(int(item["quantity"]), bool(item["active"]))
+        return out
+
+    def qty(self, sku: str) -> dict[str, int]:
+        """channel code -> the quantity buyers can order (0 when the listing is inactive)."""
+        return {code: s.visible for code, s in self.shown(sku).items()}
+
+    def wait_for(self, check: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
+        deadline = time.monotonic() + timeout
+        while not check():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            time.sleep(0.05)
+
+    def requests_since(self, marketplace: str, since: float) -> list[dict[str, Any]]:
+        return [r for r in self.admin.requests(marketplace, since) if r.get("operation") != "token"]
+
+    def stop(self) -> None:
+        try:
+            self.stop_bridge()
+        finally:
+            self.admin.close()
+            self.erp.stop()
+            self.sandbox.stop()
+
+
+def _refs(rpc: OdooRpc) -> dict[str, list[ListingRef]]:
+    channels = {c["id"]: (c["code"], c["marketplace"])
+                for c in rpc("marketplace.channel", "search_read", [], ["code", "marketplace"])}
+    products = {p["id"]: p["default_code"]
+                for p in rpc("product.product", "search_read", [], ["default_code"])}
+    refs: dict[str, list[ListingRef]] = {}
+    for row in rpc("marketplace.listing", "search_read", [], ["channel_id", "product_id", "channel_sku"],
+                   order="id asc"):
+        code, marketplace = channels[row["channel_id"][0]]
+        refs.setdefault(products[row["product_id"][0]], []).append(
+            ListingRef(code, marketplace, row["channel_sku"]))
+    return refs
+
+
+def start_stack(
+    tmp: Path,
+    *,
+    with_bridge: bool = True,
+    bridge: Mapping[str, Any] | None = None,
+    channels: Mapping[str, Mapping[str, Any]] | None = None,
+    velocity_classes: Mapping[str, str] | None = None,
+    listen: str = "127.0.0.1:0",
+    fixtures: Path | None = None,
+) -> Stack:
+    """Start an e2e stack under `tmp` (state file, config.toml); see the module docstring."""
+    sandbox = start_sandbox(seed=sandbox_seed(fixtures))
+    erp: RunningMockErp | None = None
+    try:
+        admin = SandboxAdmin(sandbox.url)
+        for marketplace, limit in SANDBOX_RATES.items():
+            admin.set_faults(marketplace, rate_limit=limit)
+        erp = start_mock_erp(fixtures=fixtures or fixtures_dir())
+        data = build_config(erp.url, sandbox.url, tmp / "state.sqlite3", listen=listen, bridge=bridge,
+                            channels=channels, velocity_classes=velocity_classes)
+        path = tmp / "bridge.toml"
+        path.write_text(toml_dumps(data), encoding="utf-8")
+        rpc = OdooRpc(erp.url, erp.database, "admin", "admin")
+        stack = Stack(erp=erp, sandbox=sandbox, admin=admin, rpc=rpc, config_data=data, config_path=path,
+                      tmp=tmp, refs=_refs(rpc))
+        if with_bridge:
+            stack.start_bridge()
+        return stack
+    except BaseException:
+        if erp is not None:
+            erp.stop()
+        sandbox.stop()
+        raise
