@@ -812,3 +812,24 @@ def context_get(rs: Recordset) -> dict[str, Any]:
 def get_available_models(rs: Recordset) -> list[Row]:
     table = rs.env.store.table("ir.model")
     return [{"model": r["model"], "name": r["name"], "transient": r.get("transient", False)} for r in table.values()]
+
+
+@method(api_model=True, min_version=19)
+def formatted_read_group(rs: Recordset, domain: list[Any], groupby: list[str] | tuple[str, ...] = (),
+                         aggregates: list[str] | tuple[str, ...] = (), having: list[Any] | tuple[Any, ...] = (),
+                         offset: int = 0, limit: int | None = None, order: str | None = None) -> list[Row]:
+    """19.0's replacement of read_group: aggregates are "field:func" (and "__count")."""
+    specs = [a for a in aggregates if a != "__count"]
+    rows = read_group(rs, domain, [f"{a.replace(':', '__')}:{a.split(':')[1]}({a.split(':')[0]})" for a in specs],
+                      list(groupby), offset, limit, order or False, lazy=False)
+    out: list[Row] = []
+    for row in rows:
+        rec: Row = {g: row[g] for g in groupby}
+        for a in specs:
+            rec[a] = row[a.replace(":", "__")]
+        if "__count" in aggregates:
+            rec["__count"] = row["__count"]
+        rec["__extra_domain"] = [(g, "=", v[0] if isinstance(v, list) else v) for g, v in rec.items()
+                                 if g in groupby]
+        out.append(rec)
+    return out

@@ -340,6 +340,12 @@ def _models(v: int) -> list[ModelDef]:
             "quantity": floatf("Quantity", default=0.0),
             "move_id": m2o("stock.move", "Move"),
         }, transient=True, rec_name="product_id"),
+        ModelDef("stock.backorder.confirmation", "Backorder Confirmation", {
+            "pick_ids": m2m("stock.picking", "Pickings"),
+        }, transient=True, rec_name="id"),
+        *([ModelDef("stock.immediate.transfer", "Immediate Transfer", {
+            "pick_ids": m2m("stock.picking", "Pickings"),
+        }, transient=True, rec_name="id")] if v < 17 else []),
         ModelDef("marketplace.channel", "Marketplace Channel", {
             "name": char("Name", required=True),
             "code": char("Code", required=True, help="Unique; the bridge's credentials are keyed by it."),

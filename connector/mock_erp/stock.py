@@ -449,8 +449,61 @@ def button_validate(rs: Recordset) -> Any:
             return _wizard_action("Create Backorder?", "stock.backorder.confirmation", pids, env)
         plan.update(done)
     for pid in pids:
+        if env.context.get("_create_backorder"):
+            _make_backorder(env, pid, plan)
         _done_picking(env, pid, plan, done_field)
     return True
+
+
+def _make_backorder(env: Env, pid: int, plan: dict[int, float]) -> None:
+    """What was not done moves to a new picking (backorder_id = the original)."""
+    picking = env.row("stock.picking", pid)
+    remaining = []
+    for mid in _moves(env, [pid]):
+        m = env.row("stock.move", mid)
+        rest = (m.get("product_uom_qty") or 0.0) - plan.get(mid, 0.0)
+        if m["state"] not in ("done", "cancel") and rest > EPS:
+            remaining.append((0, 0, {"product_id": m["product_id"], "product_uom_qty": rest,
+                                     "location_id": m["location_id"], "location_dest_id": m["location_dest_id"]}))
+            if plan.get(mid, 0.0) > EPS:
+                env.store.update("stock.move", mid, {"product_uom_qty": plan[mid]})
+    if remaining:
+        new = create_records(env, "stock.picking", [{
+            "picking_type_id": picking["picking_type_id"], "location_id": picking["location_id"],
+            "location_dest_id": picking["location_dest_id"], "origin": picking.get("origin") or False,
+            "partner_id": picking.get("partner_id") or False, "backorder_id": pid, "move_ids": remaining}])
+        _confirm(env, new)
+
+
+def _wizard_pickings(rs: Recordset) -> list[int]:
+    ids: list[int] = []
+    for row in rs.rows():
+        ids.extend(row.get("pick_ids") or [])
+    return ids or list(rs.env.context.get("button_validate_picking_ids") or [])
+
+
+@method("process", models=["stock.immediate.transfer"], max_version=16)
+def immediate_process(rs: Recordset) -> Any:
+    """16.0: use the reserved quantities as done quantities, then validate."""
+    env = rs.env
+    pids = _wizard_pickings(rs)
+    for mid in _moves(env, pids):
+        m = env.row("stock.move", mid)
+        if m["state"] not in ("done", "cancel") and not m.get("quantity_done"):
+            env.store.update("stock.move", mid, {"quantity_done": m.get("reserved_availability") or 0.0})
+    return button_validate(env.with_context(skip_immediate=True).rs("stock.picking", pids))
+
+
+@method("process", models=["stock.backorder.confirmation"])
+def backorder_process(rs: Recordset) -> Any:
+    env = rs.env.with_context(skip_backorder=True, skip_immediate=True, _create_backorder=True)
+    return button_validate(env.rs("stock.picking", _wizard_pickings(rs)))
+
+
+@method("process_cancel_backorder", models=["stock.backorder.confirmation"])
+def backorder_cancel(rs: Recordset) -> Any:
+    env = rs.env.with_context(skip_backorder=True, skip_immediate=True)
+    return button_validate(env.rs("stock.picking", _wizard_pickings(rs)))
 
 
 def _done_picking(env: Env, pid: int, plan: dict[int, float], done_field: str) -> None:

@@ -236,3 +236,36 @@ def test_read_group_sums_quants_by_product_and_location() -> None:
     assert {(r["location_id"][1], r["quantity"]) for r in rows} == {("WH/Stock/Shelf A", 12.0),
                                                                      ("WH/Stock/Shelf B", 5.0)}
     assert all(r["__count"] == 1 for r in rows)
+
+
+def test_partial_availability_backorder_wizard() -> None:
+    db = make()
+    pid = picking(db, "LAMP-DESK-01", "outgoing", 3)  # only 1 in stock
+    x(db, "stock.picking", "action_confirm", [pid])
+    action = x(db, "stock.picking", "button_validate", [pid])
+    assert action["res_model"] == "stock.backorder.confirmation"
+    wizard = x(db, "stock.backorder.confirmation", "create", {}, context=action["context"])
+    assert x(db, "stock.backorder.confirmation", "process", [wizard], context=action["context"]) is True
+    assert free(db, "LAMP-DESK-01") == 0
+    [back] = x(db, "stock.picking", "search_read", [("backorder_id", "=", pid)], fields=["state", "move_ids"])
+    [move] = x(db, "stock.move", "read", back["move_ids"], fields=["product_uom_qty"])
+    assert back["state"] == "confirmed" and move["product_uom_qty"] == 2
+
+
+def test_immediate_transfer_wizard_on_16() -> None:
+    db = make("16.0")
+    pid = picking(db, "PEN-GEL-BLK", "outgoing", 2)
+    x(db, "stock.picking", "action_confirm", [pid])
+    action = x(db, "stock.picking", "button_validate", [pid])
+    assert action["res_model"] == "stock.immediate.transfer"
+    wizard = x(db, "stock.immediate.transfer", "create", {}, context=action["context"])
+    assert x(db, "stock.immediate.transfer", "process", [wizard]) is True
+    assert free(db, "PEN-GEL-BLK") == 248
+
+
+def test_formatted_read_group_on_19() -> None:
+    db = make()
+    rows = x(db, "stock.quant", "formatted_read_group", [("product_id.default_code", "=", "MUG-CER-350")],
+             groupby=["location_id"], aggregates=["quantity:sum", "__count"])
+    assert {(r["location_id"][1], r["quantity:sum"], r["__count"]) for r in rows} == {
+        ("WH/Stock", 60.0, 1), ("WH2/Stock/Bin 1", 24.0, 1)}
