@@ -280,7 +280,10 @@ class MockErpApp:
         except TypeError as exc:
             raise UnprocessableEntity(exc.args[0]) from exc
         args: list[Any] = [] if spec.api_model else [ids]
-        return self.db.execute(uid, model, method_name, args, {**body, "context": context})
+        result = self.db.execute(uid, model, method_name, args, {**body, "context": context})
+        if method_name == "create" and isinstance(result, int) and not isinstance(result, bool):
+            return [result]  # JSON-2 returns a recordset as its ids, even for one record
+        return result
 
     def doc(self, request: Request, model: str) -> Response:
         try:

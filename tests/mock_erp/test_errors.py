@@ -166,3 +166,14 @@ def test_older_series_have_no_json2(erp_factory: Any) -> None:
                           headers={"Authorization": f"bearer {API_KEY}"})
     assert reply.status_code == 404
     assert jsonrpc(erp, "common", "version")["result"]["server_version"] == "17.0"
+
+
+def test_json2_create_returns_ids_and_doc(erp: RunningMockErp) -> None:
+    headers = {"Authorization": f"bearer {API_KEY}"}
+    reply = requests.post(f"{erp.url}/json/2/res.partner/create", json={"vals_list": {"name": "X"}},
+                          headers=headers, timeout=TIMEOUT)
+    assert reply.status_code == 200 and isinstance(reply.json(), list) and len(reply.json()) == 1
+    doc = requests.get(f"{erp.url}/doc-bearer/stock.picking.json", headers=headers, timeout=TIMEOUT).json()
+    assert doc["methods"]["search_read"]["api"] == ["model"]
+    assert list(doc["methods"]["read"]["parameters"]) == ["fields", "load"]
+    assert "button_validate" in doc["methods"] and doc["fields"]["move_ids"]["type"] == "one2many"
