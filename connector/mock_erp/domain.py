@@ -157,7 +157,7 @@ class _Compiler:
                 return _true, None
             op = "="
         if op in ("=", "!="):
-            if is_empty(value) and not (ftype == "boolean" and value is False and False):
+            if is_empty(value):
                 if ftype == "boolean":
                     eq: Pred = lambda row: not get(row)  # noqa: E731 - False and NULL alike
                 else:

@@ -130,12 +130,11 @@ def _recompute_locations(env: Env, ids: list[int]) -> None:
         if parent is not None and parent.get("parent_path") is None:
             _recompute_locations(env, [parent["id"]])
         path = f"{parent['parent_path'] if parent else ''}{rid}/"
-        if parent is not None and parent.get("usage") != "view" or parent is not None and parent.get("location_id"):
+        # stock.location._compute_complete_name: views and roots show their own name only
+        if parent is not None and row.get("usage") != "view":
             complete = f"{parent['complete_name']}/{row['name']}"
         else:
             complete = row["name"]
-        if parent is not None and parent.get("usage") == "view" and not parent.get("location_id"):
-            complete = row["name"] if row.get("usage") == "view" else f"{parent['complete_name']}/{row['name']}"
         if row.get("parent_path") != path or row.get("complete_name") != complete:
             env.store.update("stock.location", rid, {"parent_path": path, "complete_name": complete})
 
