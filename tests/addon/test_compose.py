@@ -129,5 +129,5 @@ def test_bridge_config_template_loads():
 
 
 def test_odoo_test_command_is_documented():
-    for doc in (COMPOSE, ROOT / "docs/real-odoo.md"):
+    for doc in (COMPOSE, ROOT / "README.md"):
         assert TEST_COMMAND in " ".join(Path(doc).read_text().split()), doc
