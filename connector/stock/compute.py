@@ -247,7 +247,9 @@ class _Computation:
                         published = cap
                 before = previous.get(listing.id)
                 action = _SET if before is None else _BACK_IN_STOCK.get(before, _SET)
-            append(build_result(listing, channel, stock, holds, buffer, pool, published, action, ()))
+            append(
+                build_result(listing, channel, stock, holds, buffer, pool, published, action, ())
+            )
         if oversold:
             self._zero_oversold(results, {p: tuple(sorted(c)) for p, c in oversold.items()})
         return results

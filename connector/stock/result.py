@@ -219,13 +219,14 @@ class Explanation:
         if not lines:
             out.append("  (no quants of this product under any contributing location)")
         skipped = [f"{name} ({why})" for _, name, why in self.locations_not_counted]
-        out.append(f"  locations counted: {len(self.stock.scope.counted)}")
+        counted = [name for _, name in self.locations_counted]
+        out.append(f"  locations counted ({len(counted)}): {_cut(', '.join(counted), 200)}")
         if skipped:
             out.append(f"  locations not counted: {_cut(', '.join(skipped), 200)}")
         rows: list[tuple[str, str, str]] = [("free stock", _num(self.free), "")]
         for hold in self.holds.others:
             a = hold.allocation
-            rows.append((f"held by {hold.channel_code}", f"-{_num(a.quantity)}", _hold(a)))
+            rows.append((f"held by {hold.channel_code}", _minus(a.quantity), _hold(a)))
         for hold in self.holds.own:
             a = hold.allocation
             rows.append(("own " + a.mode.value, _num(a.quantity), _hold(a)))
@@ -233,7 +234,7 @@ class Explanation:
             rows.append(("pool", _num(self.pool), "min(own allocation, free - held)"))
         else:
             rows.append(("pool", _num(self.pool), "free - held by others"))
-        rows.append(("buffer", f"-{_num(self.buffer)}", self.buffer_source))
+        rows.append(("buffer", _minus(self.buffer), self.buffer_source))
         rows.append(("pack size", f"/{self.pack_size}", "published in packs, rounded down"))
         cap, cap_source = listing_cap(self.listing, self.channel)
         rows.append(("cap", "none" if cap is None else str(cap), cap_source or ""))
@@ -318,6 +319,10 @@ def _by_name(row: tuple[int, str] | tuple[int, str, str]) -> tuple[str, int]:
 
 def _num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _minus(value: float) -> str:
+    return f"-{_num(value)}" if value else "0"
 
 
 def _cut(text: str, width: int) -> str:

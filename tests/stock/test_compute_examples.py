@@ -122,7 +122,11 @@ def test_consigned_quants_with_a_foreign_owner_do_not_count() -> None:
     snap = snapshot(
         [channel(1)],
         [listing(1, 1)],
-        [quant(SHELF_A, 10), quant(SHELF_A, 8, owner_id=555), quant(BIN_1, 3, owner_id=OWN_PARTNER)],
+        [
+            quant(SHELF_A, 10),
+            quant(SHELF_A, 8, owner_id=555),
+            quant(BIN_1, 3, owner_id=OWN_PARTNER),
+        ],
     )
     r = one(snap)
     assert r.quantity == 13
@@ -167,7 +171,9 @@ def test_reservation_hides_units_from_others_but_not_from_its_own_channel() -> N
 
 
 def test_allocation_larger_than_free_is_capped_by_free() -> None:
-    snap = snapshot([channel(1)], [listing(1, 1)], [quant(STOCK, 6)], [Allocation(1, 1, 1, ALLOC, 10)])
+    snap = snapshot(
+        [channel(1)], [listing(1, 1)], [quant(STOCK, 6)], [Allocation(1, 1, 1, ALLOC, 10)]
+    )
     assert one(snap).quantity == 6  # min(10, 6)
 
 

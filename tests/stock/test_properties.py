@@ -28,6 +28,7 @@ from connector.stock.model import (
 )
 from tests.stock.shop import NOW, OWN_PARTNER
 
+ALLOC, RESERV = AllocationMode.ALLOCATION, AllocationMode.RESERVATION
 PROPS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -124,7 +125,8 @@ def oracle_counts(snap: StockSnapshot, channel: Channel, location_id: int) -> bo
     if loc is None:
         return False
     roots = {snap.warehouses[w].lot_stock_id for w in channel.warehouse_ids if w in snap.warehouses}
-    chain, cur = [], loc
+    chain: list[int] = []
+    cur: Location | None = loc
     while cur is not None:
         chain.append(cur.id)
         cur = snap.locations.get(cur.parent_id) if cur.parent_id is not None else None
@@ -219,9 +221,8 @@ def test_stock_in_excluded_or_foreign_locations_changes_nothing(
 ) -> None:
     before = compute_listings(snap, NOW)
     for channel in snap.channels.values():
-        outside = [
-            i for i in snap.locations if i not in contributing_locations(channel, snap.locations, snap.warehouses)
-        ]  # fmt: skip
+        counted = contributing_locations(channel, snap.locations, snap.warehouses)
+        outside = [i for i in snap.locations if i not in counted]
         if not outside:
             continue
         loc = outside[loc_pick % len(outside)]
@@ -311,9 +312,9 @@ def test_allocated_channels_never_sell_more_than_free_together(
         [Listing(c.id, c.id, 1, "S") for c in channels],
         [Quant(1, 1, float(free), 0.0)],
         [
-            Allocation(i, 1 + c % n, 1, AllocationMode.ALLOCATION if a else AllocationMode.RESERVATION, q)
+            Allocation(i, 1 + c % n, 1, ALLOC if a else RESERV, q)
             for i, (c, a, q) in enumerate(holds)
-        ],  # fmt: skip
+        ],
     )
     results = compute_listings(snap, NOW)
     allocated = {1 + c % n for c, a, _ in holds if a}
