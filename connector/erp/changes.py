@@ -49,6 +49,17 @@ class OutboxFeed:
                            create_date=text(r.get("create_date")))
                 for r in rows]
 
+    def read_ids(self, ids: list[int]) -> list[StockEvent]:
+        """The events among `ids` that exist now (a late-committing transaction's row)."""
+        if not ids:
+            return []
+        rows = self.client.call(EVENT_MODEL, "search_read", [("id", "in", [int(i) for i in ids])],
+                                ["product_id", "reason", "create_date"], order="id asc")
+        return [StockEvent(id=int(r["id"]), product_id=m2o_id(r.get("product_id")) or 0,
+                           reason=str(r.get("reason") or "manual"),
+                           create_date=text(r.get("create_date")))
+                for r in rows]
+
     def latest_id(self) -> int:
         """The newest event id (0 when the outbox is empty)."""
         rows = self.client.call(EVENT_MODEL, "search_read", [], ["id"], order="id desc", limit=1)

@@ -10,6 +10,8 @@ Usage::
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +24,11 @@ log = logging.getLogger(__name__)
 
 OUTBOX_PAGE = 1000
 OUTBOX_MAX_PAGES = 20  # per flush; the rest is read by the next round
+# How long an id skipped in the outbox is asked for again: longer than any ERP transaction
+# that writes stock (a big validation can take a while); the safety-net resync covers the rest.
+GAP_TIMEOUT_S = 120.0
+MAX_GAP_SPAN = 1000  # ids skipped at once beyond this are a sequence jump, not in-flight commits
+MAX_GAPS = 5000
 
 
 def settings_from_config(config: BridgeConfig) -> EngineSettings:
@@ -35,28 +42,67 @@ def settings_from_config(config: BridgeConfig) -> EngineSettings:
 
 
 class OutboxChangeFeed:
-    """The addon's marketplace.stock.event outbox as a ChangeFeed (cursor = event id)."""
+    """The addon's marketplace.stock.event outbox as a ChangeFeed (cursor = event id).
+
+    Event ids come from a PostgreSQL sequence, so a transaction that took a lower id can
+    commit after one with a higher id: reading only `id > cursor` would skip it for good.
+    The feed therefore remembers the ids it stepped over ("gaps") and asks for them again
+    on every read until they appear or `gap_timeout_s` passes (a rolled-back transaction
+    leaves a gap that never fills). While gaps are open the position is
+    ``{"high": <newest id read>, "gaps": {"<id>": <first seen, epoch s>}}`` instead of a
+    plain id, so a stored cursor carries them across a restart and a failed flush re-reads
+    exactly the same events. Usage: ``products, pos = feed.read(pos)``
+    """
 
     name = "outbox"
 
-    def __init__(self, feed: Any) -> None:  # connector.erp.changes.OutboxFeed
+    def __init__(self, feed: Any, gap_timeout_s: float = GAP_TIMEOUT_S,
+                 clock: Callable[[], float] = time.time) -> None:
         self.feed = feed
+        self.gap_timeout_s = gap_timeout_s
+        self.clock = clock
 
     def start(self) -> int:
         return int(self.feed.latest_id())
 
     def read(self, after: Any) -> tuple[dict[int, list[int]], Any]:
-        position = int(after or 0)
+        high, gaps = _unpack_position(after)
+        now = self.clock()
         products: dict[int, list[int]] = {}
+
+        def take(event: Any) -> None:
+            if event.product_id:
+                products.setdefault(event.product_id, []).append(event.id)
+
+        if gaps:
+            for event in self.feed.read_ids(sorted(gaps)):
+                gaps.pop(event.id, None)
+                take(event)
         for _ in range(OUTBOX_MAX_PAGES):
-            events = self.feed.read(position, limit=OUTBOX_PAGE)
+            events = self.feed.read(high, limit=OUTBOX_PAGE)
             for event in events:
-                if event.product_id:
-                    products.setdefault(event.product_id, []).append(event.id)
-                position = max(position, event.id)
+                if event.id <= high:
+                    continue
+                if event.id - high - 1 <= MAX_GAP_SPAN:  # a huge jump is a reset, not a gap
+                    for missing in range(high + 1, event.id):
+                        gaps[missing] = now
+                take(event)
+                high = event.id
             if len(events) < OUTBOX_PAGE:
                 break
-        return products, position
+        gaps = {i: t for i, t in gaps.items() if now - t < self.gap_timeout_s}
+        if len(gaps) > MAX_GAPS:
+            gaps = dict(sorted(gaps.items())[-MAX_GAPS:])
+        if not gaps:
+            return products, high
+        return products, {"high": high, "gaps": {str(i): t for i, t in sorted(gaps.items())}}
+
+
+def _unpack_position(position: Any) -> tuple[int, dict[int, float]]:
+    if isinstance(position, dict):
+        gaps = {int(i): float(t) for i, t in (position.get("gaps") or {}).items()}
+        return int(position.get("high") or 0), gaps
+    return int(position or 0), {}
 
 
 class WriteDateChangeFeed:
