@@ -157,6 +157,8 @@ class _Computation:
         return holds
 
     def _holds(self, active: list[Allocation], channel_id: int) -> Holds:
+        # Holds of archived or unknown channels still hold: the admin ends an allocation,
+        # the bridge does not guess that it no longer matters.
         others: list[Hold] = []
         own: list[Hold] = []
         own_allocation: float | None = None
@@ -166,7 +168,7 @@ class _Computation:
                 others.append(hold)
             else:
                 own.append(hold)
-                if a.mode is AllocationMode.ALLOCATION:
+                if a.mode == AllocationMode.ALLOCATION:  # == : the ERP may hand a plain str
                     own_allocation = (own_allocation or 0.0) + max(0.0, a.quantity)
         # A negative quantity is a data error; it must not release ring-fenced units.
         held = float(sum(max(0.0, h.allocation.quantity) for h in others))
@@ -180,7 +182,6 @@ class _Computation:
             rule = channel_buffer(plan.channel.buffer, listing.velocity_class, self.now)
             plan.buffers[listing.velocity_class] = rule
         return rule
-
 
     def run(
         self,
@@ -283,6 +284,9 @@ def compute_listings(
     `previous_actions`: the last action pushed per listing id (turns SET into REACTIVATE
     after a DEACTIVATE, RELIST after an END). `zero_stock_defaults`: marketplace -> default
     zero-stock behaviour for channels that do not set their own (fallback: push 0).
+
+    The cyclic garbage collector is paused for the duration of the call (and restored as
+    it was): the call makes two records per listing and none of them form cycles.
 
     Usage: ``compute_listings(snap, now, listing_ids={12})[0].explanation.render()``
     """

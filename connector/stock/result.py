@@ -229,7 +229,7 @@ class Explanation:
             rows.append((f"held by {hold.channel_code}", _minus(a.quantity), _hold(a)))
         for hold in self.holds.own:
             a = hold.allocation
-            rows.append(("own " + a.mode.value, _num(a.quantity), _hold(a)))
+            rows.append(("own " + AllocationMode(a.mode).value, _num(a.quantity), _hold(a)))
         if self.own_allocation is not None:
             rows.append(("pool", _num(self.pool), "min(own allocation, free - held)"))
         else:
@@ -239,7 +239,7 @@ class Explanation:
         cap, cap_source = listing_cap(self.listing, self.channel)
         rows.append(("cap", "none" if cap is None else str(cap), cap_source or ""))
         rows.append(("published", str(self.published), ""))
-        rows.append(("action", self.action.value, ""))
+        rows.append(("action", PushAction(self.action).value, ""))
         if self.oversold_on:
             rows.append(
                 ("OVERSOLD", "0", "free stock negative on " + ", ".join(self.oversold_on))
@@ -287,7 +287,7 @@ class Explanation:
             "cap": cap,
             "cap_source": cap_source,
             "published": self.published,
-            "action": self.action.value,
+            "action": PushAction(self.action).value,
             "oversold": self.oversold,
             "oversold_on": list(self.oversold_on),
         }
@@ -335,8 +335,9 @@ def _when(value: datetime | None) -> str | None:
 
 def _hold(a: Allocation) -> str:
     span = f"{_when(a.date_start) or 'open'} .. {_when(a.date_end) or 'open'}"
-    kind = "ring-fenced" if a.mode is AllocationMode.ALLOCATION else "hidden from others"
-    return f"{a.mode.value} #{a.id}, {kind}, {span}"
+    mode = AllocationMode(a.mode)
+    kind = "ring-fenced" if mode is AllocationMode.ALLOCATION else "hidden from others"
+    return f"{mode.value} #{a.id}, {kind}, {span}"
 
 
 def _hold_dict(hold: Hold) -> dict[str, object]:
@@ -344,7 +345,7 @@ def _hold_dict(hold: Hold) -> dict[str, object]:
     return {
         "allocation_id": a.id,
         "channel": hold.channel_code,
-        "mode": a.mode.value,
+        "mode": AllocationMode(a.mode).value,
         "quantity": a.quantity,
         "date_start": _when(a.date_start),
         "date_end": _when(a.date_end),

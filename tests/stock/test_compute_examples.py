@@ -446,3 +446,18 @@ def test_only_active_listings_of_active_channels_of_snapshot_products() -> None:
     assert (got[1].sku, got[1].external_id, got[1].product_id) == ("OTHER", "x/1", 1)
     assert [r.listing_id for r in compute_listings(snap, NOW, listing_ids={6, 2, 42})] == [6]
     assert compute_listings(snap, NOW, listing_ids=[]) == []
+
+
+def test_plain_strings_from_the_erp_work_like_the_enums() -> None:
+    snap = snapshot(
+        [channel(1, zero_stock_action="deactivate"), channel(2)],  # type: ignore[arg-type]
+        [listing(1, 1, pid=1), listing(2, 2, pid=1), listing(3, 1, pid=2)],
+        [quant(STOCK, 10, pid=1)],
+        [Allocation(1, 1, 1, "allocation", 4)],  # type: ignore[arg-type]
+        product_ids={1, 2},
+    )
+    got = by_listing(snap, previous_actions={1: "deactivate"})
+    assert (got[1].quantity, got[1].action) == (4, PushAction.REACTIVATE)
+    assert got[2].quantity == 6
+    assert (got[3].quantity, got[3].action) == (0, PushAction.DEACTIVATE)
+    assert "allocation #1" in got[2].explanation.render()
