@@ -450,7 +450,7 @@ def test_only_active_listings_of_active_channels_of_snapshot_products() -> None:
 
 def test_plain_strings_from_the_erp_work_like_the_enums() -> None:
     snap = snapshot(
-        [channel(1, zero_stock_action="deactivate"), channel(2)],  # type: ignore[arg-type]
+        [channel(1, zero_stock_action="deactivate"), channel(2)],
         [listing(1, 1, pid=1), listing(2, 2, pid=1), listing(3, 1, pid=2)],
         [quant(STOCK, 10, pid=1)],
         [Allocation(1, 1, 1, "allocation", 4)],  # type: ignore[arg-type]
