@@ -19,7 +19,7 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 # subcommand -> "module:function"; the function takes the parsed args and returns an exit code.
 COMMANDS: dict[str, str] = {
     "run": "connector.sync.commands:run",
-    "demo": "connector.sync.commands:demo",
+    "demo": "connector.sync.demo:main",
     "resync": "connector.sync.commands:resync",
     "explain": "connector.sync.commands:explain",
     "status": "connector.sync.commands:status",
