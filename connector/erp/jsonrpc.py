@@ -14,51 +14,18 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from connector.erp.errors import AuthenticationError, ErpError, classify_fault
-from connector.erp.transport import HttpPoster
+from connector.erp.errors import ErpError, classify_fault
+from connector.erp.transport import HttpPoster, ServiceRpcTransport
 
 
-class JsonRpcTransport:
+class JsonRpcTransport(ServiceRpcTransport):
     """Odoo's `/jsonrpc` endpoint; logs in with `common.authenticate`, then `execute_kw`."""
 
     name = "jsonrpc"
 
     def __init__(self, poster: HttpPoster, database: str, username: str, secret: str) -> None:
-        self._http = poster
-        self._db = database
-        self._username = username
-        self._secret = secret
-        self._uid: int | None = None
+        super().__init__(poster, database, username, secret)
         self._ids = itertools.count(1)
-
-    def __repr__(self) -> str:
-        return f"JsonRpcTransport({self._http.base_url!r}, db={self._db!r}, user={self._username!r})"
-
-    def version(self) -> dict[str, Any]:
-        result = self._rpc("common", "version", [])
-        if not isinstance(result, dict):
-            raise ErpError(f"unexpected answer to common.version: {type(result).__name__}")
-        return result
-
-    def login(self) -> int:
-        uid = self._rpc("common", "authenticate", [self._db, self._username, self._secret, {}])
-        if not uid:
-            raise AuthenticationError(
-                f"Odoo refused login {self._username!r} on database {self._db!r}: "
-                "check erp.username and the password or API key"
-            )
-        self._uid = int(uid)
-        return self._uid
-
-    def execute_kw(self, model: str, method: str, args: list[Any],
-                   kwargs: dict[str, Any]) -> Any:
-        if self._uid is None:
-            self.login()
-        return self._rpc("object", "execute_kw",
-                         [self._db, self._uid, self._secret, model, method, args, kwargs])
-
-    def close(self) -> None:
-        self._http.close()
 
     def _rpc(self, service: str, method: str, args: list[Any]) -> Any:
         body = {"jsonrpc": "2.0", "method": "call", "id": next(self._ids),

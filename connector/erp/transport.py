@@ -31,7 +31,7 @@ from tenacity import (
     wait_random,
 )
 
-from connector.erp.errors import Redactor, TransientError
+from connector.erp.errors import AuthenticationError, ErpError, Redactor, TransientError
 
 log = logging.getLogger(__name__)
 
@@ -134,3 +134,54 @@ class HttpPoster:
 
     def close(self) -> None:
         self.session.close()
+
+
+class ServiceRpcTransport:
+    """What JSON-RPC and XML-RPC share: Odoo's `common` and `object` services.
+
+    Subclasses only say how one service call travels (`_rpc`); login with
+    `common.authenticate` (a wrong password answers False, not a fault) and `execute_kw`
+    with (db, uid, secret, ...) are the same on both.
+    """
+
+    name = "service-rpc"
+
+    def __init__(self, poster: HttpPoster, database: str, username: str, secret: str) -> None:
+        self._http = poster
+        self._db = database
+        self._username = username
+        self._secret = secret
+        self._uid: int | None = None
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}({self._http.base_url!r}, db={self._db!r}, "
+                f"user={self._username!r})")
+
+    def version(self) -> dict[str, Any]:
+        result = self._rpc("common", "version", [])
+        if not isinstance(result, dict):
+            raise ErpError(f"unexpected answer to common.version: {type(result).__name__}")
+        return result
+
+    def login(self) -> int:
+        uid = self._rpc("common", "authenticate", [self._db, self._username, self._secret, {}])
+        if not uid:
+            raise AuthenticationError(
+                f"Odoo refused login {self._username!r} on database {self._db!r}: "
+                "check erp.username and the password or API key"
+            )
+        self._uid = int(uid)
+        return self._uid
+
+    def execute_kw(self, model: str, method: str, args: list[Any],
+                   kwargs: dict[str, Any]) -> Any:
+        if self._uid is None:
+            self.login()
+        return self._rpc("object", "execute_kw",
+                         [self._db, self._uid, self._secret, model, method, args, kwargs])
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _rpc(self, service: str, method: str, args: list[Any]) -> Any:
+        raise NotImplementedError

@@ -19,59 +19,21 @@ from typing import Any
 from xml.parsers.expat import ExpatError
 
 from connector.erp.errors import (
-    AuthenticationError,
     ErpError,
     MissingRecordError,
     Redactor,
     classify_fault,
 )
-from connector.erp.transport import HttpPoster
+from connector.erp.transport import HttpPoster, ServiceRpcTransport
 
 _FAULT_NAMES = {1: "", 2: "odoo.exceptions.UserError", 3: "odoo.exceptions.AccessDenied",
                 4: "odoo.exceptions.AccessError"}
 
 
-class XmlRpcTransport:
+class XmlRpcTransport(ServiceRpcTransport):
     """Odoo's `/xmlrpc/2/common` and `/xmlrpc/2/object` endpoints."""
 
     name = "xmlrpc"
-
-    def __init__(self, poster: HttpPoster, database: str, username: str, secret: str) -> None:
-        self._http = poster
-        self._db = database
-        self._username = username
-        self._secret = secret
-        self._uid: int | None = None
-
-    def __repr__(self) -> str:
-        return f"XmlRpcTransport({self._http.base_url!r}, db={self._db!r}, user={self._username!r})"
-
-    def version(self) -> dict[str, Any]:
-        result = self._rpc("common", "version", [])
-        if not isinstance(result, dict):
-            raise ErpError(f"unexpected answer to common.version: {type(result).__name__}")
-        return result
-
-    def login(self) -> int:
-        # a wrong password is not a fault here: authenticate answers False
-        uid = self._rpc("common", "authenticate", [self._db, self._username, self._secret, {}])
-        if not uid:
-            raise AuthenticationError(
-                f"Odoo refused login {self._username!r} on database {self._db!r}: "
-                "check erp.username and the password or API key"
-            )
-        self._uid = int(uid)
-        return self._uid
-
-    def execute_kw(self, model: str, method: str, args: list[Any],
-                   kwargs: dict[str, Any]) -> Any:
-        if self._uid is None:
-            self.login()
-        return self._rpc("object", "execute_kw",
-                         [self._db, self._uid, self._secret, model, method, args, kwargs])
-
-    def close(self) -> None:
-        self._http.close()
 
     def _rpc(self, service: str, method: str, args: list[Any]) -> Any:
         body = xmlrpc.client.dumps(tuple(args), method, allow_none=True)
