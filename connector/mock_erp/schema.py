@@ -113,6 +113,18 @@ MARKETPLACES = [
     ("lazada", "Lazada"),
     ("shopee", "Shopee"),
 ]
+ZERO_STOCK_ACTIONS = [
+    ("push_zero", "Push 0"),
+    ("deactivate", "Deactivate the listing"),
+    ("end_listing", "End the listing"),
+]
+SYNC_STATES = [
+    ("pending", "Pending"),
+    ("synced", "Synced"),
+    ("error", "Error"),
+    ("deactivated", "Deactivated"),
+    ("locked", "Locked"),
+]
 EVENT_REASONS = [
     ("move_done", "Move done"),
     ("reservation", "Reservation"),
@@ -346,35 +358,48 @@ def _models(v: int) -> list[ModelDef]:
         *([ModelDef("stock.immediate.transfer", "Immediate Transfer", {
             "pick_ids": m2m("stock.picking", "Pickings"),
         }, transient=True, rec_name="id")] if v < 17 else []),
+        # marketplace.*: the addon's models (addons/marketplace_stock_sync/models) field for
+        # field; tests/addon/test_contract.py holds the two equal.
         ModelDef("marketplace.channel", "Marketplace Channel", {
             "name": char("Name", required=True),
-            "code": char("Code", required=True, help="Unique; the bridge's credentials are keyed by it."),
+            "code": char("Code", required=True, help="Unique technical code of the channel. The bridge keys "
+                         "this shop's API credentials by it: [channels.<code>] in bridge.toml."),
             "marketplace": sel("Marketplace", MARKETPLACES, required=True),
             "active": boolean("Active", default=True),
             "company_id": m2o("res.company", "Company", required=True, default=1),
             "warehouse_ids": m2m("stock.warehouse", "Warehouses"),
             "excluded_location_ids": m2m("stock.location", "Excluded Locations"),
             "buffer_qty": floatf("Buffer", default=0.0),
-            "max_qty": floatf("Maximum Quantity", default=0.0, help="0 = no cap"),
-            "zero_stock_action": sel("At Zero Stock", [("push_zero", "Push 0"), ("deactivate", "Deactivate"),
-                                                       ("end_listing", "End Listing")], default="push_zero"),
+            "max_qty": floatf("Cap", default=0.0, help="Never publish more than this many units per listing. "
+                              "0 means no cap."),
+            # No default, as in the addon: empty means the marketplace's own default
+            # (Etsy deactivates, the others push 0).
+            "zero_stock_action": sel("Zero Stock Action", ZERO_STOCK_ACTIONS,
+                                     help="What the channel does when a listing reaches 0. Empty: the "
+                                     "marketplace's default (Etsy deactivates, the others push 0)."),
             "listing_ids": o2m("marketplace.listing", "channel_id", "Listings"),
+            "listing_count": integer("Listing Count", compute=_listing_count),
         }, order="name, id"),
         ModelDef("marketplace.listing", "Marketplace Listing", {
             "channel_id": m2o("marketplace.channel", "Channel", required=True),
             "product_id": m2o("product.product", "Product", required=True),
             "channel_sku": char("Channel SKU", required=True),
             "external_id": char("External ID"),
-            "buffer_qty": floatf("Buffer", help="Empty: inherit the channel's buffer."),
-            "max_qty": floatf("Maximum Quantity", default=0.0),
+            # A Float is never empty on a real Odoo (NULL reads as 0.0), so "inherit the
+            # channel's buffer" needs this flag; the mock stores 0.0 the same way.
+            "buffer_override": boolean("Buffer Override", default=False, help=(
+                "Use this listing's own buffer instead of the channel's rule. Odoo stores an empty "
+                "number as 0, so this flag is what tells 'inherit' from 'no buffer'.")),
+            "buffer_qty": floatf("Buffer Override", default=0.0,
+                                 help="Units held back for this listing only, when Buffer Override is set."),
+            "max_qty": floatf("Cap", default=0.0, help="Never publish more than this. 0 means no cap; "
+                              "the channel's cap also applies."),
             "pack_size": integer("Pack Size", default=1),
             "active": boolean("Active", default=True),
-            "sync_state": sel("Sync State", [("pending", "Pending"), ("synced", "Synced"), ("error", "Error"),
-                                             ("deactivated", "Deactivated"), ("locked", "Locked")],
-                              default="pending"),
-            "last_pushed_qty": floatf("Last Pushed Quantity"),
-            "last_sync_at": datetimef("Last Sync"),
-            "last_error": text("Last Error"),
+            "sync_state": sel("Sync State", SYNC_STATES, required=True, default="pending"),
+            "last_pushed_qty": floatf("Last Pushed Quantity", readonly=True),
+            "last_sync_at": datetimef("Last Sync", readonly=True),
+            "last_error": text("Last Error", readonly=True),
         }, order="id", rec_name="channel_sku"),
         ModelDef("marketplace.allocation", "Marketplace Allocation", {
             "channel_id": m2o("marketplace.channel", "Channel", required=True),
@@ -392,6 +417,13 @@ def _models(v: int) -> list[ModelDef]:
         }, order="id", rec_name="id"),
     ]
     return models
+
+
+def _listing_count(env: Any, row: dict[str, Any]) -> int:
+    """marketplace.channel.listing_count: its active listings, as the addon's _read_group counts."""
+    index = env.store.index("marketplace.listing", "channel_id") or {}
+    table = env.store.table("marketplace.listing")
+    return sum(1 for lid in index.get(row["id"], ()) if table[lid].get("active", True))
 
 
 def _drop_none(fields: dict[str, Field | None]) -> dict[str, Field]:

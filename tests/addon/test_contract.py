@@ -3,6 +3,7 @@ the mock ERP's marketplace.* models and the fields the bridge reads and writes."
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ import pytest
 import requests
 
 from tests.addon.addon_source import (
+    ADDON,
     MAGIC_FIELDS,
     ROOT,
     FieldDef,
@@ -78,7 +80,7 @@ EXTRAS = {
     # the inverse of listing.channel_id, which the mock ERP serves too
     ("marketplace.channel", "listing_ids"),
     # a real Odoo stores an empty Float as 0.0: this flag says "the listing overrides the
-    # channel's buffer" (connector.erp.schema.BUFFER_FLAGS); the mock ERP lacks it
+    # channel's buffer" (connector.erp.schema.BUFFER_FLAGS)
     ("marketplace.listing", "buffer_override"),
 }
 
@@ -102,35 +104,41 @@ def test_addon_models_are_the_design_contract():
         assert set(addon_fields()[model][name].selection) == keys, (model, name)
 
 
+def addon_required() -> dict[str, set[str]]:
+    """model -> the fields the addon declares required=True (addon_source does not keep it)."""
+    found: dict[str, set[str]] = {}
+    for path in sorted((ADDON / "models").glob("*.py")):
+        for cls in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(cls, ast.ClassDef):
+                continue
+            assigns = {stmt.targets[0].id: stmt.value for stmt in cls.body
+                       if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
+                       and isinstance(stmt.targets[0], ast.Name)}
+            name = next((node.value for key, node in assigns.items()
+                         if key in ("_name", "_inherit") and isinstance(node, ast.Constant)), None)
+            if name not in DESIGN:
+                continue
+            for fname, call in assigns.items():
+                if isinstance(call, ast.Call) and any(
+                        kw.arg == "required" and ast.literal_eval(kw.value) is True
+                        for kw in call.keywords):
+                    found.setdefault(name, set()).add(fname)
+    return found
+
+
 @contextmanager
-def mock_erp_fields() -> Iterator[dict[str, dict[str, Any]]]:
-    """fields_get of the mock ERP's marketplace.* models: over JSON-RPC when its server
-    exists, else from the schema module the server serves from."""
-    try:
-        from connector.mock_erp.server import start_mock_erp
-    except ImportError:
-        try:
-            from connector.mock_erp.schema import build_schema
-        except ImportError:
-            pytest.skip("connector.mock_erp is not there yet")
-        schema = build_schema("18.0")
-        yield {
-            model: {
-                name: {"type": f.type, "relation": getattr(f, "relation", None) or False,
-                       "store": f.store, "selection": getattr(f, "selection", None) or []}
-                for name, f in schema[model].fields.items()
-            }
-            for model in DESIGN
-        }
-        return
+def mock_erp_fields() -> Iterator[dict[str, dict[str, dict[str, Any]]]]:
+    """fields_get of the mock ERP's marketplace.* models (magic fields left out), over
+    JSON-RPC from a running mock ERP."""
+    from connector.mock_erp.server import start_mock_erp
+
     server = start_mock_erp()
     try:
-        yield {model: _rpc_fields_get(server.url, model) for model in DESIGN}
+        yield {model: {name: attrs for name, attrs in _rpc_fields_get(server.url, model).items()
+                       if name not in MAGIC_FIELDS}
+               for model in DESIGN}
     finally:
-        for stop in ("stop", "shutdown", "close"):
-            if callable(getattr(server, stop, None)):
-                getattr(server, stop)()
-                break
+        server.stop()
 
 
 def _rpc(url: str, service: str, method: str, *args: Any) -> Any:
@@ -143,28 +151,42 @@ def _rpc(url: str, service: str, method: str, *args: Any) -> Any:
 
 def _rpc_fields_get(url: str, model: str) -> dict[str, Any]:
     uid = _rpc(url, "common", "login", "demo", "admin", "admin")
-    result: dict[str, Any] = _rpc(url, "object", "execute_kw", "demo", uid, "admin", model,
-                                  "fields_get", [], {"attributes": ["type", "relation",
-                                                                    "store", "selection"]})
+    result: dict[str, Any] = _rpc(
+        url, "object", "execute_kw", "demo", uid, "admin", model, "fields_get", [],
+        {"attributes": ["type", "relation", "store", "selection", "required"]})
     return result
 
 
 def test_addon_models_equal_the_mock_erp():
-    ours = addon_fields()
+    """Every field of the addon's marketplace.* models, computed ones included, is in the
+    mock ERP with the same type, relation, selection keys, required flag and storage, and
+    the mock ERP has no field the addon lacks."""
+    models = read_models()
+    required = addon_required()
     with mock_erp_fields() as theirs:
         for model in DESIGN:
-            mock = {n: d for n, d in theirs[model].items() if n not in MAGIC_FIELDS}
-            mock_stored = {n for n, d in mock.items() if d.get("store", True)}
-            only_ours = set(ours[model]) - mock_stored
-            assert only_ours <= {f for m, f in EXTRAS if m == model}, (model, only_ours)
-            assert mock_stored - set(ours[model]) == set(), model
-            for name in mock_stored:
-                assert mock[name]["type"] == ours[model][name].type, (model, name)
-                assert (mock[name].get("relation") or None) == ours[model][name].relation, (
-                    model, name)
-                if ours[model][name].selection:
-                    keys = {key for key, _label in mock[name]["selection"]}
-                    assert keys == set(ours[model][name].selection), (model, name)
+            ours = models[model].fields
+            mock = theirs[model]
+            assert set(mock) == set(ours), (model, set(mock) ^ set(ours))
+            for name, ofield in ours.items():
+                got = mock[name]
+                assert got["type"] == ofield.type, (model, name)
+                assert (got.get("relation") or None) == ofield.relation, (model, name)
+                keys = {key for key, _label in got.get("selection") or []}
+                assert keys == set(ofield.selection), (model, name)
+                assert got["required"] == (name in required.get(model, set())), (model, name)
+                if ofield.type != "one2many":  # the mock reports o2m as not stored
+                    assert got["store"] == ofield.stored, (model, name)
+
+
+def test_contract_sees_required_and_defaults_where_they_matter():
+    """Guards the parsing above: a broken addon_required() would make the test vacuous."""
+    required = addon_required()
+    assert {"name", "code", "marketplace", "company_id"} <= required["marketplace.channel"]
+    assert "sync_state" in required["marketplace.listing"]
+    assert "zero_stock_action" not in required["marketplace.channel"]
+    listing = read_models()["marketplace.listing"].fields
+    assert listing["buffer_override"].type == "boolean"
 
 
 def test_bridge_reads_only_fields_the_addon_has():

@@ -216,7 +216,7 @@ def test_marketplace_contract_and_manual_resync() -> None:
     [row] = x(db, "marketplace.listing", "read", [listing], fields=["sync_state", "last_pushed_qty", "last_sync_at",
                                                                       "buffer_qty", "pack_size"])
     assert row == {"id": listing, "sync_state": "synced", "last_pushed_qty": 10.0,
-                   "last_sync_at": "2026-01-02 03:04:05", "buffer_qty": False, "pack_size": 6}
+                   "last_sync_at": "2026-01-02 03:04:05", "buffer_qty": 0.0, "pack_size": 6}
     mark = last_event(db)
     x(db, "marketplace.listing", "action_resync", [listing])
     x(db, "product.product", "action_marketplace_resync", [product(db, "PEN-GEL-BLK")])
