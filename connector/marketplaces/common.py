@@ -1,12 +1,14 @@
 """Small pieces several adapters share: an OAuth token endpoint client, turning a call
-that gave up (retries used up, credentials refused) into one result per update, and
-reading a JSON reply that may be empty or not JSON at all.
+that gave up (retries used up, credentials refused, a whole-request failure) into one
+result per update, reading a JSON reply that may be empty or not JSON at all, and
+splitting "<parent>/<child>" external ids.
 
 Usage::
 
     token = oauth_token(session, url, form={"grant_type": "client_credentials"},
                         basic=(client_id, client_secret))
     results = settle(batch, lambda: self._send(batch))
+    item_id, model_id = split_id("1000/3456") or (0, None)
 """
 
 from __future__ import annotations
@@ -26,14 +28,47 @@ from connector.marketplaces.http import (
 )
 
 
-def reply_json(response: requests.Response) -> Any:
-    """The reply's JSON, or {} when the body is empty or not JSON (gateways send HTML)."""
-    if not response.content:
-        return {}
+_FRESH_DICT: Any = object()  # reply_json's default: a new {} on every call
+
+
+def reply_json(response: requests.Response, default: Any = _FRESH_DICT) -> Any:
+    """The reply's JSON, or `default` (a new {} unless given) when the body is empty or
+    not JSON (gateways send HTML): `reply_json(reply)`, `reply_json(reply, None)`."""
+    if response.content:
+        try:
+            return response.json()
+        except ValueError:
+            pass
+    return {} if default is _FRESH_DICT else default
+
+
+def _id_parts(external_id: str | None) -> list[str] | None:
+    if not external_id:
+        return None
+    parts = external_id.strip().split("/")
+    return parts if len(parts) in (1, 2) else None
+
+
+def split_id(external_id: str | None) -> tuple[int, int | None] | None:
+    """A numeric "<parent>/<child>" or "<id>" external id as ints (whatever `int` takes):
+    `split_id("12/800") == (12, 800)`, `split_id("799") == (799, None)`, else None."""
+    parts = _id_parts(external_id)
+    if parts is None:
+        return None
     try:
-        return response.json()
+        numbers = [int(p) for p in parts]
     except ValueError:
-        return {}
+        return None
+    return numbers[0], numbers[1] if len(numbers) == 2 else None
+
+
+def split_id_text(external_id: str | None) -> tuple[str, str | None] | None:
+    """The same for APIs whose ids stay text (digits only, kept as written):
+    `split_id_text("123/456") == ("123", "456")`, `split_id_text("123") == ("123", None)`."""
+    parts = _id_parts(external_id)
+    if parts is None or not all(p.isdigit() for p in parts):
+        return None
+    return parts[0], parts[1] if len(parts) == 2 else None
 
 
 def basic_auth(user: str, password: str) -> str:
@@ -85,17 +120,39 @@ def oauth_token(
     return CachedToken(fetch, session.clock, render=render)
 
 
+class BatchFailed(Exception):
+    """A reply that fails a whole request (every item of it) with one category, e.g. a
+    4xx on a batch endpoint: `raise BatchFailed(FailureCategory.OTHER, "HTTP 500 ...")`.
+    `message` must already be redacted."""
+
+    def __init__(self, category: FailureCategory, message: str) -> None:
+        super().__init__(message)
+        self.category = category
+        self.message = message
+
+
+GAVE_UP = (RetryLater, AuthFailed, BatchFailed)  # what `settle` turns into results
+
+
+def gave_up(update: StockUpdate, exc: RetryLater | AuthFailed | BatchFailed) -> PushResult:
+    """The result for `update` when its request gave up with `exc`: RetryLater ->
+    retryable at its time, AuthFailed -> failed/auth, BatchFailed -> failed/its category."""
+    if isinstance(exc, RetryLater):
+        return PushResult.retry(update, str(exc), exc.retry_at)
+    if isinstance(exc, AuthFailed):
+        return PushResult.failed(update, FailureCategory.AUTH, str(exc))
+    return PushResult.failed(update, exc.category, exc.message)
+
+
 def settle(
     batch: Sequence[StockUpdate], call: Callable[[], list[PushResult]]
 ) -> list[PushResult]:
-    """Run `call`; if it gives up, every update of `batch` gets the same verdict:
-    RetryLater -> retryable at its time, AuthFailed -> failed/auth."""
+    """Run `call`; if it gives up (`GAVE_UP`), every update of `batch` gets the same
+    verdict (`gave_up`)."""
     try:
         return call()
-    except RetryLater as exc:
-        return [PushResult.retry(u, str(exc), exc.retry_at) for u in batch]
-    except AuthFailed as exc:
-        return [PushResult.failed(u, FailureCategory.AUTH, str(exc)) for u in batch]
+    except GAVE_UP as exc:
+        return [gave_up(u, exc) for u in batch]
 
 
 def ok(

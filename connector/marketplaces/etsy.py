@@ -26,7 +26,7 @@ Usage::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import requests
@@ -39,7 +39,8 @@ from connector.marketplaces.base import (
     RemoteListing,
     StockUpdate,
 )
-from connector.marketplaces.http import AuthFailed, CachedToken, RetryLater
+from connector.marketplaces.common import BatchFailed, reply_json, settle, split_id_text
+from connector.marketplaces.http import AuthFailed, CachedToken
 from connector.stock.model import PushAction, ZeroStockAction
 
 DEFAULT_TOKEN_URL = "https://api.etsy.com/v3/public/oauth/token"
@@ -48,19 +49,7 @@ MAX_OFFERING_QUANTITY = 999
 
 def parse_external_id(external_id: str | None) -> tuple[str, str | None] | None:
     """`"123"` -> ("123", None); `"123/456"` -> ("123", "456") (listing id, product id)."""
-    if not external_id:
-        return None
-    parts = external_id.strip().split("/")
-    if not all(p.isdigit() for p in parts) or len(parts) not in (1, 2):
-        return None
-    return parts[0], parts[1] if len(parts) == 2 else None
-
-
-def _json(response: requests.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
+    return split_id_text(external_id)
 
 
 def _status_category(status: int) -> FailureCategory:
@@ -71,13 +60,6 @@ def _status_category(status: int) -> FailureCategory:
     if status in (400, 409, 422):
         return FailureCategory.VALIDATION
     return FailureCategory.OTHER
-
-
-class _Failed(Exception):
-    def __init__(self, category: FailureCategory, message: str) -> None:
-        super().__init__(message)
-        self.category = category
-        self.message = message
 
 
 def _price(price: Any) -> float:
@@ -119,7 +101,7 @@ class EtsyAdapter(MarketplaceAdapter):
                 "refresh_token": self.refresh_token,
             },
         )
-        payload = _json(response)
+        payload = reply_json(response, None)
         if response.status_code >= 400 or not isinstance(payload, Mapping) or not payload.get("access_token"):
             detail = payload.get("error_description") or payload.get("error") if isinstance(payload, Mapping) else ""
             raise AuthFailed(
@@ -135,10 +117,10 @@ class EtsyAdapter(MarketplaceAdapter):
     def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         return self.session.send(method, f"{self.base_url}{path}", auth=self.token, **kwargs)
 
-    def _error(self, response: requests.Response, what: str) -> _Failed:
-        payload = _json(response)
+    def _error(self, response: requests.Response, what: str) -> BatchFailed:
+        payload = reply_json(response, None)
         message = payload.get("error") if isinstance(payload, Mapping) else None
-        return _Failed(
+        return BatchFailed(
             _status_category(response.status_code),
             self.session.redact(f"{what}: HTTP {response.status_code} {message or response.text[:300]}"),
         )
@@ -166,26 +148,15 @@ class EtsyAdapter(MarketplaceAdapter):
                 )
                 for u in batch
             ]
-        return self._settle(batch, lambda: self._push_listing(ids[0], batch))
-
-    @staticmethod
-    def _settle(batch: Sequence[StockUpdate], call: Callable[[], list[PushResult]]) -> list[PushResult]:
-        try:
-            return call()
-        except RetryLater as exc:
-            return [PushResult.retry(u, str(exc), exc.retry_at) for u in batch]
-        except AuthFailed as exc:
-            return [PushResult.failed(u, FailureCategory.AUTH, str(exc)) for u in batch]
-        except _Failed as exc:
-            return [PushResult.failed(u, exc.category, exc.message) for u in batch]
+        return settle(batch, lambda: self._push_listing(ids[0], batch))
 
     def _push_listing(self, listing_id: str, batch: list[StockUpdate]) -> list[PushResult]:
         response = self._request("GET", f"/v3/application/listings/{listing_id}/inventory")
         if response.status_code >= 400:
             raise self._error(response, f"listing {listing_id}")
-        inventory = _json(response)
+        inventory = reply_json(response, None)
         if not isinstance(inventory, Mapping):
-            raise _Failed(FailureCategory.OTHER, f"listing {listing_id}: unreadable inventory")
+            raise BatchFailed(FailureCategory.OTHER, f"listing {listing_id}: unreadable inventory")
         products = [p for p in inventory.get("products") or [] if isinstance(p, Mapping) and not p.get("is_deleted")]
         results: dict[int, PushResult] = {}
         targets: dict[int, int] = {}  # product index -> new quantity
@@ -289,8 +260,8 @@ class EtsyAdapter(MarketplaceAdapter):
         for listing_id in sorted({ids[0] for _, e in skus if (ids := parse_external_id(e))}):
             inv = self._request("GET", f"/v3/application/listings/{listing_id}/inventory")
             meta = self._request("GET", f"/v3/application/listings/{listing_id}")
-            inventory = _json(inv) if inv.status_code < 400 else None
-            state = (_json(meta) or {}).get("state") if meta.status_code < 400 else None
+            inventory = reply_json(inv, None) if inv.status_code < 400 else None
+            state = (reply_json(meta, None) or {}).get("state") if meta.status_code < 400 else None
             listings[listing_id] = (inventory if isinstance(inventory, Mapping) else None, state)
         out = []
         for sku, external_id in skus:

@@ -163,6 +163,23 @@ class CachedToken:
             self._token = None
 
 
+class StaticAuth:
+    """Credentials that never expire (API keys, Shopify's access token): fixed headers, and
+    nothing to refresh, so a 401 is retried once by the session and then reported.
+
+    Usage: `session.send("GET", url, auth=StaticAuth({"X-Shopify-Access-Token": token}))`
+    """
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        self._headers = dict(headers)
+
+    def header(self) -> dict[str, str]:
+        return dict(self._headers)
+
+    def invalidate(self) -> None:
+        return None
+
+
 class TokenBucket:
     """Per-account throttle: `rate_per_s` tokens a second, at most `burst` saved up."""
 

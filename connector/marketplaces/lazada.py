@@ -37,7 +37,8 @@ from connector.marketplaces.base import (
     RemoteListing,
     StockUpdate,
 )
-from connector.marketplaces.http import AuthFailed, RetryLater, Transient
+from connector.marketplaces.common import reply_json, settle, split_id_text
+from connector.marketplaces.http import AuthFailed, Transient
 from connector.stock.model import PushAction, ZeroStockAction
 
 SELLABLE_UPDATE = "/product/stock/sellable/update"
@@ -55,12 +56,10 @@ _UNKNOWN_CODES = ("208", "4193", "ItemNotFound", "SkuNotFound")
 
 def parse_external_id(external_id: str | None) -> tuple[str, str] | None:
     """`"234234234/234"` -> ("234234234", "234") (ItemId, SkuId)."""
-    if not external_id:
+    ids = split_id_text(external_id)
+    if ids is None or ids[1] is None:
         return None
-    parts = external_id.strip().split("/")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
-        return None
-    return parts[0], parts[1]
+    return ids[0], ids[1]
 
 
 def lazada_sign(app_secret: str, api_path: str, params: Mapping[str, str]) -> str:
@@ -84,10 +83,7 @@ def _category(code: str, message: str) -> FailureCategory:
 
 def _check(response: requests.Response) -> None:
     """Throttles and internal errors arrive in a 200 body: retry them like a 5xx."""
-    try:
-        payload = response.json()
-    except ValueError:
-        return
+    payload = reply_json(response, None)
     if not isinstance(payload, Mapping):
         return
     code = str(payload.get("code", "0"))
@@ -95,15 +91,6 @@ def _check(response: requests.Response) -> None:
         raise Transient(f"Lazada {code}: {payload.get('message', '')}", 1.0)  # ban lasts 1 s
     if code in _RETRY_CODES:
         raise Transient(f"Lazada {code}: {payload.get('message', '')}")
-
-
-def _settle(batch: Sequence[StockUpdate], call: Callable[[], list[PushResult]]) -> list[PushResult]:
-    try:
-        return call()
-    except RetryLater as exc:
-        return [PushResult.retry(u, str(exc), exc.retry_at) for u in batch]
-    except AuthFailed as exc:
-        return [PushResult.failed(u, FailureCategory.AUTH, str(exc)) for u in batch]
 
 
 class LazadaAdapter(MarketplaceAdapter):
@@ -141,10 +128,7 @@ class LazadaAdapter(MarketplaceAdapter):
         response = self.session.send(
             method, f"{self.base_url}{api_path}", sign=self._signer(api_path, params), check=_check, **kwargs
         )
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = None
+        payload = reply_json(response, None)
         if not isinstance(payload, Mapping):
             return {"code": f"HTTP{response.status_code}", "message": self.session.redact(response.text[:300])}
         if str(payload.get("code", "0")) in _AUTH_CODES:
@@ -183,7 +167,7 @@ class LazadaAdapter(MarketplaceAdapter):
             else:
                 rows.append((update, ids[0], ids[1]))
         if rows:
-            results.extend(_settle([u for u, _, _ in rows], lambda: self._update(rows)))
+            results.extend(settle([u for u, _, _ in rows], lambda: self._update(rows)))
         return results
 
     def _update(self, rows: list[tuple[StockUpdate, str, str]]) -> list[PushResult]:

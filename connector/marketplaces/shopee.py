@@ -38,7 +38,8 @@ from connector.marketplaces.base import (
     RemoteListing,
     StockUpdate,
 )
-from connector.marketplaces.http import AuthFailed, CachedToken, RetryLater, Transient
+from connector.marketplaces.common import reply_json, settle, split_id
+from connector.marketplaces.http import AuthFailed, CachedToken, Transient
 from connector.stock.model import PushAction, ZeroStockAction
 
 UPDATE_STOCK = "/api/v2/product/update_stock"
@@ -56,18 +57,11 @@ _UNKNOWN_ERRORS = ("error_item_not_found", "error_item_not_belong_shop", "error_
 
 def parse_external_id(external_id: str | None) -> tuple[int, int] | None:
     """`"1000/3456"` -> (1000, 3456); `"1000"` -> (1000, 0) (an item without variations)."""
-    if not external_id:
+    ids = split_id(external_id)
+    if ids is None:
         return None
-    parts = external_id.strip().split("/")
-    try:
-        numbers = [int(p) for p in parts]
-    except ValueError:
-        return None
-    if len(numbers) == 1:
-        return numbers[0], 0
-    if len(numbers) == 2:
-        return numbers[0], numbers[1]
-    return None
+    item_id, model_id = ids
+    return item_id, model_id if model_id is not None else 0
 
 
 def shop_sign(partner_key: str, base: str) -> str:
@@ -86,24 +80,12 @@ def _category_for(reason: str) -> FailureCategory:
 
 def _check_busy(response: requests.Response) -> None:
     """Shopee signals overload in the body (error_system_busy...): retry like a 5xx."""
-    try:
-        payload = response.json()
-    except ValueError:
-        return
+    payload = reply_json(response, None)
     error = str(payload.get("error") or "") if isinstance(payload, Mapping) else ""
     message = str(payload.get("message") or "") if isinstance(payload, Mapping) else ""
     lowered = (error + " " + message).lower()
     if error in _BUSY_ERRORS or "too many" in lowered or "frequen" in lowered:
         raise Transient(f"{error}: {message}", 1.0)
-
-
-def _settle(batch: Sequence[StockUpdate], call: Callable[[], list[PushResult]]) -> list[PushResult]:
-    try:
-        return call()
-    except RetryLater as exc:
-        return [PushResult.retry(u, str(exc), exc.retry_at) for u in batch]
-    except AuthFailed as exc:
-        return [PushResult.failed(u, FailureCategory.AUTH, str(exc)) for u in batch]
 
 
 class _ShopToken:
@@ -191,10 +173,9 @@ class ShopeeAdapter(MarketplaceAdapter):
                 check=_check_busy,
                 **kwargs,
             )
-            try:
-                payload = response.json()
-            except ValueError:
-                payload = {"error": f"http_{response.status_code}", "message": response.text[:300]}
+            payload = reply_json(
+                response, {"error": f"http_{response.status_code}", "message": response.text[:300]}
+            )
             if not isinstance(payload, Mapping):
                 payload = {"error": "bad_reply", "message": str(payload)[:300]}
             error = str(payload.get("error") or "")
@@ -221,10 +202,7 @@ class ShopeeAdapter(MarketplaceAdapter):
         response = self.session.send(
             "POST", url, json=body, sign=self._signer(REFRESH, shop_level=False)
         )
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = {}
+        payload = reply_json(response)
         access = payload.get("access_token") if isinstance(payload, Mapping) else None
         if response.status_code >= 400 or not access:
             message = payload.get("message", "") if isinstance(payload, Mapping) else ""
@@ -278,7 +256,7 @@ class ShopeeAdapter(MarketplaceAdapter):
             models.append((update, ids[1]))
         if models:
             results.extend(
-                _settle([u for u, _ in models], lambda: self._update_item(item_id, models))
+                settle([u for u, _ in models], lambda: self._update_item(item_id, models))
             )
         return results
 

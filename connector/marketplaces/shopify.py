@@ -37,7 +37,8 @@ from connector.marketplaces.base import (
     RemoteListing,
     StockUpdate,
 )
-from connector.marketplaces.http import AuthFailed, RetryLater, Transient
+from connector.marketplaces.common import GAVE_UP, BatchFailed, gave_up, reply_json
+from connector.marketplaces.http import StaticAuth, Transient
 from connector.stock.model import ZeroStockAction
 
 DEFAULT_API_VERSION = "2025-10"
@@ -104,10 +105,7 @@ def needs_idempotency_key(api_version: str) -> bool:
 
 def throttle_check(response: requests.Response) -> None:
     """Raise Transient on Shopify's throttled-in-200 reply, with the documented wait."""
-    try:
-        payload = response.json()
-    except ValueError:
-        return
+    payload = reply_json(response, None)
     if not isinstance(payload, Mapping):
         return
     errors = payload.get("errors")
@@ -131,19 +129,6 @@ def throttle_check(response: requests.Response) -> None:
         except (TypeError, ValueError):
             pass
     raise Transient("Shopify: Throttled", wait)
-
-
-class _AccessToken:
-    """Shopify access tokens do not refresh: a 401 is retried once, then reported."""
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def header(self) -> dict[str, str]:
-        return {"X-Shopify-Access-Token": self._token}
-
-    def invalidate(self) -> None:
-        return None
 
 
 @dataclass
@@ -176,7 +161,8 @@ class ShopifyAdapter(MarketplaceAdapter):
             )
         self.location_gid = location
         self.url = f"{self.base_url}/admin/api/{self.api_version}/graphql.json"
-        self._auth = _AccessToken(self.settings["access_token"])
+        # Shopify access tokens do not refresh: a 401 is retried once, then reported.
+        self._auth = StaticAuth({"X-Shopify-Access-Token": self.settings["access_token"]})
 
     # -- GraphQL plumbing --------------------------------------------------------------
 
@@ -189,12 +175,9 @@ class ShopifyAdapter(MarketplaceAdapter):
             json={"query": query, "variables": variables},
             headers={"Content-Type": "application/json", "Accept": "application/json"},
         )
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = None
+        payload = reply_json(response, None)
         if response.status_code >= 400 or not isinstance(payload, Mapping):
-            raise _BatchError(
+            raise BatchFailed(
                 FailureCategory.AUTH if response.status_code == 403 else FailureCategory.OTHER,
                 self.session.redact(f"HTTP {response.status_code}: {response.text[:300]}"),
             )
@@ -204,7 +187,7 @@ class ShopifyAdapter(MarketplaceAdapter):
                 str(e.get("message", e)) if isinstance(e, Mapping) else str(e)
                 for e in (errors if isinstance(errors, list) else [errors])
             )
-            raise _BatchError(FailureCategory.OTHER, self.session.redact(text[:500]))
+            raise BatchFailed(FailureCategory.OTHER, self.session.redact(text[:500]))
         return payload
 
     def set_request(self, rows: Sequence[tuple[str, int, int | None]]) -> dict[str, Any]:
@@ -272,21 +255,10 @@ class ShopifyAdapter(MarketplaceAdapter):
         if rows:
             try:
                 self._set_rows(rows, results)
-            except RetryLater as exc:
+            except GAVE_UP as exc:
+                # Rows settled before the request gave up keep their own result.
                 for row in rows:
-                    results.setdefault(
-                        row.update.listing_id, PushResult.retry(row.update, str(exc), exc.retry_at)
-                    )
-            except AuthFailed as exc:
-                for row in rows:
-                    results.setdefault(
-                        row.update.listing_id, PushResult.failed(row.update, FailureCategory.AUTH, str(exc))
-                    )
-            except _BatchError as exc:
-                for row in rows:
-                    results.setdefault(
-                        row.update.listing_id, PushResult.failed(row.update, exc.category, exc.message)
-                    )
+                    results.setdefault(row.update.listing_id, gave_up(row.update, exc))
         return [results[u.listing_id] for u in batch if u.listing_id in results]
 
     def _refresh_compare(self, rows: list[_Row], results: dict[int, PushResult]) -> list[_Row]:
@@ -396,15 +368,6 @@ class ShopifyAdapter(MarketplaceAdapter):
                 )
             )
         return listings
-
-
-class _BatchError(Exception):
-    """A reply that fails the whole request (HTTP 4xx, top-level GraphQL errors)."""
-
-    def __init__(self, category: FailureCategory, message: str) -> None:
-        super().__init__(message)
-        self.category = category
-        self.message = message
 
 
 def _row_index(error: Mapping[str, Any]) -> int | None:

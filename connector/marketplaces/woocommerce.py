@@ -19,11 +19,8 @@ Usage::
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
-
-import requests
 
 from connector.marketplaces.base import (
     FailureCategory,
@@ -33,7 +30,8 @@ from connector.marketplaces.base import (
     RemoteListing,
     StockUpdate,
 )
-from connector.marketplaces.http import AuthFailed, RetryLater
+from connector.marketplaces.common import basic_auth, reply_json, settle, split_id
+from connector.marketplaces.http import StaticAuth
 from connector.stock.model import PushAction, ZeroStockAction
 
 API_PREFIX = "/wp-json/wc/v3"
@@ -49,41 +47,11 @@ _STATUS_FOR_ACTION: dict[PushAction, str] = {
 
 def parse_external_id(external_id: str | None) -> tuple[int | None, int] | None:
     """`"799"` -> (None, 799); `"12/800"` -> (12, 800) (parent/variation); else None."""
-    if not external_id:
+    ids = split_id(external_id)
+    if ids is None:
         return None
-    parts = external_id.strip().split("/")
-    try:
-        numbers = [int(p) for p in parts]
-    except ValueError:
-        return None
-    if len(numbers) == 1:
-        return None, numbers[0]
-    if len(numbers) == 2:
-        return numbers[0], numbers[1]
-    return None
-
-
-class _StaticAuth:
-    """Keys never expire: a 401 is retried once by the session, then reported as AUTH."""
-
-    def __init__(self, headers: dict[str, str]) -> None:
-        self._headers = headers
-
-    def header(self) -> dict[str, str]:
-        return dict(self._headers)
-
-    def invalidate(self) -> None:
-        return None
-
-
-def _settle(batch: Sequence[StockUpdate], call: Callable[[], list[PushResult]]) -> list[PushResult]:
-    """Run one request's worth of work; retries used up or bad keys become per-item results."""
-    try:
-        return call()
-    except RetryLater as exc:
-        return [PushResult.retry(u, str(exc), exc.retry_at) for u in batch]
-    except AuthFailed as exc:
-        return [PushResult.failed(u, FailureCategory.AUTH, str(exc)) for u in batch]
+    first, second = ids
+    return (None, first) if second is None else (first, second)
 
 
 def _error_category(error: Mapping[str, Any]) -> FailureCategory:
@@ -95,13 +63,6 @@ def _error_category(error: Mapping[str, Any]) -> FailureCategory:
     if status == 400 or code.startswith("rest_invalid") or "too_large" in code:
         return FailureCategory.VALIDATION
     return FailureCategory.OTHER
-
-
-def _json(response: requests.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
 
 
 class WooCommerceAdapter(MarketplaceAdapter):
@@ -119,12 +80,12 @@ class WooCommerceAdapter(MarketplaceAdapter):
         super().__init__(channel_code, settings, **kwargs)
         key, secret = self.settings["consumer_key"], self.settings["consumer_secret"]
         self._https = self.base_url.lower().startswith("https://")
+        # Keys never expire: a 401 is retried once by the session, then reported as AUTH.
         if self._https:
-            basic = base64.b64encode(f"{key}:{secret}".encode()).decode()
-            self._auth = _StaticAuth({"Authorization": f"Basic {basic}"})
+            self._auth = StaticAuth({"Authorization": basic_auth(key, secret)})
             self._params: dict[str, str] = {}
         else:
-            self._auth = _StaticAuth({})
+            self._auth = StaticAuth({})
             self._params = {"consumer_key": key, "consumer_secret": secret}
 
     # -- batching: one endpoint per request, so group by parent before chunking ----------
@@ -161,7 +122,7 @@ class WooCommerceAdapter(MarketplaceAdapter):
             parent = ids[0]
             valid.append((update, ids[1]))
         if valid:
-            results.extend(_settle([u for u, _ in valid], lambda: self._send(parent, valid)))
+            results.extend(settle([u for u, _ in valid], lambda: self._send(parent, valid)))
         return results
 
     def _item(self, update: StockUpdate, object_id: int) -> dict[str, Any]:
@@ -188,7 +149,7 @@ class WooCommerceAdapter(MarketplaceAdapter):
             json=self.batch_body(items),
             headers={"Accept": "application/json"},
         )
-        payload = _json(response)
+        payload = reply_json(response, None)
         if response.status_code >= 400 or not isinstance(payload, Mapping):
             error = payload if isinstance(payload, Mapping) else {}
             message = self.session.redact(
@@ -253,7 +214,7 @@ class WooCommerceAdapter(MarketplaceAdapter):
                 response = self.session.send(
                     "GET", f"{self.base_url}{API_PREFIX}{path}", auth=self._auth, params=params
                 )
-                payload = _json(response)
+                payload = reply_json(response, None)
                 for item in payload if isinstance(payload, list) else []:
                     if isinstance(item, Mapping) and isinstance(item.get("id"), int):
                         found[(parent, item["id"])] = item
