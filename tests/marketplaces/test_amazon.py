@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import closing
 from urllib.parse import parse_qs
 
 import pytest
@@ -15,6 +16,7 @@ from connector.marketplaces.amazon import AmazonAdapter
 from connector.marketplaces.base import FailureCategory, Outcome, StockUpdate
 from connector.marketplaces.http import ManualClock
 from connector.stock.model import PushAction
+from tests.marketplaces.conftest import body_of, token_replies
 from tests.support.specs import validate_request, validate_response
 
 HOST = "https://sellingpartnerapi-eu.amazon.com"
@@ -37,35 +39,17 @@ def accepted(sku: str) -> dict[str, object]:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def mock() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        yield rsps
-
-
-@pytest.fixture
 def adapter(clock: ManualClock) -> Iterator[AmazonAdapter]:
-    a = AmazonAdapter("amazon_de", SETTINGS, clock=clock)
-    yield a
-    a.close()
+    with closing(AmazonAdapter("amazon_de", SETTINGS, clock=clock)) as a:
+        yield a
 
 
 def token_reply(mock: responses.RequestsMock, *tokens: str) -> None:
-    for token in tokens:
-        mock.post(TOKEN_URL, json={"access_token": token, "token_type": "bearer", "expires_in": 3600})
+    token_replies(mock, TOKEN_URL, tokens, token_type="bearer", expires_in=3600)
 
 
 def api_calls(mock: responses.RequestsMock) -> list[responses.Call]:
     return [c for c in mock.calls if not c.request.url.startswith(TOKEN_URL)]
-
-
-def body_of(call: responses.Call) -> dict[str, object]:
-    raw = call.request.body
-    return json.loads(raw.decode() if isinstance(raw, bytes) else raw)
 
 
 def test_push_sends_the_exact_patch_and_lwa_token(adapter: AmazonAdapter, mock: responses.RequestsMock) -> None:

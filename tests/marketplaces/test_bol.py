@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from contextlib import closing
 
 import pytest
 import responses
@@ -15,6 +16,7 @@ from connector.marketplaces.base import FailureCategory, Outcome, StockUpdate
 from connector.marketplaces.bol import BolAdapter
 from connector.marketplaces.http import ManualClock
 from connector.stock.model import PushAction
+from tests.marketplaces.conftest import body_of, token_replies
 from tests.support.specs import validate_request, validate_response
 
 HOST = "https://api.bol.com"
@@ -42,36 +44,18 @@ def process(pid: str, status: str, offer: str = OFFER, error: str | None = None)
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def mock() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        yield rsps
-
-
-@pytest.fixture
 def adapter(clock: ManualClock) -> Iterator[BolAdapter]:
-    a = BolAdapter("bol_nl", SETTINGS, clock=clock)
-    yield a
-    a.close()
+    with closing(BolAdapter("bol_nl", SETTINGS, clock=clock)) as a:
+        yield a
 
 
 def token_reply(mock: responses.RequestsMock, *tokens: str) -> None:
-    for token in tokens:
-        mock.post(f"{TOKEN_URL}?grant_type=client_credentials",
-                  json={"access_token": token, "token_type": "Bearer", "expires_in": 299, "scope": "RETAILER"})
+    token_replies(mock, f"{TOKEN_URL}?grant_type=client_credentials", tokens,
+                  token_type="Bearer", expires_in=299, scope="RETAILER")
 
 
 def calls(mock: responses.RequestsMock, method: str, prefix: str) -> list[responses.Call]:
     return [c for c in mock.calls if c.request.method == method and c.request.url.startswith(prefix)]
-
-
-def body_of(call: responses.Call) -> object:
-    raw = call.request.body
-    return json.loads(raw.decode() if isinstance(raw, bytes) else raw)
 
 
 def test_push_writes_then_follows_the_process_status(adapter: BolAdapter, mock: responses.RequestsMock) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from contextlib import closing
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -18,6 +19,7 @@ from connector.marketplaces.base import FailureCategory, Outcome, StockUpdate
 from connector.marketplaces.ebay import EbayAdapter
 from connector.marketplaces.http import ManualClock
 from connector.stock.model import PushAction
+from tests.marketplaces.conftest import body_of, token_replies
 from tests.support.specs import validate_request, validate_response
 
 HOST = "https://api.ebay.com"
@@ -38,35 +40,17 @@ def ok_entries(*pairs: tuple[str, str]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def mock() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        yield rsps
-
-
-@pytest.fixture
 def adapter(clock: ManualClock) -> Iterator[EbayAdapter]:
-    a = EbayAdapter("ebay_de", SETTINGS, clock=clock)
-    yield a
-    a.close()
+    with closing(EbayAdapter("ebay_de", SETTINGS, clock=clock)) as a:
+        yield a
 
 
 def token_reply(mock: responses.RequestsMock, *tokens: str) -> None:
-    for token in tokens:
-        mock.post(TOKEN_URL, json={"access_token": token, "expires_in": 7200, "token_type": "User Access Token"})
+    token_replies(mock, TOKEN_URL, tokens, expires_in=7200, token_type="User Access Token")
 
 
 def api_calls(mock: responses.RequestsMock) -> list[responses.Call]:
     return [c for c in mock.calls if c.request.url != TOKEN_URL]
-
-
-def body_of(call: responses.Call) -> Any:
-    raw = call.request.body
-    return json.loads(raw.decode() if isinstance(raw, bytes) else raw) if raw else None
 
 
 def test_push_sends_the_exact_bulk_request(adapter: EbayAdapter, mock: responses.RequestsMock) -> None:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs
 
-import pytest
 import responses
 
 from connector.marketplaces.base import FailureCategory, Outcome, StockUpdate
 from connector.marketplaces.http import ManualClock
 from connector.marketplaces.etsy import EtsyAdapter
 from connector.stock.model import PushAction
+from tests.marketplaces.conftest import body_of, form_of
 from tests.support.specs import validate_request
 
 BASE = "https://openapi.etsy.com"
@@ -22,17 +19,6 @@ SETTINGS = {"base_url": BASE, "token_url": TOKEN, "keystring": "etsykeystring1",
             "shop_id": "42", "refresh_token": "42.refresh-token-1"}
 INV = f"{BASE}/v3/application/listings/123/inventory"
 STATE = f"{BASE}/v3/application/shops/42/listings/123"
-
-
-@pytest.fixture
-def rsps() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
 
 
 def adapter(clock: ManualClock) -> EtsyAdapter:
@@ -55,17 +41,6 @@ def inventory(red: int, blue: int) -> dict[str, Any]:
     return {"products": [product(1, "MUG-RED", 1213, "Red", red), product(2, "MUG-BLUE", 1214, "Blue", blue)],
             "price_on_property": [], "quantity_on_property": [200], "sku_on_property": [200],
             "readiness_state_on_property": []}
-
-
-def body_of(call: responses.Call) -> Any:
-    raw = call.request.body
-    return json.loads(raw.decode() if isinstance(raw, bytes) else raw)
-
-
-def form_of(call: responses.Call) -> dict[str, str]:
-    raw = call.request.body
-    raw = raw.decode() if isinstance(raw, bytes) else raw
-    return {k: v[0] for k, v in parse_qs(raw).items()}
 
 
 def test_success_read_modify_write_with_both_auth_headers(rsps: responses.RequestsMock, clock: ManualClock) -> None:

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterator
+from contextlib import closing
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from connector.marketplaces.base import FailureCategory, Outcome, StockUpdate
 from connector.marketplaces.http import ManualClock
 from connector.marketplaces.kaufland import KauflandAdapter
 from connector.stock.model import PushAction
+from tests.marketplaces.conftest import text_of
 from tests.support.specs import validate_request, validate_response
 
 HOST = "https://sellerapi.kaufland.com"
@@ -48,26 +50,9 @@ def expected_signature(method: str, url: str, body: str, timestamp: str) -> str:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def mock() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        yield rsps
-
-
-@pytest.fixture
 def adapter(clock: ManualClock) -> Iterator[KauflandAdapter]:
-    a = KauflandAdapter("kaufland_de", SETTINGS, clock=clock)
-    yield a
-    a.close()
-
-
-def text_of(call: responses.Call) -> str:
-    raw = call.request.body or b""
-    return raw.decode() if isinstance(raw, bytes) else raw
+    with closing(KauflandAdapter("kaufland_de", SETTINGS, clock=clock)) as a:
+        yield a
 
 
 def assert_signed(call: responses.Call) -> None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterator
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 import responses
@@ -14,6 +13,7 @@ from connector.marketplaces.base import FailureCategory, Outcome, StockUpdate
 from connector.marketplaces.http import ManualClock
 from connector.marketplaces.lazada import LazadaAdapter
 from connector.stock.model import PushAction
+from tests.marketplaces.conftest import form_of, query_of
 from tests.support.specs import validate_request
 
 BASE = "https://api.lazada.sg/rest"
@@ -23,27 +23,12 @@ SETTINGS = {"base_url": BASE, "app_key": "100200", "app_secret": "lzd-app-secret
 OK = {"code": "0", "data": {}, "request_id": "0ba2"}
 
 
-@pytest.fixture
-def rsps() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
 def adapter(clock: ManualClock) -> LazadaAdapter:
     return LazadaAdapter("lazada_sg", SETTINGS, clock=clock)
 
 
 def params_of(call: responses.Call) -> tuple[dict[str, str], dict[str, str]]:
-    query = {k: v[0] for k, v in parse_qs(urlsplit(call.request.url).query).items()}
-    raw = call.request.body or ""
-    raw = raw.decode() if isinstance(raw, bytes) else raw
-    form = {k: v[0] for k, v in parse_qs(raw).items()}
-    return query, form
+    return query_of(call), form_of(call)
 
 
 def expected_sign(path: str, params: dict[str, str]) -> str:

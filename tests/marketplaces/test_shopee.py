@@ -5,16 +5,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
-import pytest
 import responses
 
 from connector.marketplaces.base import FailureCategory, Outcome, StockUpdate
 from connector.marketplaces.http import ManualClock
 from connector.marketplaces.shopee import ShopeeAdapter
 from connector.stock.model import PushAction
+from tests.marketplaces.conftest import body_of, query_of
 from tests.support.specs import validate_request
 
 BASE = "https://partner.shopeemobile.com"
@@ -31,28 +30,8 @@ SETTINGS = {
 }
 
 
-@pytest.fixture
-def rsps() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
 def adapter(clock: ManualClock) -> ShopeeAdapter:
     return ShopeeAdapter("shopee_sg", SETTINGS, clock=clock)
-
-
-def query(call: responses.Call) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(urlsplit(call.request.url).query).items()}
-
-
-def body_of(call: responses.Call) -> dict:
-    raw = call.request.body
-    return json.loads(raw.decode() if isinstance(raw, bytes) else raw)
 
 
 def expected_sign(path: str, timestamp: str, token: str | None = None, shop: str | None = None) -> str:
@@ -76,7 +55,7 @@ def test_success_exact_signed_request(rsps: responses.RequestsMock, clock: Manua
     call = rsps.calls[0]
     assert call.request.method == "POST"
     assert urlsplit(call.request.url).path == "/api/v2/product/update_stock"
-    q = query(call)
+    q = query_of(call)
     assert q["partner_id"] == "2001234" and q["shop_id"] == "600100"
     assert q["access_token"] == "access-token-aaaa"
     assert q["timestamp"] == str(int(clock.now()))
@@ -125,9 +104,9 @@ def test_429_retry_after_is_honoured(rsps: responses.RequestsMock, clock: Manual
     assert result.outcome is Outcome.OK
     assert 4.0 in clock.sleeps
     # the retry is signed again with the clock's new time
-    assert query(rsps.calls[1])["timestamp"] == str(int(clock.now()))
-    assert query(rsps.calls[1])["sign"] == expected_sign(
-        "/api/v2/product/update_stock", query(rsps.calls[1])["timestamp"], "access-token-aaaa", "600100")
+    assert query_of(rsps.calls[1])["timestamp"] == str(int(clock.now()))
+    assert query_of(rsps.calls[1])["sign"] == expected_sign(
+        "/api/v2/product/update_stock", query_of(rsps.calls[1])["timestamp"], "access-token-aaaa", "600100")
 
 
 def test_5xx_and_busy_body_then_success(rsps: responses.RequestsMock, clock: ManualClock) -> None:
@@ -149,11 +128,11 @@ def test_token_error_refreshes_once_then_succeeds(rsps: responses.RequestsMock, 
     [result] = a.push([StockUpdate(1, "S", 2, external_id="10/1")])
     assert result.outcome is Outcome.OK
     refresh = rsps.calls[1]
-    rq = query(refresh)
+    rq = query_of(refresh)
     assert rq["sign"] == expected_sign("/api/v2/auth/access_token/get", rq["timestamp"])
     assert "access_token" not in rq
     assert body_of(refresh) == {"refresh_token": "refresh-token-bbbb", "partner_id": 2001234, "shop_id": 600100}
-    q = query(rsps.calls[2])
+    q = query_of(rsps.calls[2])
     assert q["access_token"] == "access-token-new1"
     assert q["sign"] == expected_sign("/api/v2/product/update_stock", q["timestamp"], "access-token-new1", "600100")
     assert a.token.refresh_token == "refresh-token-new1"
@@ -182,7 +161,7 @@ def test_zero_unlists_and_reactivation_lists_again(rsps: responses.RequestsMock,
     [on] = a.push([StockUpdate(1, "S", 6, PushAction.REACTIVATE, external_id="10/1")])
     assert body_of(rsps.calls[1]) == {"item_list": [{"item_id": 10, "unlist": True}]}
     assert body_of(rsps.calls[3]) == {"item_list": [{"item_id": 10, "unlist": False}]}
-    q = query(rsps.calls[1])
+    q = query_of(rsps.calls[1])
     assert q["sign"] == expected_sign("/api/v2/product/unlist_item", q["timestamp"], "access-token-aaaa", "600100")
     assert (off.outcome, off.active, off.applied_quantity) == (Outcome.OK, False, 0)
     assert (on.outcome, on.active, on.applied_quantity) == (Outcome.OK, True, 6)
@@ -221,6 +200,6 @@ def test_read_reports_promotion_stock_separately(rsps: responses.RequestsMock, c
     assert listing.raw["promotion_stock"] == 3
     assert listing.active is True
     assert missing.found is False
-    q = query(rsps.calls[0])
+    q = query_of(rsps.calls[0])
     assert q["item_id"] == "10"
     assert q["sign"] == expected_sign("/api/v2/product/get_model_list", q["timestamp"], "access-token-aaaa", "600100")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,6 +10,7 @@ import responses
 from connector.marketplaces.base import FailureCategory, Outcome, StockUpdate
 from connector.marketplaces.http import ManualClock
 from connector.marketplaces.shopify import ShopifyAdapter
+from tests.marketplaces.conftest import body_of
 from tests.support.specs import validate_request, validate_shopify_graphql
 
 BASE = "https://acme.myshopify.com"
@@ -21,24 +20,8 @@ ITEM = "gid://shopify/InventoryItem/"
 LOC = "gid://shopify/Location/2"
 
 
-@pytest.fixture
-def rsps() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
 def adapter(clock: ManualClock, **overrides: str) -> ShopifyAdapter:
     return ShopifyAdapter("shop_eu", {**SETTINGS, **overrides}, clock=clock)
-
-
-def body_of(call: responses.Call) -> dict[str, Any]:
-    raw = call.request.body
-    return json.loads(raw.decode() if isinstance(raw, bytes) else raw)
 
 
 def set_ok() -> dict[str, Any]:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 
-import pytest
 import responses
 from responses import matchers
 
@@ -14,6 +12,7 @@ from connector.marketplaces.base import FailureCategory, Outcome, StockUpdate
 from connector.marketplaces.http import ManualClock
 from connector.marketplaces.woocommerce import WooCommerceAdapter, parse_external_id
 from connector.stock.model import PushAction
+from tests.marketplaces.conftest import body_of
 from tests.support.specs import validate_request
 
 BASE = "https://shop.example"
@@ -22,24 +21,8 @@ SETTINGS = {"base_url": BASE, "consumer_key": "ck_live_key_1234", "consumer_secr
 BASIC = "Basic " + base64.b64encode(b"ck_live_key_1234:cs_live_secret_5678").decode()
 
 
-@pytest.fixture
-def rsps() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
 def adapter(clock: ManualClock, **overrides: str) -> WooCommerceAdapter:
     return WooCommerceAdapter("woo_shop", {**SETTINGS, **overrides}, clock=clock)
-
-
-def body_of(call: responses.Call) -> dict:
-    raw = call.request.body
-    return json.loads(raw.decode() if isinstance(raw, bytes) else raw)
 
 
 def test_external_id_forms() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from contextlib import closing
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -17,6 +18,7 @@ from connector.marketplaces.base import FailureCategory, Outcome, StockUpdate
 from connector.marketplaces.http import ManualClock
 from connector.marketplaces.zalando import ZalandoAdapter
 from connector.stock.model import PushAction
+from tests.marketplaces.conftest import body_of, token_replies
 from tests.support.specs import validate_request, validate_response
 
 HOST = "https://api.merchants.zalando.com"
@@ -49,35 +51,17 @@ def results(*entries: tuple[str, int, str, int]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def mock() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        yield rsps
-
-
-@pytest.fixture
 def adapter(clock: ManualClock) -> Iterator[ZalandoAdapter]:
-    a = ZalandoAdapter("zalando_de", SETTINGS, clock=clock)
-    yield a
-    a.close()
+    with closing(ZalandoAdapter("zalando_de", SETTINGS, clock=clock)) as a:
+        yield a
 
 
 def token_reply(mock: responses.RequestsMock, *tokens: str) -> None:
-    for token in tokens:
-        mock.post(TOKEN_URL, json={"access_token": token, "token_type": "Bearer", "expires_in": 7200})
+    token_replies(mock, TOKEN_URL, tokens, token_type="Bearer", expires_in=7200)
 
 
 def stock_calls(mock: responses.RequestsMock) -> list[responses.Call]:
     return [c for c in mock.calls if c.request.url == STOCKS]
-
-
-def body_of(call: responses.Call) -> Any:
-    raw = call.request.body
-    return json.loads(raw.decode() if isinstance(raw, bytes) else raw)
 
 
 def test_push_sends_the_exact_request(adapter: ZalandoAdapter, mock: responses.RequestsMock) -> None:
