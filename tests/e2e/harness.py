@@ -16,11 +16,18 @@ Usage::
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import requests
 
 from connector.config import BridgeConfig, parse_config
 from connector.defaults import DEMO_WEBHOOK_SECRET, embedded_default, fixtures_dir, sandbox_seed
@@ -28,6 +35,7 @@ from connector.mock_erp.server import RunningMockErp, start_mock_erp
 from connector.sandbox.client import SandboxAdmin
 from connector.sandbox.server import RunningSandbox, start_sandbox
 from connector.sync.service import Bridge
+from connector.sync.state import StateError, StateStore
 from tests.e2e.odoo import OdooRpc
 
 # Fast but realistic: a 5 ms coalesce window, the outbox polled 4x a second as a backstop
@@ -188,6 +196,17 @@ class Stack:
     def requests_since(self, marketplace: str, since: float) -> list[dict[str, Any]]:
         return [r for r in self.admin.requests(marketplace, since) if r.get("operation") != "token"]
 
+    def stored_cursor(self) -> Any:
+        """The outbox cursor in the state file (None before the first sync is durable)."""
+        try:
+            store = StateStore.open(self.config.bridge.state_path, read_only=True)
+        except StateError:
+            return None
+        try:
+            return store.get_cursor("outbox")
+        finally:
+            store.close()
+
     def stop(self) -> None:
         try:
             self.stop_bridge()
@@ -244,3 +263,50 @@ def start_stack(
             erp.stop()
         sandbox.stop()
         raise
+
+
+def free_port() -> int:
+    """A port free right now on 127.0.0.1 (for a child process that must be told its port)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class BridgeProcess:
+    """`stock-bridge run --config F` in a child process, output to files."""
+
+    def __init__(self, config: Path, logs: Path, url: str) -> None:
+        self.url = url
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.out = open(logs.with_suffix(".out"), "w")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "connector.cli", "run", "--config", str(config)],
+            stdout=self.out, stderr=subprocess.STDOUT, env=env,
+        )
+
+    def wait_ready(self, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"bridge exited with {self.proc.returncode}")
+            try:
+                if requests.get(f"{self.url}/v1/health", timeout=1).json().get("ready"):
+                    return
+            except (requests.RequestException, ValueError):
+                pass
+            time.sleep(0.05)
+        raise AssertionError("bridge process not ready in time")
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.out.close()

@@ -10,20 +10,15 @@ the outbox cursor must reach the last event (nothing lost, nothing stuck).
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
-
 import pytest
-import requests
 
-from tests.e2e.harness import Stack
+from tests.e2e.harness import BridgeProcess, Stack, free_port
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -44,52 +39,6 @@ def expected(sku: str, counted: int) -> dict[str, int]:
     if sku == "MUG-CER-350":
         out["amazon_de/MUG-CER-350-6PK"] = max(0, (free - 2) // 6)
     return out
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class BridgeProcess:
-    """`stock-bridge run --config F` in a child process, output to files."""
-
-    def __init__(self, config: Path, logs: Path, url: str) -> None:
-        self.url = url
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.out = open(logs.with_suffix(".out"), "w")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "connector.cli", "run", "--config", str(config)],
-            stdout=self.out, stderr=subprocess.STDOUT, env=env,
-        )
-
-    def wait_ready(self, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"bridge exited with {self.proc.returncode}")
-            try:
-                if requests.get(f"{self.url}/v1/health", timeout=1).json().get("ready"):
-                    return
-            except (requests.RequestException, ValueError):
-                pass
-            time.sleep(0.05)
-        raise AssertionError("bridge process not ready in time")
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self.out.close()
 
 
 def test_14_sigkill_mid_burst_then_restart_converges_and_loses_nothing(make_stack: Callable[..., Stack]) -> None:
