@@ -14,7 +14,7 @@ Usage::
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import ClassVar
@@ -137,9 +137,24 @@ class MarketplaceAdapter(abc.ABC):
         ]
 
     def _batches(self, updates: Sequence[StockUpdate]) -> Iterator[list[StockUpdate]]:
+        return self._chunks(updates)
+
+    def _chunks(self, updates: Sequence[StockUpdate]) -> Iterator[list[StockUpdate]]:
         limit = max(1, self.batch_limit)
         for start in range(0, len(updates), limit):
             yield list(updates[start : start + limit])
+
+    def _grouped_batches(
+        self, updates: Sequence[StockUpdate], key: Callable[[StockUpdate], Hashable]
+    ) -> Iterator[list[StockUpdate]]:
+        """Batches of at most `batch_limit` that never mix two values of `key`, for APIs
+        with one endpoint or one item per request:
+        `return self._grouped_batches(updates, lambda u: parent_of(u.external_id))`."""
+        groups: dict[Hashable, list[StockUpdate]] = {}
+        for update in updates:
+            groups.setdefault(key(update), []).append(update)
+        for group in groups.values():
+            yield from self._chunks(group)
 
     @abc.abstractmethod
     def _push_batch(self, batch: list[StockUpdate]) -> list[PushResult]:

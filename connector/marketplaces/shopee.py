@@ -64,6 +64,12 @@ def parse_external_id(external_id: str | None) -> tuple[int, int] | None:
     return item_id, model_id if model_id is not None else 0
 
 
+def _parent(update: StockUpdate) -> int | None:
+    """The item an update belongs to: one request never mixes two."""
+    ids = parse_external_id(update.external_id)
+    return ids[0] if ids else None
+
+
 def shop_sign(partner_key: str, base: str) -> str:
     """HMAC-SHA256 of the base string with the partner key, lower-case hex."""
     return hmac.new(partner_key.encode(), base.encode(), hashlib.sha256).hexdigest()
@@ -220,12 +226,7 @@ class ShopeeAdapter(MarketplaceAdapter):
 
     def _batches(self, updates: Sequence[StockUpdate]) -> Iterator[list[StockUpdate]]:
         """One call per item (Shopee's rule), each with at most 50 models."""
-        groups: dict[int | None, list[StockUpdate]] = {}
-        for update in updates:
-            ids = parse_external_id(update.external_id)
-            groups.setdefault(ids[0] if ids else None, []).append(update)
-        for group in groups.values():
-            yield from super()._batches(group)
+        return self._grouped_batches(updates, _parent)
 
     def stock_body(self, item_id: int, models: Sequence[tuple[StockUpdate, int]]) -> dict[str, Any]:
         """The JSON body of one update_stock call."""

@@ -54,6 +54,12 @@ def parse_external_id(external_id: str | None) -> tuple[int | None, int] | None:
     return (None, first) if second is None else (first, second)
 
 
+def _parent(update: StockUpdate) -> int | None:
+    """The parent product (None: a simple product) an update belongs to: one request never mixes two."""
+    ids = parse_external_id(update.external_id)
+    return ids[0] if ids else None
+
+
 def _error_category(error: Mapping[str, Any]) -> FailureCategory:
     code = str(error.get("code", ""))
     data = error.get("data")
@@ -91,12 +97,7 @@ class WooCommerceAdapter(MarketplaceAdapter):
     # -- batching: one endpoint per request, so group by parent before chunking ----------
 
     def _batches(self, updates: Sequence[StockUpdate]) -> Iterator[list[StockUpdate]]:
-        groups: dict[int | None, list[StockUpdate]] = {}
-        for update in updates:
-            ids = parse_external_id(update.external_id)
-            groups.setdefault(ids[0] if ids else None, []).append(update)
-        for group in groups.values():
-            yield from super()._batches(group)
+        return self._grouped_batches(updates, _parent)
 
     def _batch_url(self, parent: int | None) -> str:
         if parent is None:
