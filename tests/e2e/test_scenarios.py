@@ -25,7 +25,6 @@ from tests.e2e.harness import Shown, Stack
 
 pytestmark = pytest.mark.timeout(60)
 
-STOCK_OPS = {"stock", "update_stock", "inventory", "offer_stock", "listing_patch"}
 
 
 def stock_requests(stack: Stack, marketplace: str, since: float) -> list[dict[str, object]]:
@@ -356,7 +355,7 @@ def test_13_no_addon_mode_write_date_polling_and_automation_payload(make_stack: 
     stack = make_stack(with_bridge=False)
     data = stack.config_data
     data["erp"]["mode"] = "no_addon"
-    data["bridge"]["poll_interval_s"] = 0.3
+    data["bridge"]["poll_interval_s"] = 3.0  # slow on purpose: the automation wake-up must beat it
     keep = {"shopify_eu", "woo_shop"}
     data["channels"] = {code: section for code, section in data["channels"].items() if code in keep}
     data["channels"]["shopify_eu"].update({
@@ -372,20 +371,22 @@ def test_13_no_addon_mode_write_date_polling_and_automation_payload(make_stack: 
     # shopify WH + WH2: 84; woo only WH (60) minus its buffer 5 = 55.
     assert stack.qty("MUG-CER-350")["shopify_eu"] == 84
     assert stack.qty("MUG-CER-350")["woo_shop"] == 55
-    # No webhook from an Odoo without the addon: write_date polling finds the change.
+    # An Odoo without the addon sends no outbox webhook: write_date polling finds the change.
     stack.erp.set_webhook(None, None)
     stack.rpc.deliver("MUG-CER-350", 4)
-    stack.wait_for(lambda: stack.qty("MUG-CER-350") .get("shopify_eu") == 80, timeout=10, what="write_date poll")
+    stack.wait_for(lambda: stack.qty("MUG-CER-350").get("shopify_eu") == 80, timeout=10, what="write_date poll")
     assert stack.qty("MUG-CER-350")["woo_shop"] == 51
-    # Odoo 17+ automation "Send Webhook Notification" payload: accepted as a wake-up.
-    body = json.dumps({"_model": "stock.quant", "_id": 42, "_name": "WH/Stock - Mug"}).encode()
+    # Odoo 17+ automation "Send Webhook Notification" on stock.quant wakes the bridge at once.
+    stack.rpc.deliver("PEN-GEL-BLK", 6)
+    body = json.dumps({"_model": "stock.quant", "_id": 42, "_name": "WH/Stock - Pen"}).encode()
     bridge = stack.bridge
     assert bridge is not None and bridge.trigger_url
+    sent = time.monotonic()
     reply = requests.post(bridge.trigger_url, data=body, timeout=5,
                           headers={"Content-Type": "application/json", "X-Signature-256": sign(body)})
     assert reply.status_code in (200, 202, 204), reply.text
-    stack.settle()
-    assert stack.qty("PEN-GEL-BLK")["shopify_eu"] == 370
+    stack.wait_for(lambda: stack.qty("PEN-GEL-BLK")["shopify_eu"] == 364, timeout=5, what="the woken bridge")
+    assert time.monotonic() - sent < 2.0, "found by the 3 s poll, not by the automation wake-up"
 
 
 # -- 15. bad webhook signature -------------------------------------------------------------------
