@@ -1,4 +1,4 @@
-"""The bridge's subcommands: run, demo, resync, explain, status, timeline.
+"""The bridge's subcommands: run, resync, explain, status, timeline (`demo`: connector.sync.demo).
 
 Each takes the parsed argparse namespace and returns an exit code (0 ok, 1 failure,
 2 bad usage/config — a ConfigError raised here is turned into one line by connector.cli).
@@ -192,15 +192,6 @@ def run(args: argparse.Namespace) -> int:
             stack.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-
-
-def demo(args: argparse.Namespace) -> int:
-    # TODO(e2e helper): the narrated run of the seed scenarios goes here, built on
-    # connector.defaults.start_embedded + connector.sync.service.Bridge.
-    raise SystemExit(
-        "stock-bridge demo: not written yet (the e2e helper adds the narrated scenarios); "
-        "use `stock-bridge run` meanwhile"
-    )
 
 
 # -- resync / explain ---------------------------------------------------------------------------
