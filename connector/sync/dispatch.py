@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -31,6 +32,56 @@ from connector.sync.tickets import Ticket
 log = logging.getLogger(__name__)
 
 MAX_TAKE = 500  # listings per worker round; the adapter splits them to its batch limit
+
+
+class PhaseTimes:
+    """Where the bridge's time goes: bounded samples (ms) per named phase, thread-safe.
+
+    Light enough for the hot path (one monotonic pair and a deque append per sample); the
+    benchmark and `metrics()` read percentiles. Usage::
+
+        times = PhaseTimes(); times.add("snapshot", 3.2); times.summary()["snapshot"]["p50"]
+    """
+
+    def __init__(self, keep: int = 50_000) -> None:
+        self._keep = keep
+        self._samples: dict[str, deque[float]] = {}
+        self._totals: dict[str, tuple[int, float]] = {}
+        self._lock = threading.Lock()
+
+    def add(self, phase: str, ms: float, count: int = 1) -> None:
+        """Record `count` samples of `ms` (a batch's wait counts once per listing in it)."""
+        with self._lock:
+            samples = self._samples.get(phase)
+            if samples is None:
+                samples = self._samples[phase] = deque(maxlen=self._keep)
+            samples.extend([ms] * max(1, count))
+            n, total = self._totals.get(phase, (0, 0.0))
+            self._totals[phase] = (n + max(1, count), total + ms * max(1, count))
+
+    def reset(self) -> None:
+        with self._lock:
+            self._samples.clear()
+            self._totals.clear()
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        """phase -> {n, mean, p50, p99, max} in ms, over the kept samples."""
+        with self._lock:
+            data = {k: sorted(v) for k, v in self._samples.items()}
+            totals = dict(self._totals)
+        out: dict[str, dict[str, float]] = {}
+        for phase, values in data.items():
+            if not values:
+                continue
+            n, total = totals[phase]
+            out[phase] = {
+                "n": float(n),
+                "mean": total / n,
+                "p50": values[(len(values) - 1) // 2],
+                "p99": values[min(len(values) - 1, round(0.99 * (len(values) - 1)))],
+                "max": values[-1],
+            }
+        return out
 
 
 @dataclass(slots=True)
@@ -67,6 +118,7 @@ class ChannelWorker:
         make_adapter: Callable[[], AdapterLike],
         record: Recorder,
         expected: Callable[[int], int | None] = lambda _lid: None,
+        times: PhaseTimes | None = None,
     ) -> None:
         self.channel_code = channel_code
         self._make_adapter = make_adapter
@@ -81,6 +133,8 @@ class ChannelWorker:
         self._thread: threading.Thread | None = None
         self.pushed = 0  # listings handed to the adapter (for benchmarks and status)
         self.replaced = 0  # queued values replaced by a newer one before being sent
+        self.times = times or PhaseTimes()
+        self._throttled_s = 0.0  # seconds the adapter's token bucket made us wait
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -139,7 +193,24 @@ class ChannelWorker:
             except Exception as exc:  # a missing key or unknown marketplace: a config problem
                 self._adapter_error = str(exc)
                 log.error("channel %s cannot push: %s", self.channel_code, exc)
+            else:
+                self._count_throttling(self._adapter)
         return self._adapter
+
+    def _count_throttling(self, adapter: AdapterLike) -> None:
+        """Wrap the adapter's token bucket so the marketplace-imposed wait is told apart
+        from the bridge's own time (the bucket returns the seconds it slept)."""
+        bucket = getattr(getattr(adapter, "session", None), "bucket", None)
+        acquire = getattr(bucket, "acquire", None)
+        if acquire is None:
+            return
+
+        def counted(cost: float = 1.0) -> float:
+            waited = float(acquire(cost))
+            self._throttled_s += waited
+            return waited
+
+        bucket.acquire = counted  # type: ignore[union-attr]
 
     # -- the worker thread -----------------------------------------------------------------
 
@@ -153,6 +224,11 @@ class ChannelWorker:
                 ids = list(self._pending)[:MAX_TAKE]
                 batch = [self._pending.pop(i) for i in ids]
                 self._inflight = {j.listing_id: j for j in batch}
+            taken = time.monotonic()
+            for job in batch:
+                waited = (taken - job.queued_at) * 1000
+                self.times.add("queue_wait", waited)
+                self.times.add(f"queue_wait:{self.channel_code}", waited)
             try:
                 self._push(batch)
             except Exception:  # the recorder failed (disk full?): keep the worker alive
@@ -164,11 +240,18 @@ class ChannelWorker:
 
     def _push(self, batch: list[Job]) -> None:
         updates = [replace(j.update, expected_quantity=self._expected(j.listing_id)) for j in batch]
+        throttled = self._throttled_s
         started = time.monotonic()
         results = self._send(updates)
-        duration_ms = (time.monotonic() - started) * 1000
+        sent = time.monotonic()
+        duration_ms = (sent - started) * 1000
+        waited_ms = min(duration_ms, (self._throttled_s - throttled) * 1000)
+        for suffix in ("", f":{self.channel_code}"):
+            self.times.add("rate_limit_wait" + suffix, waited_ms, len(batch))
+            self.times.add("http" + suffix, duration_ms - waited_ms, len(batch))
         self.pushed += len(batch)
         self._record(self.channel_code, batch, results, duration_ms)
+        self.times.add("record", (time.monotonic() - sent) * 1000)
         for job in batch:
             for ticket in job.tickets:
                 ticket.settle()

@@ -35,7 +35,7 @@ from typing import Any
 from connector.marketplaces.base import FailureCategory, PushResult, StockUpdate
 from connector.marketplaces.base import Outcome as PushOutcome
 from connector.stock.model import PushAction, StockSnapshot, SyncState, ZeroStockAction
-from connector.sync.dispatch import ChannelWorker, Job
+from connector.sync.dispatch import ChannelWorker, Job, PhaseTimes
 from connector.sync.ports import (
     AdapterFactory,
     ChangeFeed,
@@ -68,6 +68,7 @@ class EngineSettings:
     disabled_channels: frozenset[str] = frozenset()
     resync_page_size: int | None = None
     wait_outcomes_s: float = 120.0  # how long resync waits for its pushes to finish
+    status_interval_s: float = 1.0  # sync status write-back to the ERP: at most this late
 
 
 @dataclass(slots=True)
@@ -93,6 +94,17 @@ class _Known:
     state: SyncState
     pushed_qty: int | None
     attempts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _StatusNote:
+    """A listing's sync status waiting for the write-back to the ERP (latest wins)."""
+
+    listing_id: int
+    state: SyncState
+    pushed_qty: int | None
+    error: str | None
+    at: float
 
 
 @dataclass(slots=True)
@@ -130,12 +142,17 @@ class Engine:
         self._flusher: threading.Thread | None = None
         self._read_pos: Any = None
         self._seen_saved_at = 0.0
+        self._woken_at: float | None = None  # monotonic time of the first wake-up not yet flushed
+        self.times = PhaseTimes()  # shared with the workers; see metrics()
         feed_name = deps.feed.name if deps.feed else "none"
         self._tracker = CursorTracker(lambda pos: store.set_cursor(feed_name, pos))
         self._publisher: StatusPublisher | None = (
-            StatusPublisher(deps.status_sink.write) if deps.status_sink and deps.status_factory else None
+            StatusPublisher(deps.status_sink.write, interval_s=settings.status_interval_s, build=self._statuses)
+            if deps.status_sink and deps.status_factory
+            else None
         )
         self.flushes = 0  # snapshots taken for triggers (benchmarks: RPC per flush)
+        self.events_read = 0  # change-feed entries read
         self._load()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -193,6 +210,8 @@ class Engine:
         if ids:
             with self._cond:
                 self._pending_products |= ids
+        if self._woken_at is None:
+            self._woken_at = time.monotonic()
         self._wake.set()
 
     def wait_idle(self, timeout: float) -> bool:
@@ -267,12 +286,13 @@ class Engine:
                 if self._stop.wait(self.settings.coalesce_s):
                     return
             self._wake.clear()
+            woken, self._woken_at = self._woken_at, None
             with self._cond:
                 self._cycle_seq += 1
                 seq = self._cycle_seq
             found = True
             try:
-                found = self._cycle()
+                found = self._cycle(woken)
             except Exception as exc:
                 log.error("flush failed (will retry): %s", exc, exc_info=log.isEnabledFor(logging.DEBUG))
                 self._stop.wait(min(self.settings.poll_interval_s, 1.0))
@@ -281,8 +301,9 @@ class Engine:
                 self._last_cycle_empty = not found
                 self._cond.notify_all()
 
-    def _cycle(self) -> bool:
+    def _cycle(self, woken: float | None = None) -> bool:
         """One round: manual products + new feed entries -> one flush. False if nothing new."""
+        started = time.monotonic()
         with self._cond:
             manual, self._pending_products = self._pending_products, set()
         events: dict[int, list[int]] = {}
@@ -291,6 +312,7 @@ class Engine:
             feed = self.deps.feed
             if feed is not None:
                 events, new_pos = feed.read(self._read_pos)
+            read = time.monotonic()
             products = manual | set(events)
             if not products:
                 if new_pos != self._read_pos:  # entries with no product: just move on
@@ -298,8 +320,11 @@ class Engine:
                     self._read_pos = new_pos
                 return False
             with self._flush_lock:
+                locked = time.monotonic()
                 snapshot = self.deps.source.snapshot(sorted(products))
                 self.flushes += 1
+                self.events_read += sum(len(ids) for ids in events.values())
+                taken = time.monotonic()
                 ticket = self._tracker.open(new_pos) if feed is not None else Ticket()
                 try:
                     self._apply(snapshot, trigger="event" if events else "manual", events=events, ticket=ticket)
@@ -307,6 +332,14 @@ class Engine:
                     self._tracker.discard(ticket)
                     raise
                 ticket.seal()
+            done = time.monotonic()
+            times = self.times
+            if woken is not None:
+                times.add("coalesce", (started - woken) * 1000)  # wake-up -> flush start
+            times.add("feed_read", (read - started) * 1000)
+            times.add("flush_lock_wait", (locked - read) * 1000)
+            times.add("snapshot", (taken - locked) * 1000)
+            times.add("compute", (done - taken) * 1000)  # compute, diff, hand-over to workers
         except BaseException:
             with self._cond:
                 self._pending_products |= manual
@@ -494,10 +527,30 @@ class Engine:
                     lambda: factory(channel_code, marketplace),
                     record=self._record,
                     expected=self._expected,
+                    times=self.times,
                 )
                 worker.start()
                 self._workers[channel_code] = worker
             return worker
+
+    def metrics(self) -> dict[str, Any]:
+        """Counters and per-phase times (ms) for status/health JSON and benchmarks.
+
+        Phases: coalesce (wake-up -> flush start), feed_read, flush_lock_wait, snapshot (ERP
+        read), compute (compute + diff + hand-over), queue_wait (hand-over -> worker takes
+        it), rate_limit_wait (the marketplace's documented budget, in the adapter's token
+        bucket), http (the rest of the push), record (durable outcome in the state file).
+        """
+        with self._workers_lock:
+            workers = dict(self._workers)
+        return {
+            "flushes": self.flushes,
+            "events_read": self.events_read,
+            "pushed": {code: w.pushed for code, w in workers.items()},
+            "replaced": {code: w.replaced for code, w in workers.items()},
+            "status_writes": self._publisher.writes if self._publisher else 0,
+            "phases_ms": self.times.summary(),
+        }
 
     def workers(self) -> dict[str, ChannelWorker]:
         with self._workers_lock:
@@ -594,22 +647,29 @@ class Engine:
                     listener(o)
                 except Exception:  # a printing bug must not stop the pushes
                     log.debug("listener failed", exc_info=True)
-        if self._publisher is not None and self.deps.status_factory is not None:
-            at = datetime.fromtimestamp(now)
-            statuses = []
-            for o in outcomes:
-                with self._known_lock:
+        if self._publisher is not None:
+            notes = []
+            with self._known_lock:
+                for o in outcomes:
                     known = self._known.get(o.meta.listing_id)
-                statuses.append(
-                    self.deps.status_factory(
-                        o.meta.listing_id,
-                        o.state,
-                        known.pushed_qty if known else None,
-                        at,
-                        o.message if o.result != "ok" else None,
+                    notes.append(
+                        _StatusNote(
+                            o.meta.listing_id,
+                            o.state,
+                            known.pushed_qty if known else None,
+                            o.message if o.result != "ok" else None,
+                            now,
+                        )
                     )
-                )
-            self._publisher.publish(statuses)
+            self._publisher.publish(notes)
+
+    def _statuses(self, notes: Sequence[_StatusNote]) -> list[Any]:
+        """The write-back batch: one common last_sync_at (the newest), so that listings with
+        equal values share one ERP write."""
+        factory = self.deps.status_factory
+        assert factory is not None
+        at = datetime.fromtimestamp(max(n.at for n in notes))
+        return [factory(n.listing_id, n.state, n.pushed_qty, at, n.error) for n in notes]
 
     # -- resync, retry, audit ---------------------------------------------------------------
 

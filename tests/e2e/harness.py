@@ -16,13 +16,18 @@ Usage::
 from __future__ import annotations
 
 import json
+import logging
+import multiprocessing
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
+from multiprocessing.connection import Connection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -310,3 +315,271 @@ class BridgeProcess:
                 self.proc.kill()
                 self.proc.wait(5)
         self.out.close()
+
+
+# -- the stand-ins and the bridge in their own processes (benchmarks) --------------------------
+#
+# In one process the driver, the mock ERP, the sandbox and a recorder share one GIL and measure
+# each other's waits. Each child below runs one part and answers commands over a Pipe.
+
+
+def _serve(conn: Connection, handlers: Mapping[str, Callable[..., Any]]) -> None:
+    """Answer (command, *args) messages until "stop" or the parent goes away."""
+    while True:
+        try:
+            command, *args = conn.recv()
+        except (EOFError, OSError):
+            return
+        if command == "stop":
+            conn.send(None)
+            return
+        try:
+            conn.send(("ok", handlers[command](*args)))
+        except Exception as exc:  # noqa: BLE001 - reported to the parent
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def _quiet() -> None:
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # else it logs every request
+
+
+def _erp_child(conn: Connection, fixtures: str | None) -> None:
+    _quiet()
+    erp = start_mock_erp(fixtures=Path(fixtures) if fixtures else fixtures_dir())
+    calls: Counter[tuple[int, str]] = Counter()
+    lock = threading.Lock()
+    original = erp.db.execute
+
+    def execute(uid: int, model: str, method: str, args: Any, kwargs: Any = None) -> Any:
+        with lock:
+            calls[(uid, f"{model}.{method}")] += 1
+        return original(uid, model, method, args, kwargs)
+
+    erp.db.execute = execute  # type: ignore[method-assign]
+
+    def call_counts(uid: int) -> dict[str, int]:
+        with lock:
+            return {name: n for (who, name), n in calls.items() if who == uid}
+
+    conn.send((erp.url, erp.database))
+    try:
+        _serve(conn, {"set_webhook": erp.set_webhook, "calls": call_counts})
+    finally:
+        erp.stop()
+
+
+def _sandbox_child(conn: Connection, seed: Any) -> None:
+    _quiet()
+    running = start_sandbox(seed=seed)
+    sandbox = running.sandbox
+    original = sandbox.record
+    watch: dict[str, list[str]] = {}
+    seen: dict[str, list[tuple[float, int]]] = {}  # "marketplace/sku" -> (request arrival, qty shown)
+    lock = threading.Lock()
+
+    def record(entry: Any) -> None:
+        original(entry)
+        for sku in watch.get(entry.marketplace, ()):
+            listing = sandbox.markets[entry.marketplace].find(sku=sku)
+            if listing is None:
+                continue
+            with lock:
+                rows = seen.setdefault(f"{entry.marketplace}/{sku}", [])
+                if not rows or rows[-1][1] != listing.quantity:
+                    rows.append((entry.time, int(listing.quantity)))
+
+    def set_watch(pairs: list[tuple[str, str]]) -> None:
+        for marketplace, sku in pairs:
+            watch.setdefault(marketplace, []).append(sku)
+
+    def get_seen() -> dict[str, list[tuple[float, int]]]:
+        with lock:
+            return {key: list(rows) for key, rows in seen.items()}
+
+    sandbox.record = record  # type: ignore[method-assign]
+    conn.send(running.url)
+    try:
+        _serve(conn, {"watch": set_watch, "seen": get_seen})
+    finally:
+        running.stop()
+
+
+def _bridge_child(conn: Connection, config_path: str, log_path: str) -> None:
+    # As `stock-bridge run` does: INFO logs, the engine's per-push lines as one line per outcome.
+    logging.basicConfig(level=logging.INFO, filename=log_path)
+    logging.getLogger("connector.sync.engine").setLevel(logging.WARNING)
+    for noisy in ("werkzeug", "apscheduler", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    from connector.config import load_config
+
+    bridge = Bridge(load_config(Path(config_path)))
+    bridge.start()
+    out = open(log_path + ".live", "w")  # noqa: SIM115 - closed below
+    bridge.add_listener(lambda o: print(o.meta.channel_code, o.meta.sku, o.old_qty, o.quantity, o.result,
+                                        file=out, flush=True))
+    engine = bridge.engine
+    assert engine is not None
+
+    def reset() -> None:
+        engine.times.reset()
+
+    conn.send(bridge.listener_url)
+    try:
+        _serve(conn, {"metrics": engine.metrics, "reset": reset})
+    finally:
+        bridge.stop()
+        out.close()
+
+
+class Child:
+    """One of the children above, started with the spawn method (no forked threads)."""
+
+    def __init__(self, target: Callable[..., None], *args: Any, timeout: float = 30.0) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, theirs = ctx.Pipe()
+        self.proc = ctx.Process(target=target, args=(theirs, *args), daemon=True)
+        self.proc.start()
+        theirs.close()
+        if not self._conn.poll(timeout):
+            self.stop()
+            raise AssertionError(f"{target.__name__} did not start in {timeout}s")
+        self.hello: Any = self._conn.recv()
+
+    def call(self, command: str, *args: Any, timeout: float = 30.0) -> Any:
+        self._conn.send((command, *args))
+        if not self._conn.poll(timeout):
+            raise AssertionError(f"child did not answer {command!r} in {timeout}s")
+        status, value = self._conn.recv()
+        if status != "ok":
+            raise AssertionError(f"child failed {command!r}: {value}")
+        return value
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self.proc.is_alive():
+            try:
+                self._conn.send(("stop",))
+                self._conn.poll(timeout)
+            except (OSError, EOFError):
+                pass
+            self.proc.join(timeout)
+        if self.proc.is_alive():
+            self.proc.terminate()
+            self.proc.join(5)
+        self._conn.close()
+
+
+class ErpChild:
+    """The mock ERP (fixtures/demo) in its own process; counts ORM calls per user."""
+
+    def __init__(self, fixtures: Path | None = None) -> None:
+        self.child = Child(_erp_child, str(fixtures) if fixtures else None)
+        self.url, self.database = self.child.hello
+        self.notifier = None
+
+    def set_webhook(self, url: str | None, secret: str | None) -> None:
+        self.child.call("set_webhook", url, secret)
+
+    def calls(self, uid: int) -> Counter[str]:
+        """ORM calls (model.method -> count) made so far by user `uid`."""
+        return Counter(self.child.call("calls", uid))
+
+    def stop(self) -> None:
+        self.child.stop()
+
+
+class SandboxChild:
+    """The marketplace sandbox in its own process; records when each watched listing changed."""
+
+    def __init__(self, seed: Any) -> None:
+        self.child = Child(_sandbox_child, seed)
+        self.url: str = self.child.hello
+
+    def watch(self, pairs: list[tuple[str, str]]) -> None:
+        self.child.call("watch", pairs)
+
+    def seen(self) -> dict[tuple[str, str], list[tuple[float, int]]]:
+        """(marketplace, sku) -> [(arrival time of the request, quantity it left)], changes only."""
+        raw = self.child.call("seen")
+        return {tuple(key.split("/", 1)): rows for key, rows in raw.items()}  # type: ignore[misc]
+
+    def stop(self) -> None:
+        self.child.stop()
+
+
+class BridgeChild:
+    """The bridge (`Bridge(config)`, as `stock-bridge run` starts it) in its own process,
+    with its engine's metrics() readable by the parent."""
+
+    def __init__(self, config: Path, log_path: Path) -> None:
+        self.child = Child(_bridge_child, str(config), str(log_path), timeout=60.0)
+        self.url: str = self.child.hello
+
+    def metrics(self) -> dict[str, Any]:
+        return dict(self.child.call("metrics"))
+
+    def reset(self) -> None:
+        self.child.call("reset")
+
+    def stop(self) -> None:
+        self.child.stop()
+
+
+@dataclass
+class ProcessStack:
+    """Mock ERP, sandbox and bridge each in its own process; the caller drives over RPC/HTTP."""
+
+    erp: ErpChild
+    sandbox: SandboxChild
+    bridge: BridgeChild | None
+    admin: SandboxAdmin
+    rpc: OdooRpc
+    config_data: dict[str, Any]
+    config_path: Path
+    refs: dict[str, list[ListingRef]]
+
+    @property
+    def config(self) -> BridgeConfig:
+        return parse_config(self.config_data, source=str(self.config_path))
+
+    shown = Stack.shown
+    wait_for = Stack.wait_for
+    stored_cursor = Stack.stored_cursor
+
+    def stop(self) -> None:
+        try:
+            if self.bridge is not None:
+                self.erp.set_webhook(None, None)
+                self.bridge.stop()
+        finally:
+            self.admin.close()
+            self.erp.stop()
+            self.sandbox.stop()
+
+
+def start_process_stack(tmp: Path, *, bridge: Mapping[str, Any] | None = None) -> ProcessStack:
+    """Start the three processes under `tmp`; returns once the bridge's first sync is durable."""
+    sandbox = SandboxChild(sandbox_seed(None))
+    erp: ErpChild | None = None
+    started: BridgeChild | None = None
+    try:
+        admin = SandboxAdmin(sandbox.url)
+        for marketplace, limit in SANDBOX_RATES.items():
+            admin.set_faults(marketplace, rate_limit=limit)
+        erp = ErpChild()
+        data = build_config(erp.url, sandbox.url, tmp / "state.sqlite3", listen=f"127.0.0.1:{free_port()}",
+                            bridge=bridge)
+        path = tmp / "bridge.toml"
+        path.write_text(toml_dumps(data), encoding="utf-8")
+        rpc = OdooRpc(erp.url, erp.database, "admin", "admin")
+        started = BridgeChild(path, tmp / "bridge.log")
+        erp.set_webhook(f"{started.url}/v1/triggers", DEMO_WEBHOOK_SECRET)
+        return ProcessStack(erp=erp, sandbox=sandbox, bridge=started, admin=admin, rpc=rpc, config_data=data,
+                            config_path=path, refs=_refs(rpc))
+    except BaseException:
+        if started is not None:
+            started.stop()
+        if erp is not None:
+            erp.stop()
+        sandbox.stop()
+        raise
