@@ -141,10 +141,9 @@ class ChannelConfig(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    marketplace: Literal[
-        "amazon", "bol", "zalando", "kaufland", "ebay", "shopify", "etsy", "woocommerce",
-        "lazada", "shopee",
-    ] | None = None  # required in no-addon mode; with the addon, read from the ERP
+    # Required in no-addon mode; with the addon, read from the ERP. Which names exist is the
+    # adapter registry's business (connector.marketplaces.registry), checked when wiring up.
+    marketplace: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
     base_url: str | None = None
     token_url: str | None = None
     enabled: bool = True
