@@ -21,6 +21,20 @@ ZERO_STOCK_ACTIONS = [
     ("end_listing", "End the listing"),
 ]
 
+# Fields that change the number every listing of the channel publishes (or whether it
+# publishes at all): a write queues a "manual" event for the channel's products.
+PUBLISHING_FIELDS = frozenset(
+    {
+        "active",
+        "company_id",
+        "warehouse_ids",
+        "excluded_location_ids",
+        "buffer_qty",
+        "max_qty",
+        "zero_stock_action",
+    }
+)
+
 
 class MarketplaceChannel(models.Model):
     """One shop on one marketplace: which stock it sees and how its numbers are shaped.
@@ -91,6 +105,31 @@ class MarketplaceChannel(models.Model):
         ("buffer_qty_positive", "CHECK(buffer_qty >= 0)", "The buffer cannot be negative."),
         ("max_qty_positive", "CHECK(max_qty >= 0)", "The cap cannot be negative."),
     ]
+
+    def write(self, vals):
+        res = super().write(vals)
+        if not PUBLISHING_FIELDS.isdisjoint(vals):
+            self.env["marketplace.stock.event"]._record_products(
+                self._marketplace_products(), "manual"
+            )
+        return res
+
+    def unlink(self):
+        # Read before: the cascade takes the listings and allocations with the channel, and
+        # the other channels get back the units this one's allocations held.
+        products = self._marketplace_products()
+        res = super().unlink()
+        self.env["marketplace.stock.event"]._record_products(products, "manual")
+        return res
+
+    def _marketplace_products(self):
+        """Products of these channels' active listings and of their allocations."""
+        # sudo: only ids leave this method, and a record rule must not hide a product.
+        listings = self.env["marketplace.listing"].sudo().search([("channel_id", "in", self.ids)])
+        allocations = (
+            self.env["marketplace.allocation"].sudo().search([("channel_id", "in", self.ids)])
+        )
+        return listings.product_id | allocations.product_id
 
     def _compute_listing_count(self):
         counts = {

@@ -15,6 +15,22 @@ SYNC_STATES = [
 BRIDGE_WRITABLE_FIELDS = frozenset({"sync_state", "last_pushed_qty", "last_sync_at", "last_error"})
 BRIDGE_GROUP = "marketplace_stock_sync.group_marketplace_bridge"
 MANAGER_GROUP = "marketplace_stock_sync.group_marketplace_manager"
+# Fields that change what (or where) the listing publishes: a write queues a "manual"
+# event so the bridge re-pushes now. The sync status fields are not here: the bridge
+# writes them after every push, and an event for them would loop.
+PUBLISHING_FIELDS = frozenset(
+    {
+        "channel_id",
+        "product_id",
+        "channel_sku",
+        "external_id",
+        "buffer_override",
+        "buffer_qty",
+        "max_qty",
+        "pack_size",
+        "active",
+    }
+)
 
 
 class MarketplaceListing(models.Model):
@@ -106,9 +122,22 @@ class MarketplaceListing(models.Model):
                     )
                 )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        listings = super().create(vals_list)
+        self.env["marketplace.stock.event"]._record_products(listings.product_id, "manual")
+        return listings
+
     def write(self, vals):
         self._check_bridge_write(vals)
-        return super().write(vals)
+        if PUBLISHING_FIELDS.isdisjoint(vals):
+            return super().write(vals)
+        products = self.product_id
+        res = super().write(vals)
+        self.env["marketplace.stock.event"]._record_products(
+            products | self.product_id, "manual"
+        )
+        return res
 
     def action_resync(self):
         """Ask the bridge to recompute and push these listings now."""

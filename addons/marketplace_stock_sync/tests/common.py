@@ -35,6 +35,10 @@ class MarketplaceCase(TransactionCase):
         cls.listing = cls.env["marketplace.listing"].create(
             {"channel_id": cls.channel.id, "product_id": cls.product.id, "channel_sku": "MSS-1"}
         )
+        # Creating the channel's listing queued a manual event: write it now and drop it,
+        # so that every test starts with no event for the fixture products.
+        cls.env.cr.flush()
+        cls.Event.search([("product_id", "in", (cls.product | cls.product2).ids)]).unlink()
 
     @classmethod
     def _storable(cls, code):
