@@ -281,9 +281,12 @@ class Engine:
             woke = self._wake.wait(self.settings.poll_interval_s)
             if self._stop.is_set():
                 return
-            if woke and self.settings.coalesce_s > 0:
-                # Coalesce: a burst of wake-ups becomes one snapshot.
-                if self._stop.wait(self.settings.coalesce_s):
+            woken = self._woken_at
+            if woke and woken is not None and self.settings.coalesce_s > 0:
+                # Coalesce: a burst of wake-ups becomes one snapshot. The window runs from the
+                # first wake-up, so one that arrived during the previous flush waits no longer.
+                remaining = woken + self.settings.coalesce_s - time.monotonic()
+                if remaining > 0 and self._stop.wait(remaining):
                     return
             self._wake.clear()
             woken, self._woken_at = self._woken_at, None
