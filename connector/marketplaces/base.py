@@ -14,6 +14,7 @@ Usage::
 from __future__ import annotations
 
 import abc
+import logging
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -21,6 +22,8 @@ from typing import ClassVar
 
 from connector.marketplaces.http import ApiSession, Clock, SystemClock
 from connector.stock.model import PushAction, ZeroStockAction
+
+log = logging.getLogger(__name__)
 
 
 class Outcome(StrEnum):
@@ -97,6 +100,9 @@ class MarketplaceAdapter(abc.ABC):
     default_zero_stock: ClassVar[ZeroStockAction] = ZeroStockAction.PUSH_ZERO
     required_keys: ClassVar[tuple[str, ...]] = ()  # config keys, DESIGN.md's table
     secret_keys: ClassVar[tuple[str, ...]] = ()  # never logged, never in errors
+    # Optional hook set by the bridge's wiring: (config key, new value) whenever the
+    # marketplace replaces a credential (a rotated refresh token), to persist it durably.
+    on_token_rotated: Callable[[str, str], None] | None = None
 
     def __init__(
         self,
@@ -163,6 +169,24 @@ class MarketplaceAdapter(abc.ABC):
     @abc.abstractmethod
     def read(self, skus: Sequence[tuple[str, str | None]]) -> list[RemoteListing]:
         """Read back (sku, external_id) listings as the marketplace holds them."""
+
+    def _token_rotated(self, key: str, value: str) -> None:
+        """Report a credential the marketplace just replaced: `self._token_rotated("refresh_token", new)`.
+
+        Registers it for redaction and hands it to `on_token_rotated` (synchronously, so it
+        is stored before the old one can be needed again). A failing store is logged, never
+        raised: pushing goes on with the value in memory.
+        """
+        self.session.add_secret(value)
+        if self.on_token_rotated is None:
+            return
+        try:
+            self.on_token_rotated(key, value)
+        except Exception as exc:
+            log.error(
+                "%s: could not store the rotated %s (%s); a restart would use the config value",
+                self.session.name, key, type(exc).__name__,
+            )
 
     def close(self) -> None:
         self.session.close()

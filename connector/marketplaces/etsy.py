@@ -15,7 +15,8 @@ A single variation reaching 0 while others have stock is written as quantity 0.
 
 Auth on every call: `x-api-key: {keystring}:{shared_secret}` and `Authorization: Bearer`
 with an access token from the OAuth refresh grant (`token_url`), cached until expiry and
-refreshed once on a 401. Etsy rotates the refresh token; the newest is kept in memory.
+refreshed once on a 401. Etsy rotates the refresh token on every refresh: the newest is
+kept and reported through `on_token_rotated` so the bridge stores it durably.
 
 Usage::
 
@@ -109,9 +110,10 @@ class EtsyAdapter(MarketplaceAdapter):
                 f"{self.session.redact(str(detail or ''))}; re-authorize the shop"
             )
         self.session.add_secret(str(payload["access_token"]))
-        if payload.get("refresh_token"):
-            self.refresh_token = str(payload["refresh_token"])
-            self.session.add_secret(self.refresh_token)
+        rotated = str(payload.get("refresh_token") or "")
+        if rotated and rotated != self.refresh_token:
+            self.refresh_token = rotated
+            self._token_rotated("refresh_token", rotated)  # Etsy retires the old one
         return str(payload["access_token"]), float(payload.get("expires_in") or 3600)
 
     def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:

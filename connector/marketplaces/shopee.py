@@ -97,8 +97,8 @@ def _check_busy(response: requests.Response) -> None:
 class _ShopToken:
     """The shop's access token: the configured one first, then refreshed ones.
 
-    Shopee replaces the refresh token on every refresh; the newest is kept in memory
-    (`refresh_token`) for whoever persists credentials.
+    Shopee replaces the refresh token on every refresh; the newest is kept here and
+    reported through the adapter's `on_token_rotated` hook, which persists it.
     """
 
     def __init__(self, adapter: ShopeeAdapter) -> None:
@@ -217,9 +217,12 @@ class ShopeeAdapter(MarketplaceAdapter):
                 f"{self.session.redact(str(message))}; re-authorize the shop"
             )
         self.session.add_secret(str(access))
-        if payload.get("refresh_token"):
-            token.refresh_token = str(payload["refresh_token"])
-            self.session.add_secret(token.refresh_token)
+        rotated = str(payload.get("refresh_token") or "")
+        if rotated and rotated != token.refresh_token:
+            token.refresh_token = rotated
+            self._token_rotated("refresh_token", rotated)  # Shopee retires the old one
+        # The config's access_token is dead after 4 h: keep the fresh one for a restart too.
+        self._token_rotated("access_token", str(access))
         return str(access), float(payload.get("expire_in") or ACCESS_TOKEN_LIFETIME_S)
 
     # -- push --------------------------------------------------------------------------

@@ -70,7 +70,7 @@ class Bridge:
         self.store = StateStore.open(self.config.bridge.state_path)
         try:
             if self._deps is None:
-                self._deps, self._clients = build_deps(self.config)
+                self._deps, self._clients = build_deps(self.config, self.store)
             self.engine = Engine(self._deps, self._settings, self.store)
             if not live:
                 return None

@@ -7,7 +7,9 @@ What it holds, per DESIGN.md rules 2, 5, 6 and 8:
 - `cursor`: the outbox event id / write_date watermark the bridge has fully handled;
 - `retry`: the durable retry queue (listing, wanted value, attempts, due time, message);
 - `journal`: an append-only record of every push attempt;
-- `alert`: oversell alerts, open until the product is no longer oversold.
+- `alert`: oversell alerts, open until the product is no longer oversold;
+- `credential`: tokens a marketplace rotated (newest refresh token per channel), so a
+  restart does not fall back to a dead config value. The file is created 0600.
 
 Every write is one transaction, so a crash between two lines leaves either the old or
 the new truth, never half of each. Readers in other processes (`status`, `timeline`
@@ -22,12 +24,13 @@ Usage::
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -105,6 +108,19 @@ MIGRATIONS: tuple[str, ...] = (
         cleared_at REAL
     );
     CREATE UNIQUE INDEX alert_open ON alert (kind, product_id) WHERE cleared_at IS NULL;
+    """,
+    # Credentials a marketplace replaced (rotating refresh tokens): never journaled or logged.
+    # `origin` is a fingerprint of the config value the rotation started from, so a start-up
+    # can tell "config unchanged, the stored value is newer" from "operator re-authorized".
+    """
+    CREATE TABLE credential (
+        channel_code TEXT NOT NULL,
+        key          TEXT NOT NULL,
+        value        TEXT NOT NULL,
+        origin       TEXT NOT NULL DEFAULT '',
+        updated_at   REAL NOT NULL,
+        PRIMARY KEY (channel_code, key)
+    );
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -221,6 +237,15 @@ class JournalRow:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredCredential:
+    """A credential the marketplace rotated; `value` is a secret and stays out of reprs."""
+
+    value: str = field(repr=False)
+    origin: str
+    updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
 class AlertRow:
     id: int
     kind: str
@@ -274,6 +299,7 @@ class StateStore:
             )
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
+            _private_file(path)
             conn = sqlite3.connect(str(path), timeout=timeout_s, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL mode survives a killed process; only a power cut may lose the tail.
@@ -521,6 +547,35 @@ class StateStore:
             rows = self._conn.execute(f"SELECT * FROM alert {where} ORDER BY id").fetchall()
         return [AlertRow(**dict(r)) for r in rows]
 
+    # -- credentials -----------------------------------------------------------------------
+
+    def save_credential(self, channel_code: str, key: str, value: str, origin: str = "") -> None:
+        """Keep the newest value of a rotated credential (durable before the caller goes on)."""
+        with self._tx() as cur:
+            cur.execute(
+                "INSERT INTO credential (channel_code, key, value, origin, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(channel_code, key) DO UPDATE SET "
+                "value = excluded.value, origin = excluded.origin, updated_at = excluded.updated_at",
+                (channel_code, key, value, origin, time.time()),
+            )
+
+    def credentials(self, channel_code: str) -> dict[str, StoredCredential]:
+        """The stored rotated credentials of one channel, by key."""
+        with self._lock:
+            if self.read_only and not self._has_table("credential"):
+                return {}  # an older file opened read-only: nothing stored yet
+            rows = self._conn.execute(
+                "SELECT key, value, origin, updated_at FROM credential WHERE channel_code = ?",
+                (channel_code,),
+            ).fetchall()
+        return {r["key"]: StoredCredential(r["value"], r["origin"], r["updated_at"]) for r in rows}
+
+    def _has_table(self, name: str) -> bool:
+        found = self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name = ?", (name,)
+        ).fetchone()
+        return found is not None
+
     # -- reports ---------------------------------------------------------------------------
 
     def channel_summary(self) -> dict[str, dict[str, Any]]:
@@ -546,6 +601,21 @@ class StateStore:
                 entry["retry_backlog"] = r["n"]
                 entry["next_retry_at"] = r["due"]
         return summary
+
+
+def _private_file(path: Path) -> None:
+    """Create the state file owner-only (it holds rotated tokens), and tighten an older one.
+
+    SQLite gives the -wal/-shm files the database file's mode, so they follow.
+    """
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    for part in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            if part.stat().st_mode & 0o077:
+                os.chmod(part, 0o600)
+        except FileNotFoundError:
+            pass
 
 
 def _listing_row(r: sqlite3.Row) -> ListingRow:

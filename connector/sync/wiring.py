@@ -3,7 +3,7 @@ imports connector.erp, connector.stock.compute and the adapter registry).
 
 Usage::
 
-    deps = build_deps(config)            # connects to the ERP
+    deps, clients = build_deps(config, store)   # connects to the ERP
     engine = Engine(deps, settings_from_config(config), store)
 """
 
@@ -17,8 +17,10 @@ from typing import Any
 
 from connector.config import MARKETPLACES, BridgeConfig
 from connector.stock.model import SyncState, ZeroStockAction
+from connector.sync.credentials import TokenVault
 from connector.sync.engine import EngineDeps, EngineSettings
 from connector.sync.ports import AdapterLike
+from connector.sync.state import StateStore
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +136,10 @@ def zero_stock_defaults() -> dict[str, ZeroStockAction]:
     return defaults
 
 
-def make_adapter_factory(config: BridgeConfig) -> Any:
+def make_adapter_factory(config: BridgeConfig, tokens: TokenVault | None = None) -> Any:
+    """(channel code, marketplace) -> adapter; with `tokens`, rotated credentials are
+    read from and written to the state store (connector.sync.credentials)."""
+    from connector.marketplaces.base import MarketplaceAdapter
     from connector.marketplaces.registry import build_adapter
 
     def factory(channel_code: str, marketplace: str) -> AdapterLike:
@@ -144,9 +149,14 @@ def make_adapter_factory(config: BridgeConfig) -> Any:
                 f"the ERP has channel {channel_code!r} but the config has no [channels.{channel_code}] "
                 "section with its credentials"
             )
+        settings = section.settings(channel_code)
         adapter: AdapterLike = build_adapter(
-            channel_code, section.marketplace or marketplace, section.settings(channel_code)
+            channel_code,
+            section.marketplace or marketplace,
+            tokens.overlay(channel_code, settings) if tokens is not None else settings,
         )
+        if tokens is not None and isinstance(adapter, MarketplaceAdapter):
+            adapter.on_token_rotated = tokens.saver(channel_code, settings)
         return adapter
 
     return factory
@@ -158,8 +168,10 @@ def _status(listing_id: int, state: SyncState, qty: int | None, at: datetime | N
     return ListingStatus(listing_id, state, qty, at or datetime.now(), error)
 
 
-def build_deps(config: BridgeConfig) -> tuple[EngineDeps, list[Any]]:
-    """Connect to the ERP and build the engine's collaborators; also returns clients to close."""
+def build_deps(config: BridgeConfig, store: StateStore | None = None) -> tuple[EngineDeps, list[Any]]:
+    """Connect to the ERP and build the engine's collaborators; also returns clients to close.
+
+    With a writable `store`, adapters keep rotated tokens in it (TokenVault)."""
     from connector.erp.changes import OutboxFeed, WriteDatePoller
     from connector.erp.client import connect
     from connector.erp.source import StockSource
@@ -185,7 +197,9 @@ def build_deps(config: BridgeConfig) -> tuple[EngineDeps, list[Any]]:
     deps = EngineDeps(
         source=source,
         compute=compute_listings,
-        adapter_factory=make_adapter_factory(config),
+        adapter_factory=make_adapter_factory(
+            config, TokenVault(store) if store is not None and not store.read_only else None
+        ),
         feed=feed,
         status_sink=sink,
         status_factory=_status if sink is not None else None,

@@ -42,7 +42,7 @@ def test_an_old_file_is_migrated_and_keeps_its_data(tmp_path: Path) -> None:
     store = StateStore.open(path)
     store.close()
     conn = sqlite3.connect(path)  # make it look like a version-1 file
-    conn.executescript("DROP TABLE alert; DELETE FROM schema_version WHERE version > 1;")
+    conn.executescript("DROP TABLE alert; DROP TABLE credential; DELETE FROM schema_version WHERE version > 1;")
     conn.execute("INSERT INTO cursor VALUES ('outbox', '41', 0)")
     conn.commit()
     conn.close()
