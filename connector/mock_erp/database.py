@@ -3,7 +3,9 @@
 `MockDatabase(fixtures_dir, version)` is what the protocol layers talk to:
 `authenticate(login, password)` -> uid or None (an API key works as the password),
 `check(uid, password)` raises AccessDenied, `execute(uid, model, method, args, kwargs)`
-runs one call as one transaction. Usage::
+runs one call as one transaction. Before each call it emits "manual" events for the
+allocations whose date_start/date_end passed since the previous call (the addon's cron);
+`clock` (UTC) is what "now" means there, so tests can move time. Usage::
 
     db = MockDatabase(Path("fixtures/demo"), "19.0")
     uid = db.authenticate("bridge", "bridge")
@@ -14,10 +16,12 @@ from __future__ import annotations
 
 import hmac
 import json
+from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from connector.mock_erp import marketplace as _marketplace  # noqa: F401  (registers methods)
+from connector.mock_erp import marketplace as _marketplace  # also registers the marketplace methods
 from connector.mock_erp import stock as _stock
 from connector.mock_erp.errors import AccessDenied
 from connector.mock_erp.orm import CREATE_HOOKS, Env, _convert, call, now_str
@@ -47,6 +51,9 @@ class MockDatabase:
         self.api_keys: dict[str, int] = {}
         self._load_ir_model()
         load_fixtures(self, fixtures if fixtures is not None else DEFAULT_FIXTURES)
+        self.clock: Callable[[], datetime] = _utcnow
+        # allocation edges up to this instant (Odoo datetime string) have had their events
+        self.edges_checked_at = _odoo_datetime(self.clock())
 
     # -- auth -------------------------------------------------------------------------------
     def authenticate(self, login: str, password: str) -> int | None:
@@ -90,8 +97,24 @@ class MockDatabase:
             raise TypeError(f"execute_kw() args must be a list, not {type(args).__name__}")
         if kwargs is not None and not isinstance(kwargs, dict):
             raise TypeError(f"execute_kw() kwargs must be a dict, not {type(kwargs).__name__}")
+        self.check_allocation_edges()
         with self.store.transaction():
             return call(self.env(uid), model, method, list(args), kwargs)
+
+    def check_allocation_edges(self) -> list[int]:
+        """Emit events for allocations that started or ended since the last check.
+
+        Its own transaction, so a failing RPC call cannot roll the events back after the
+        check time moved on. At most one table scan per second of `clock`: the time is
+        compared at Odoo's datetime precision.
+        """
+        now = _odoo_datetime(self.clock())
+        with self.store.transaction():
+            if now <= self.edges_checked_at:
+                return []
+            products = _marketplace.allocation_edges(self.env(1), self.edges_checked_at, now)
+            self.edges_checked_at = now
+            return products
 
     @property
     def major_version(self) -> int:
@@ -113,6 +136,17 @@ class MockDatabase:
                 row["abstract"] = False
             row.update(create_date=now_str(), write_date=now_str(), create_uid=1, write_uid=1)
             self.store.insert("ir.model", row)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _odoo_datetime(moment: datetime) -> str:
+    """An aware or naive-UTC datetime as Odoo stores it: "YYYY-MM-DD HH:MM:SS" in UTC."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def load_fixtures(db: MockDatabase, directory: Path) -> None:

@@ -1,10 +1,14 @@
-"""The addon's marketplace.* behaviour: manual resync actions that write outbox events.
+"""The addon's marketplace.* behaviour: configuration changes that write outbox events.
 
 `action_resync` on a listing or a channel and `action_marketplace_resync` on products
 write "manual" events for the products concerned, so the bridge re-reads and re-pushes
-them. Usage (over RPC)::
+them. So do, as in the addon, create/write/unlink of an allocation, create of a listing
+and writes of a listing's or a channel's publishing fields (never the bridge's sync
+status fields), and `allocation_edges` for allocations whose start or end passed.
+Usage (over RPC)::
 
     execute_kw(db, uid, pw, "marketplace.channel", "action_resync", [[channel_id]])
+    execute_kw(db, uid, pw, "marketplace.allocation", "create", [{...}])  # events too
 """
 
 from __future__ import annotations
@@ -13,7 +17,15 @@ from typing import Any
 
 from connector.mock_erp.errors import ValidationError
 from connector.mock_erp.events import emit
-from connector.mock_erp.orm import Env, Recordset, method, on_create, on_write
+from connector.mock_erp.orm import Env, Recordset, before_unlink, method, on_create, on_write
+
+# As addons/marketplace_stock_sync/models: the fields whose change alters what a listing
+# or every listing of a channel publishes. The sync status fields are not here: the
+# bridge writes them after every push, and an event for them would loop.
+LISTING_PUBLISHING_FIELDS = frozenset({"channel_id", "product_id", "channel_sku", "external_id",
+                                       "buffer_override", "buffer_qty", "max_qty", "pack_size", "active"})
+CHANNEL_PUBLISHING_FIELDS = frozenset({"active", "company_id", "warehouse_ids", "excluded_location_ids",
+                                       "buffer_qty", "max_qty", "zero_stock_action"})
 
 
 @method(models=["marketplace.listing"])
@@ -65,3 +77,96 @@ on_create("marketplace.channel")(_check_channel)
 on_write("marketplace.channel")(_check_channel)
 on_create("marketplace.listing")(_check_listing)
 on_write("marketplace.listing")(_check_listing)
+
+
+# -- configuration changes -> manual events -------------------------------------------------
+def _emit_manual(env: Env, products: set[int]) -> None:
+    if env.context.get("_fixture_load"):
+        return  # loading the demo database is no change anyone must hear about
+    for pid in sorted(p for p in products if p):
+        emit(env, pid, "manual")
+
+
+def _products_of(env: Env, model: str, ids: list[int]) -> set[int]:
+    return {env.row(model, rid)["product_id"] for rid in ids}
+
+
+def channel_products(env: Env, ids: list[int]) -> set[int]:
+    """Products of the channels' active listings and of their allocations."""
+    store = env.store
+    listings, allocations = store.table("marketplace.listing"), store.table("marketplace.allocation")
+    by_listing = store.index("marketplace.listing", "channel_id") or {}
+    by_allocation = store.index("marketplace.allocation", "channel_id") or {}
+    found: set[int] = set()
+    for cid in ids:
+        found.update(listings[lid]["product_id"] for lid in by_listing.get(cid, ())
+                     if listings[lid].get("active", True))
+        found.update(allocations[aid]["product_id"] for aid in by_allocation.get(cid, ()))
+    return found
+
+
+@on_create("marketplace.allocation")
+def _allocation_created(env: Env, ids: list[int], vals: dict[str, Any] | None = None) -> None:
+    _emit_manual(env, _products_of(env, "marketplace.allocation", ids))
+
+
+@on_write("marketplace.allocation", before=True)
+def _allocation_before_write(env: Env, ids: list[int], vals: dict[str, Any]) -> None:
+    # the old product too: an allocation moved to another product frees the first one's units
+    _emit_manual(env, _products_of(env, "marketplace.allocation", ids))
+
+
+@on_write("marketplace.allocation")
+def _allocation_written(env: Env, ids: list[int], vals: dict[str, Any]) -> None:
+    _emit_manual(env, _products_of(env, "marketplace.allocation", ids))
+
+
+@before_unlink("marketplace.allocation")
+def _allocation_unlinked(env: Env, ids: list[int]) -> None:
+    _emit_manual(env, _products_of(env, "marketplace.allocation", ids))
+
+
+@on_create("marketplace.listing")
+def _listing_created(env: Env, ids: list[int], vals: dict[str, Any] | None = None) -> None:
+    _emit_manual(env, _products_of(env, "marketplace.listing", ids))
+
+
+@on_write("marketplace.listing", before=True)
+def _listing_before_write(env: Env, ids: list[int], vals: dict[str, Any]) -> None:
+    if not LISTING_PUBLISHING_FIELDS.isdisjoint(vals):
+        _emit_manual(env, _products_of(env, "marketplace.listing", ids))
+
+
+@on_write("marketplace.listing")
+def _listing_written(env: Env, ids: list[int], vals: dict[str, Any]) -> None:
+    if not LISTING_PUBLISHING_FIELDS.isdisjoint(vals):
+        _emit_manual(env, _products_of(env, "marketplace.listing", ids))
+
+
+@on_write("marketplace.channel")
+def _channel_written(env: Env, ids: list[int], vals: dict[str, Any]) -> None:
+    if not CHANNEL_PUBLISHING_FIELDS.isdisjoint(vals):
+        _emit_manual(env, channel_products(env, ids))
+
+
+@before_unlink("marketplace.channel")
+def _channel_unlinked(env: Env, ids: list[int]) -> None:
+    _emit_manual(env, channel_products(env, ids))
+
+
+def allocation_edges(env: Env, after: str, until: str) -> list[int]:
+    """Manual events for products whose allocation started or ended in (after, until].
+
+    Time passing writes nothing, so the addon's cron does this every minute; the mock does
+    it lazily before each RPC call (MockDatabase.check_allocation_edges). Datetimes are
+    Odoo strings ("2025-06-01 12:00:00", UTC). Usage::
+
+        allocation_edges(env, "2025-06-01 11:59:00", "2025-06-01 12:00:00")  # -> [product ids]
+    """
+    crossed: set[int] = set()
+    for row in env.store.table("marketplace.allocation").values():
+        for edge in (row.get("date_start"), row.get("date_end")):
+            if edge and after < edge <= until:
+                crossed.add(row["product_id"])
+    _emit_manual(env, crossed)
+    return sorted(crossed)

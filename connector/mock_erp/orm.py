@@ -4,7 +4,7 @@
 args, kwargs)` is `odoo.api.call_kw`: it finds the public method, splits record ids from
 the arguments, and returns plain JSON/XML-RPC-able values. Model-specific behaviour
 (stock flows, marketplace actions) registers methods and hooks with `@method(...)`,
-`on_create(...)`, `on_write(...)`. Usage::
+`on_create(...)`, `on_write(...)`, `before_unlink(...)`. Usage::
 
     env = Env(store, schema, uid=2, context={}, version="19.0")
     call(env, "stock.quant", "search_read", [[("location_id", "child_of", 8)]], {"fields": ["quantity"]})
@@ -263,6 +263,7 @@ CREATE_HOOKS: dict[str, list[Callable[[Env, list[int]], None]]] = {}
 WRITE_HOOKS: dict[str, list[Callable[[Env, list[int], dict[str, Any]], None]]] = {}
 PRE_CREATE_HOOKS: dict[str, list[Callable[[Env, Row], None]]] = {}
 PRE_WRITE_HOOKS: dict[str, list[Callable[[Env, list[int], dict[str, Any]], None]]] = {}
+UNLINK_HOOKS: dict[str, list[Callable[[Env, list[int]], None]]] = {}
 
 
 def method(name: str | None = None, *, models: Iterable[str] | None = None, api_model: bool = False,
@@ -295,6 +296,16 @@ def before_create(model: str) -> Callable[[Callable[[Env, Row], None]], Callable
 
     def deco(func: Callable[[Env, Row], None]) -> Callable[[Env, Row], None]:
         PRE_CREATE_HOOKS.setdefault(model, []).append(func)
+        return func
+
+    return deco
+
+
+def before_unlink(model: str) -> Callable[[Callable[[Env, list[int]], None]], Callable[[Env, list[int]], None]]:
+    """Run `func(env, ids)` while the rows still exist (e.g. to read what is being deleted)."""
+
+    def deco(func: Callable[[Env, list[int]], None]) -> Callable[[Env, list[int]], None]:
+        UNLINK_HOOKS.setdefault(model, []).append(func)
         return func
 
     return deco
@@ -555,6 +566,8 @@ def unlink_records(env: Env, model: str, ids: list[int]) -> None:
     mdef = env.schema[model]
     for rid in ids:
         env.row(model, rid)
+    for hook in UNLINK_HOOKS.get(model, []):
+        hook(env, ids)
     for rid in ids:
         # cascade the one2many children (picking -> moves, wizard -> lines)
         for fld in mdef.fields.values():

@@ -31,6 +31,7 @@ INDEXED: frozenset[tuple[str, str]] = frozenset(
         ("marketplace.listing", "product_id"),
         ("marketplace.listing", "channel_id"),
         ("marketplace.allocation", "product_id"),
+        ("marketplace.allocation", "channel_id"),
         ("stock.return.picking.line", "wizard_id"),
     }
 )
