@@ -45,7 +45,7 @@ DURATION_S = 10.0 if FULL else 1.0
 BURST = 1000 if FULL else 100
 # product -> where its count is raised; the three together are listed on all 10 channels
 PRODUCTS = ("MUG-CER-350", "CHARGER-USB-C", "TSHIRT-BLK-M")
-CAPPED = {"lazada_sg": 100, "shopee_sg": 100, "bol_nl": 999}  # channel max_qty; bol amount max 999
+CAPPED = {"lazada_sg": 100, "shopee_sg": 100, "bol_nl": 999, "etsy_shop": 999}  # channel max_qty; bol, Etsy max 999
 BRIDGE_UID_LOGIN = "bridge"
 SNAPSHOT = "stock.quant.search_read"  # one per snapshot the bridge takes
 FLUSH_PHASES = ("coalesce", "feed_read", "flush_lock_wait", "snapshot", "compute")
