@@ -7,7 +7,7 @@ Reporting commands print a table, or with --json one JSON document on stdout.
 Usage::
 
     stock-bridge run                       # embedded default: mock ERP + sandbox + bridge
-    stock-bridge resync --sku MUG-1 --dry-run --json
+    stock-bridge resync --sku MUG-1 --dry-run --json   # sent to a running bridge, if any
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from connector.config import ENV_CONFIG, BridgeConfig, load_config
+from connector.sync.remote import RemoteError, remote_resync, running_bridge
 from connector.sync.report import ResyncReport
 from connector.sync.reports import (
     parse_since,
@@ -198,35 +199,59 @@ def run(args: argparse.Namespace) -> int:
 
 
 def resync(args: argparse.Namespace) -> int:
-    """Recompute and push (one-shot, in this process); --dry-run only reports."""
-    from connector.erp.errors import ErpError
-    from connector.sync.service import Bridge
+    """Recompute and push; --dry-run only reports.
 
+    When a bridge is running on the configured listener, it does the resync (one process
+    writes the state file); otherwise it runs here, in this process.
+    """
     if not args.all and not args.sku:
         print("stock-bridge resync: say which: --sku S (repeatable) or --all", file=sys.stderr)
         return EXIT_USAGE
     config = _config(args)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    bridge = Bridge(config, listen=False, schedule=False)
-    try:
+    progress = None if args.json else _Progress(sys.stderr)
+    running = running_bridge(config)
+    if running is not None:
         try:
-            bridge.start(initial_sync=False, live=False)
-            report = bridge.resync(
-                skus=None if args.all else args.sku,
-                channels=args.channel or None,
-                force=args.force,
-                dry_run=args.dry_run,
-                progress=None if args.json else _Progress(sys.stderr),
+            report = remote_resync(
+                running, config.webhook_secret(), skus=None if args.all else args.sku,
+                channels=args.channel or None, force=args.force, dry_run=args.dry_run, progress=progress,
             )
-        except ErpError as exc:
-            return _erp_failure(config, exc)
-    finally:
-        bridge.stop()
+        except RemoteError as exc:
+            print(f"stock-bridge resync: {exc}", file=sys.stderr)
+            return EXIT_FAILURE
+    else:
+        local = _local_resync(config, args, progress)
+        if isinstance(local, int):
+            return local
+        report = local
     if args.json:
         _dump(report.to_dict())
     else:
         print(render_report(report))
     return EXIT_OK if report.ok and not report.failed_changes() else EXIT_FAILURE
+
+
+def _local_resync(
+    config: BridgeConfig, args: argparse.Namespace, progress: _Progress | None
+) -> ResyncReport | int:
+    from connector.erp.errors import ErpError
+    from connector.sync.service import Bridge
+
+    bridge = Bridge(config, listen=False, schedule=False)
+    try:
+        bridge.start(initial_sync=False, live=False)
+        return bridge.resync(
+            skus=None if args.all else args.sku,
+            channels=args.channel or None,
+            force=args.force,
+            dry_run=args.dry_run,
+            progress=progress,
+        )
+    except ErpError as exc:
+        return _erp_failure(config, exc)
+    finally:
+        bridge.stop()
 
 
 def explain(args: argparse.Namespace) -> int:

@@ -60,6 +60,25 @@ class ResyncReport:
     def failed_changes(self) -> list[Change]:
         return [c for c in self.changes if c.result in ("error", "locked")]
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ResyncReport:
+        """The inverse of `to_dict` (a report that came over HTTP from a running bridge)."""
+        return cls(
+            dry_run=bool(data.get("dry_run")),
+            forced=bool(data.get("forced")),
+            started_at=float(data.get("started_at") or 0.0),
+            finished_at=data.get("finished_at"),
+            products=int(data.get("products") or 0),
+            checked=int(data.get("checked") or 0),
+            unchanged=int(data.get("unchanged") or 0),
+            changes=[Change(**c) for c in data.get("changes") or []],
+            drifted=list(data.get("drifted") or []),
+            oversold=list(data.get("oversold") or []),
+            unknown_skus=list(data.get("unknown_skus") or []),
+            errors=list(data.get("errors") or []),
+            complete=bool(data.get("complete", True)),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "dry_run": self.dry_run,

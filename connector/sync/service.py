@@ -6,7 +6,8 @@ Usage::
 
     bridge = Bridge(load_config(path))
     first = bridge.start()                  # ResyncReport of the first full sync
-    print(bridge.listener_url)              # POST {listener_url}/v1/triggers
+    print(bridge.listener_url)              # POST {listener_url}/v1/triggers, /v1/resync
+    requests.get(f"{bridge.listener_url}/v1/health").json()["status"]   # starting/ready/degraded
     bridge.wait_idle(10)                    # tests: every trigger processed, nothing in flight
     report = bridge.resync(skus=["MUG-1"], force=True)
     print(bridge.explain("MUG-1"), bridge.status(), bridge.timeline("MUG-1"))
@@ -21,10 +22,11 @@ from typing import Any
 
 from connector.config import BridgeConfig
 from connector.sync.engine import Engine, EngineDeps, EngineSettings
+from connector.sync.health import Health
 from connector.sync.report import ResyncReport
 from connector.sync.reports import status_report, stored_explanations, timeline_report
 from connector.sync.state import Outcome, StateStore
-from connector.sync.webhook import Trigger, WebhookListener
+from connector.sync.webhook import ResyncRequest, Trigger, WebhookListener
 from connector.sync.wiring import build_deps, settings_from_config
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,8 @@ class Bridge:
         self.store: StateStore | None = None
         self.engine: Engine | None = None
         self.first_sync: ResyncReport | None = None
+        self.health = Health()
+        self._synced = False
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -71,7 +75,8 @@ class Bridge:
         try:
             if self._deps is None:
                 self._deps, self._clients = build_deps(self.config, self.store)
-            self.engine = Engine(self._deps, self._settings, self.store)
+            self.engine = Engine(self.health.watch(self._deps), self._settings, self.store)
+            self.engine.add_listener(self.health.on_outcome)
             if not live:
                 return None
             if self._listen:
@@ -82,9 +87,11 @@ class Bridge:
                     on_trigger=self._on_trigger,
                     max_body_bytes=self.config.bridge.max_body_bytes,
                     health=self._health,
+                    on_resync=self._on_resync,
                 )
                 self._listener.start()
             self.first_sync = self.engine.start(initial_sync=initial_sync)
+            self._synced = not initial_sync or (self.first_sync is not None and not self.first_sync.errors)
             if self._schedule:
                 from connector.sync.scheduler import start_scheduler
 
@@ -134,14 +141,29 @@ class Bridge:
         assert self.engine is not None
         self.engine.wake()
 
+    def _ready(self) -> bool:
+        """The first full sync has finished (at start-up, or later by the engine's retries)."""
+        if self._synced:
+            return True
+        # A failed first sync is retried inside the engine; it has no public flag for that yet.
+        flag = getattr(self.engine, "_ready", None)
+        return bool(flag is not None and flag.is_set())
+
     def _health(self) -> dict[str, Any]:
+        """GET /v1/health: starting / ready / degraded (connector.sync.health)."""
         engine = self.engine
-        if engine is None:
-            return {"ready": False}
-        return {
-            "ready": True,
-            "backlog": sum(w.backlog() for w in engine.workers().values()),
-        }
+        doc = self.health.snapshot(ready=engine is not None and self._ready())
+        doc["ready"] = doc["status"] != "starting"
+        doc["backlog"] = sum(w.backlog() for w in engine.workers().values()) if engine else 0
+        return doc
+
+    def _on_resync(self, request: ResyncRequest, progress: Callable[[int, int], None]) -> dict[str, Any]:
+        """POST /v1/resync: `stock-bridge resync` run inside this process (one state writer)."""
+        report = self.resync(
+            skus=request.skus, channels=request.channels, force=request.force,
+            dry_run=request.dry_run, progress=progress,
+        )
+        return report.to_dict()
 
     # -- operations ------------------------------------------------------------------------
 

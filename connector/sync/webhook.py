@@ -1,4 +1,5 @@
-"""The bridge's HTTP listener: `POST /v1/triggers` (a signed wake-up) and `GET /v1/health`.
+"""The bridge's HTTP listener: `POST /v1/triggers` (a signed wake-up), `POST /v1/resync`
+(a signed manual resync, for `stock-bridge resync` while `run` runs) and `GET /v1/health`.
 
 A trigger only wakes the engine: the outbox (or write_date polling) is what guarantees
 delivery, so nothing in a payload is trusted beyond "look at these products now".
@@ -8,6 +9,15 @@ shared secret, compared in constant time. Odoo 17+ automation rules ("Send Webho
 Notification") cannot sign their requests, so the same secret may instead travel as a
 `?token=` query parameter (use HTTPS); it is compared in constant time too and never
 logged. Missing/wrong → 401; body over the limit → 413; not the expected JSON → 400.
+
+`POST /v1/resync` takes `{"skus": [..] | null, "channels": [..] | null, "force": bool,
+"dry_run": bool}` signed the same way (the signature header only: nothing but the CLI
+calls it) and answers a stream of JSON lines (`application/x-ndjson`):
+`{"progress": {"done": n, "total": m}}`… and a last `{"report": {...}}` or `{"error": ".."}`;
+`{"keepalive": true}` lines keep a long, quiet resync's connection alive.
+
+`GET /v1/health` answers `{"service": "stock-bridge", "status": ...}`; status "starting"
+is HTTP 503, anything else 200 (see connector.sync.health).
 
 Usage::
 
@@ -21,13 +31,17 @@ import hashlib
 import hmac
 import json
 import logging
+import queue
+import re
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, ValidationError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 log = logging.getLogger(__name__)
@@ -52,6 +66,24 @@ class Trigger:
 
 class BadPayload(ValueError):
     pass
+
+
+class ResyncRequest(BaseModel):
+    """The body of `POST /v1/resync` (the CLI's resync options)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    skus: list[str] | None = None  # None: every listed product
+    channels: list[str] | None = None
+    force: bool = False
+    dry_run: bool = False
+
+
+Progress = Callable[[int, int], None]
+# Runs a resync and returns its report as a JSON-able dict.
+ResyncHandler = Callable[[ResyncRequest, Progress], dict[str, Any]]
+KEEPALIVE_S = 5.0
+_PROGRESS_EVERY_S = 0.25
 
 
 def parse_payload(data: Any) -> Trigger:
@@ -108,11 +140,13 @@ class WebhookApp:
         on_trigger: Callable[[Trigger], None],
         max_body_bytes: int = 1_000_000,
         health: Callable[[], dict[str, Any]] | None = None,
+        on_resync: ResyncHandler | None = None,
     ) -> None:
         self._secret = secret
         self._on_trigger = on_trigger
         self._max = max_body_bytes
         self._health = health or (lambda: {})
+        self._on_resync = on_resync
         self.stats = ListenerStats()
         self._lock = threading.Lock()
 
@@ -132,16 +166,15 @@ class WebhookApp:
         if request.path == "/v1/health":
             if request.method != "GET":
                 return _json({"error": "method not allowed"}, 405)
-            return _json({"status": "ok", **self._health()}, 200)
+            health = {"service": "stock-bridge", "status": "ok", **self._health()}
+            return _json(health, 503 if health["status"] == "starting" else 200)
+        if request.path == "/v1/resync" and self._on_resync is not None:
+            return self._resync(request, self._on_resync)
         if request.path != "/v1/triggers":
             return _json({"error": "not found"}, 404)
         if request.method != "POST":
             return _json({"error": "method not allowed"}, 405)
-        if request.content_length is not None and request.content_length > self._max:
-            raise RequestEntityTooLarge(f"body over {self._max} bytes")
-        body = request.get_data(cache=False)  # raises 413 past max_content_length
-        if len(body) > self._max:
-            raise RequestEntityTooLarge(f"body over {self._max} bytes")
+        body = self._body(request)
         if not self._authentic(request, body):
             log.warning("trigger rejected: missing or wrong signature from %s", request.remote_addr)
             return _json({"error": "missing or invalid signature"}, 401)
@@ -156,18 +189,93 @@ class WebhookApp:
             self.stats.accepted += 1
         return _json({"accepted": True, "products": len(trigger.product_ids)}, 202)
 
-    def _authentic(self, request: Request, body: bytes) -> bool:
+    def _body(self, request: Request) -> bytes:
+        if request.content_length is not None and request.content_length > self._max:
+            raise RequestEntityTooLarge(f"body over {self._max} bytes")
+        body = request.get_data(cache=False)  # raises 413 past max_content_length
+        if len(body) > self._max:
+            raise RequestEntityTooLarge(f"body over {self._max} bytes")
+        return body
+
+    def _authentic(self, request: Request, body: bytes, allow_token: bool = True) -> bool:
         if not self._secret:
             return False  # no secret configured: nobody can wake us over HTTP
         given = request.headers.get(SIGNATURE_HEADER, "")
         if given:
             return hmac.compare_digest(given.strip().encode(), sign(body, self._secret).encode())
-        token = request.args.get("token", "")
+        token = request.args.get("token", "") if allow_token else ""
         return bool(token) and hmac.compare_digest(token.encode(), self._secret.encode())
+
+    def _resync(self, request: Request, handler: ResyncHandler) -> Response:
+        if request.method != "POST":
+            return _json({"error": "method not allowed"}, 405)
+        body = self._body(request)
+        if not self._authentic(request, body, allow_token=False):
+            log.warning("resync rejected: missing or wrong signature from %s", request.remote_addr)
+            return _json({"error": "missing or invalid signature"}, 401)
+        try:
+            wanted = ResyncRequest.model_validate_json(body or b"{}")
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
+            return _json({"error": f"bad resync request: {problems}"}, 400)
+        return Response(_stream_resync(handler, wanted), status=200, mimetype="application/x-ndjson")
+
+
+def _stream_resync(handler: ResyncHandler, wanted: ResyncRequest) -> Iterator[bytes]:
+    """Run the resync on its own thread and yield its progress, then its report, as lines.
+
+    The resync finishes even if the caller goes away (it is a normal resync of the bridge).
+    """
+    lines: queue.Queue[dict[str, Any] | None] = queue.Queue()
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done >= total or now - last[0] >= _PROGRESS_EVERY_S:
+            last[0] = now
+            lines.put({"progress": {"done": done, "total": total}})
+
+    def work() -> None:
+        try:
+            lines.put({"report": handler(wanted, progress)})
+        except Exception as exc:  # the ERP went away mid-run, ...: tell the caller
+            log.error("resync requested over HTTP failed: %s", exc)
+            lines.put({"error": f"{type(exc).__name__}: {exc}"})
+        finally:
+            lines.put(None)
+
+    threading.Thread(target=work, name="resync-http", daemon=True).start()
+    while True:
+        try:
+            item = lines.get(timeout=KEEPALIVE_S)
+        except queue.Empty:
+            yield b'{"keepalive": true}\n'
+            continue
+        if item is None:
+            return
+        yield json.dumps(item, default=str).encode() + b"\n"
 
 
 def _json(data: dict[str, Any], status: int) -> Response:
     return Response(json.dumps(data), status=status, mimetype="application/json")
+
+
+class _RedactingHandler(WSGIRequestHandler):
+    """werkzeug's access log line without the query string: an Odoo automation rule sends
+    the shared secret as `?token=`, and an access log must never carry it."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        saved = {name: getattr(self, name) for name in ("path", "requestline") if hasattr(self, name)}
+        for name, value in saved.items():  # werkzeug logs `path`, or `requestline` if it is bad
+            setattr(self, name, _QUERY.sub("?<redacted>", value))
+        try:
+            super().log_request(code, size)
+        finally:
+            for name, value in saved.items():
+                setattr(self, name, value)
+
+
+_QUERY = re.compile(r"\?\S*")
 
 
 class WebhookListener:
@@ -181,11 +289,14 @@ class WebhookListener:
         on_trigger: Callable[[Trigger], None],
         max_body_bytes: int = 1_000_000,
         health: Callable[[], dict[str, Any]] | None = None,
+        on_resync: ResyncHandler | None = None,
     ) -> None:
-        self.app = WebhookApp(secret, on_trigger, max_body_bytes, health)
+        self.app = WebhookApp(secret, on_trigger, max_body_bytes, health, on_resync)
         if not secret:
             log.warning("no webhook_secret configured: every trigger will get 401 (polling still works)")
-        self._server: BaseWSGIServer = make_server(host, port, self.app, threaded=True)
+        self._server: BaseWSGIServer = make_server(
+            host, port, self.app, threaded=True, request_handler=_RedactingHandler
+        )
         self._thread: threading.Thread | None = None
 
     @property

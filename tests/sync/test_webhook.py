@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -109,3 +110,15 @@ def test_without_a_secret_every_trigger_is_refused() -> None:
         assert got == []
     finally:
         server.stop()
+
+
+def test_the_access_log_never_carries_the_token_query(listener: tuple[WebhookListener, list[Trigger]],
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    server, got = listener
+    body = json.dumps({"_id": 42, "_model": "product.product"}).encode()
+    with caplog.at_level(logging.DEBUG):
+        assert post(server.url, body, params={"token": SECRET}).status_code == 202
+        assert post(server.url, body, params={"token": "wrong-" + SECRET}).status_code == 401
+    lines = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]  # the server side
+    assert any("/v1/triggers?<redacted>" in line for line in lines)  # the request is still logged
+    assert not [line for line in lines if SECRET in line]
