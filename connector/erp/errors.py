@@ -48,15 +48,21 @@ class MissingModelError(ErpError):
     """A model, field or method the bridge needs is absent; the message says what to do."""
 
 
+MIN_SECRET_LEN = 4
+
+
 class Redactor:
     """Replaces every known secret in a text with `***`.
 
-    Usage: ``Redactor(["s3cret"]).redact("pw=s3cret") == "pw=***"``
+    Secrets shorter than `MIN_SECRET_LEN` are ignored (as in the marketplace redactor):
+    replacing a one-letter password everywhere would garble every message and hide nothing
+    an attacker could not guess. Usage: ``Redactor(["s3cret"]).redact("pw=s3cret") == "pw=***"``
     """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         # longest first, so a secret containing another is replaced whole
-        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        self._secrets = sorted(
+            {s for s in secrets if s and len(s) >= MIN_SECRET_LEN}, key=len, reverse=True)
 
     def redact(self, text: str) -> str:
         for secret in self._secrets:

@@ -12,7 +12,7 @@ import requests
 import responses
 
 from connector.erp.client import connect
-from connector.erp.errors import ErpError
+from connector.erp.errors import REDACTED, ErpError, Redactor
 from tests.erp.conftest import API_KEY, FAST_RETRY, PASSWORD, URL, Sleeps, erp_config
 from tests.erp.test_transports import VERSION_18, VERSION_19
 
@@ -110,3 +110,26 @@ def test_no_secret_in_logs_errors_or_reprs(caplog: pytest.LogCaptureFixture,
         assert secret not in logged
         for text in texts:
             assert secret not in text, text
+
+
+def test_short_password_does_not_garble_error_text(sleeps: Sleeps) -> None:
+    # a one-letter password replaced everywhere would turn "port" into "***ort"
+    fault = {"jsonrpc": "2.0", "id": 3, "error": {
+        "code": 200, "message": "Odoo Server Error",
+        "data": {"name": "odoo.exceptions.ValidationError",
+                 "message": "cannot reach postgres port=5432 via /jsonrpc"}}}
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add(responses.POST, f"{URL}/jsonrpc",
+                 json={"jsonrpc": "2.0", "id": 1, "result": VERSION_18})
+        rsps.add(responses.POST, f"{URL}/jsonrpc", json={"jsonrpc": "2.0", "id": 2, "result": 3})
+        rsps.add(responses.POST, f"{URL}/jsonrpc", json=fault)
+        client = connect(erp_config(password="p"), retry=FAST_RETRY, sleep=sleeps)
+        with pytest.raises(ErpError) as caught:
+            client.call("res.partner", "write", [1], {"x": 1})
+    assert "port=5432 via /jsonrpc" in str(caught.value)
+    assert REDACTED not in str(caught.value)
+
+
+def test_redactor_minimum_length() -> None:
+    redactor = Redactor(["p", "abc", "abcd", "abcdef"])
+    assert redactor.redact("port abc abcd abcdef") == f"port abc {REDACTED} {REDACTED}"
