@@ -5,6 +5,8 @@ compose-spec schema is not available offline."""
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -66,13 +68,47 @@ def _compose_cli() -> list[str] | None:
     return [legacy] if legacy else None
 
 
+# the bridge's secrets have no default: compose must refuse to start without them
+REQUIRED_SECRETS = {"STOCK_BRIDGE_ERP_PASSWORD": "BRIDGE_API_KEY",
+                    "STOCK_BRIDGE_WEBHOOK_SECRET": "BRIDGE_WEBHOOK_SECRET"}
+_REQUIRED = re.compile(r"^\$\{(\w+):\?(.+)\}$")
+
+
+def _compose_env(**overrides: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in REQUIRED_SECRETS.values()}
+    env.update({name: "test-only-value" for name in REQUIRED_SECRETS.values()})
+    for key, value in overrides.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
 def test_compose_validates():
     cli = _compose_cli()
     if cli is not None:
         result = subprocess.run([*cli, "-f", str(COMPOSE), "config", "-q"], cwd=ROOT,
-                                capture_output=True, text=True, timeout=60)
+                                capture_output=True, text=True, timeout=60, env=_compose_env())
         assert result.returncode == 0, result.stderr
+        missing = subprocess.run([*cli, "-f", str(COMPOSE), "config", "-q"], cwd=ROOT,
+                                 capture_output=True, text=True, timeout=60,
+                                 env=_compose_env(BRIDGE_WEBHOOK_SECRET=None))
+        assert missing.returncode != 0 and "BRIDGE_WEBHOOK_SECRET" in missing.stderr
     jsonschema.validate(compose(), SCHEMA)
+
+
+def test_bridge_secrets_have_no_default():
+    env = compose()["services"]["bridge"]["environment"]
+    for key, variable in REQUIRED_SECRETS.items():
+        match = _REQUIRED.match(str(env[key]))
+        assert match, f"{key} must be ${{{variable}:?message}}, is {env[key]!r}"
+        assert match.group(1) == variable
+        assert variable in match.group(2)  # the message names what to set
+    # no other bridge variable smuggles a default secret in
+    for key, value in env.items():
+        if re.search(r"PASSWORD|SECRET|TOKEN|API_KEY", key):
+            assert ":-" not in str(value), key
 
 
 def test_compose_schema_check_can_fail():
