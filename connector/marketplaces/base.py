@@ -98,6 +98,10 @@ class MarketplaceAdapter(abc.ABC):
     burst: ClassVar[int] = 1
     has_compare_and_set: ClassVar[bool] = False
     default_zero_stock: ClassVar[ZeroStockAction] = ZeroStockAction.PUSH_ZERO
+    # The largest quantity the marketplace stores for one listing (bol: 999), or None when
+    # it documents none. The stock computation caps at it (cap source "marketplace max")
+    # so explain/status show what the marketplace really holds; the adapter clamps too.
+    max_quantity: ClassVar[int | None] = None
     required_keys: ClassVar[tuple[str, ...]] = ()  # config keys, DESIGN.md's table
     secret_keys: ClassVar[tuple[str, ...]] = ()  # never logged, never in errors
     # Optional hook set by the bridge's wiring: (config key, new value) whenever the

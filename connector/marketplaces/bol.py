@@ -57,6 +57,7 @@ class BolAdapter(MarketplaceAdapter):
 
     marketplace = "bol"
     batch_limit = 1  # one offer per stock call
+    max_quantity = MAX_AMOUNT  # spec: UpdateOfferStockRequest.amount maximum 999
     rate_per_s = 25.0  # unverified: bol publishes budgets per endpoint in x-ratelimit-* headers
     burst = 25
     has_compare_and_set = False

@@ -45,6 +45,8 @@ from connector.marketplaces.http import AuthFailed, CachedToken
 from connector.stock.model import PushAction, ZeroStockAction
 
 DEFAULT_TOKEN_URL = "https://api.etsy.com/v3/public/oauth/token"
+# Not in the OpenAPI spec (offerings[].quantity has no maximum there): Etsy's listing
+# editor refuses more than 999 per offering (reference notes, unverified against the API).
 MAX_OFFERING_QUANTITY = 999
 
 
@@ -77,6 +79,7 @@ class EtsyAdapter(MarketplaceAdapter):
     burst: ClassVar[int] = 10
     has_compare_and_set: ClassVar[bool] = False
     default_zero_stock: ClassVar[ZeroStockAction] = ZeroStockAction.DEACTIVATE
+    max_quantity: ClassVar[int | None] = MAX_OFFERING_QUANTITY
     required_keys: ClassVar[tuple[str, ...]] = ("keystring", "shared_secret", "shop_id", "refresh_token")
     secret_keys: ClassVar[tuple[str, ...]] = ("keystring", "shared_secret", "refresh_token")
 

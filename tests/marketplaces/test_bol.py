@@ -17,7 +17,7 @@ from connector.marketplaces.bol import BolAdapter
 from connector.marketplaces.http import ManualClock
 from connector.stock.model import PushAction
 from tests.marketplaces.conftest import body_of, token_replies
-from tests.support.specs import validate_request, validate_response
+from tests.support.specs import specs_dir, validate_request, validate_response
 
 HOST = "https://api.bol.com"
 TOKEN_URL = "https://login.bol.com/token"
@@ -91,6 +91,13 @@ def test_amount_is_capped_at_999(adapter: BolAdapter, mock: responses.RequestsMo
     [result] = adapter.push([StockUpdate(1, "E", 5000, external_id=OFFER)])
     assert result.applied_quantity == 999
     assert body_of(calls(mock, "PUT", HOST)[0]) == {"amount": 999, "managedByRetailer": True}
+
+
+def test_max_quantity_is_the_specs_stock_maximum() -> None:
+    """The computation caps at max_quantity, so it must be bol's own documented limit."""
+    spec = json.loads((specs_dir() / "bol" / "retailer.json").read_text())
+    amount = spec["components"]["schemas"]["UpdateOfferStockRequest"]["properties"]["amount"]
+    assert BolAdapter.max_quantity == amount["maximum"] == 999
 
 
 def test_failures_in_a_batch_are_per_offer(adapter: BolAdapter, mock: responses.RequestsMock) -> None:

@@ -72,6 +72,16 @@ def test_success_read_modify_write_with_both_auth_headers(rsps: responses.Reques
     assert a.refresh_token == "42.refresh-token-2"
 
 
+def test_quantity_is_capped_at_max_quantity(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(TOKEN, json=token_reply(1))
+    rsps.get(INV, json=inventory(3, 5))
+    rsps.put(INV, json=inventory(999, 5))
+    [result] = adapter(clock).push([StockUpdate(1, "MUG-RED", 1500, external_id="123/1")])
+    assert EtsyAdapter.max_quantity == 999
+    assert body_of(rsps.calls[2])["products"][0]["offerings"][0]["quantity"] == 999
+    assert (result.outcome, result.applied_quantity) == (Outcome.OK, 999)
+
+
 def test_variations_of_one_listing_share_one_write(rsps: responses.RequestsMock, clock: ManualClock) -> None:
     rsps.post(TOKEN, json=token_reply(1))
     rsps.get(INV, json=inventory(3, 5))
