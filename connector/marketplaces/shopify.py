@@ -5,9 +5,11 @@ location. Every row carries the value we believe Shopify holds (the last value w
 pushed, `StockUpdate.expected_quantity`, else a fresh read): `compareQuantity` for API
 versions up to 2025-10, `changeFromQuantity` from 2026-01 (and `@idempotent` from 2026-04,
 where Shopify requires it on inventory mutations). When Shopify answers `*_STALE` (a sale
-or an admin changed the number meanwhile), the row's current value is read again and the
-set repeated with that as the compare value (bounded), so the newest ERP value lands and a
-stale compare never silently overwrites anything.
+or an admin changed the number meanwhile), the value we computed is NOT sent again: it was
+derived from an ERP that may not have imported that sale yet, and re-sending it would
+overwrite the sale (oversell). Instead the row's current `available` is read and the row
+comes back RETRY soon (`STALE_RETRY_S`) with `applied_quantity` = what Shopify holds now:
+the engine recomputes from a fresh ERP read and uses that as the next compare value.
 
 Throttling is cost based; a throttled reply is HTTP 200 with `errors[].extensions.code ==
 "THROTTLED"` (or a 429): both are retried after `(requested - available) / restoreRate` s.
@@ -44,7 +46,8 @@ from connector.stock.model import ZeroStockAction
 DEFAULT_API_VERSION = "2025-10"
 ITEM_GID = "gid://shopify/InventoryItem/"
 LOCATION_GID = "gid://shopify/Location/"
-CAS_ROUNDS = 3  # sets per batch: the first plus at most two re-read-and-retry rounds
+CAS_ROUNDS = 3  # sets per batch for rows held back by another row's error (not stale ones)
+STALE_RETRY_S = 2.0  # a stale row is retried this soon, after the engine re-reads the ERP
 
 SET_MUTATION = """mutation StockBridgeSet($input: InventorySetQuantitiesInput!) {
   inventorySetQuantities(input: $input)%s {
@@ -136,7 +139,6 @@ class _Row:
     update: StockUpdate
     item_gid: str
     compare: int | None
-    stale_rounds: int = 0
 
 
 class ShopifyAdapter(MarketplaceAdapter):
@@ -323,7 +325,6 @@ class ShopifyAdapter(MarketplaceAdapter):
                 codes = {str(e.get("code")) for e in row_errors}
                 message = self.session.redact("; ".join(str(e.get("message", "")) for e in row_errors))
                 if codes & set(_STALE):
-                    row.stale_rounds += 1
                     stale.append(row)
                 elif codes & set(_RETRY_LATER_CODES):
                     retry_again.append(row)
@@ -333,14 +334,31 @@ class ShopifyAdapter(MarketplaceAdapter):
                         row.update, _CATEGORY.get(code, FailureCategory.OTHER), f"{code}: {message}"
                     )
             if stale:
-                stale = self._refresh_compare(stale, results)
-            pending = retry_again + stale
+                self._settle_stale(stale, results)
+            pending = retry_again
         for row in pending:
             results[row.update.listing_id] = PushResult.retry(
                 row.update,
-                f"Shopify's quantity for {row.item_gid} kept changing under compare-and-set "
-                f"({CAS_ROUNDS} rounds); trying again later",
+                f"Shopify held back the set for {row.item_gid} {CAS_ROUNDS} times "
+                "(other rows' errors or a concurrent request); trying again later",
                 self.clock.now() + 5.0,
+            )
+
+    def _settle_stale(self, stale: list[_Row], results: dict[int, PushResult]) -> None:
+        """Stale rows: report what Shopify holds now and retry soon; never re-send the value
+        computed before the marketplace changed (it may predate a sale the ERP lacks)."""
+        compared = {row.update.listing_id: row.compare for row in stale}
+        for row in self._refresh_compare(stale, results):
+            results[row.update.listing_id] = PushResult(
+                row.update.listing_id,
+                Outcome.RETRY,
+                message=(
+                    f"the marketplace changed under us: Shopify holds {row.compare} for "
+                    f"{row.item_gid}, not the {compared[row.update.listing_id]} we compared "
+                    "with; recompute from a fresh ERP read"
+                ),
+                retry_at=self.clock.now() + STALE_RETRY_S,
+                applied_quantity=row.compare,
             )
 
     # -- read back ---------------------------------------------------------------------

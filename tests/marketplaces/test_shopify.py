@@ -99,33 +99,56 @@ def test_unknown_expected_quantity_reads_first(rsps: responses.RequestsMock, clo
     assert result.outcome is Outcome.OK
 
 
-def test_stale_compare_rereads_and_applies_newest(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+def test_stale_compare_reports_shopifys_value_and_never_resends_ours(
+    rsps: responses.RequestsMock, clock: ManualClock
+) -> None:
+    """A stale compare means a sale (or an admin) changed Shopify after our ERP read: our
+    computed 3 may predate that sale, so it must not be sent again with a fresh compare."""
     rsps.post(URL, json=set_errors({"code": "COMPARE_QUANTITY_STALE",
                                     "field": ["input", "quantities", "1", "compareQuantity"],
                                     "message": "The compareQuantity argument no longer matches"}))
     rsps.post(URL, json=read_reply((2, 9)))
     rsps.post(URL, json=set_ok())
-    results = adapter(clock).push([
+    a, b = adapter(clock).push([
         StockUpdate(1, "A", 7, external_id=f"{ITEM}1", expected_quantity=5),
         StockUpdate(2, "B", 3, external_id=f"{ITEM}2", expected_quantity=4),
     ])
-    # round 2: the held-back row with its old compare, the stale row with the value just read
+    read = body_of(rsps.calls[1])
+    assert read["variables"] == {"ids": [f"{ITEM}2"], "locationId": LOC}
+    # round 2: only the row held back by the all-or-nothing set, with its own compare
     assert quantities(rsps.calls[2]) == [
         {"inventoryItemId": f"{ITEM}1", "locationId": LOC, "quantity": 7, "compareQuantity": 5},
-        {"inventoryItemId": f"{ITEM}2", "locationId": LOC, "quantity": 3, "compareQuantity": 9},
     ]
-    assert [(r.outcome, r.applied_quantity) for r in results] == [(Outcome.OK, 7), (Outcome.OK, 3)]
+    sets = [c for c in rsps.calls if "inventorySetQuantities" in body_of(c)["query"]]
+    assert sum(q["inventoryItemId"] == f"{ITEM}2" for c in sets for q in quantities(c)) == 1
+    assert (a.outcome, a.applied_quantity) == (Outcome.OK, 7)
+    assert (b.outcome, b.applied_quantity) == (Outcome.RETRY, 9)
+    assert b.retry_at == clock.now() + 2.0
+    assert "changed under us" in b.message and "holds 9" in b.message
 
 
-def test_stale_forever_is_bounded_and_retryable(rsps: responses.RequestsMock, clock: ManualClock) -> None:
-    stale = set_errors({"code": "COMPARE_QUANTITY_STALE", "field": ["input", "quantities", "0", "compareQuantity"],
-                        "message": "stale"})
+def test_stale_change_from_sold_out_is_one_set_and_one_read(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    url = f"{BASE}/admin/api/2026-01/graphql.json"
+    rsps.post(url, json=set_errors({"code": "CHANGE_FROM_QUANTITY_STALE",
+                                    "field": ["input", "quantities", "0", "changeFromQuantity"],
+                                    "message": "The changeFromQuantity argument no longer matches"}))
+    rsps.post(url, json=read_reply((1, 0)))  # a sale took the last ones meanwhile
+    [result] = adapter(clock, api_version="2026-01").push(
+        [StockUpdate(1, "A", 7, external_id=f"{ITEM}1", expected_quantity=5)])
+    assert len(rsps.calls) == 2  # no second set with the old 7
+    assert (result.outcome, result.applied_quantity) == (Outcome.RETRY, 0)
+    assert result.retry_at == clock.now() + 2.0
+
+
+def test_held_back_forever_is_bounded_and_retryable(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    busy = set_errors({"code": "IDEMPOTENCY_CONCURRENT_REQUEST", "field": ["input", "quantities", "0"],
+                       "message": "concurrent request"})
     for _ in range(3):
-        rsps.post(URL, json=stale)
-        rsps.post(URL, json=read_reply((1, 1)))
+        rsps.post(URL, json=busy)
     [result] = adapter(clock).push([StockUpdate(1, "A", 7, external_id=f"{ITEM}1", expected_quantity=5)])
     assert result.outcome is Outcome.RETRY and result.retry_at is not None
-    assert len(rsps.calls) == 6
+    assert result.applied_quantity is None
+    assert len(rsps.calls) == 3
 
 
 def test_per_item_error_in_batch(rsps: responses.RequestsMock, clock: ManualClock) -> None:
