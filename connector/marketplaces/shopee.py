@@ -13,6 +13,10 @@ A fresh timestamp and signature are made on every attempt. The access token live
 on `error_auth`/`invalid_access_token` (or a 401) it is refreshed once through
 `/api/v2/auth/access_token/get` (public-API signature without token and shop id).
 
+Zero stock with DEACTIVATE/END: an item without variations (model_id 0) is unlisted;
+a model of a multi-model item gets stock 0 only, because unlisting is per item and would
+take its other models off sale too.
+
 Usage::
 
     adapter = ShopeeAdapter("shopee_sg", settings)
@@ -68,6 +72,16 @@ def _parent(update: StockUpdate) -> int | None:
     """The item an update belongs to: one request never mixes two."""
     ids = parse_external_id(update.external_id)
     return ids[0] if ids else None
+
+
+_OFF = (PushAction.DEACTIVATE, PushAction.END)
+
+
+def _stock_for(update: StockUpdate, model_id: int) -> int:
+    """A model's zero action is stock 0, whatever quantity came with it."""
+    if model_id != 0 and update.action in _OFF:
+        return 0
+    return max(0, update.quantity)
 
 
 def shop_sign(partner_key: str, base: str) -> str:
@@ -235,7 +249,7 @@ class ShopeeAdapter(MarketplaceAdapter):
         """The JSON body of one update_stock call."""
         stock_list = []
         for update, model_id in models:
-            entry: dict[str, Any] = {"stock": max(0, update.quantity)}
+            entry: dict[str, Any] = {"stock": _stock_for(update, model_id)}
             if self.location_id:
                 entry = {"location_id": self.location_id, **entry}
             stock_list.append({"model_id": model_id, "seller_stock": [entry]})
@@ -274,11 +288,15 @@ class ShopeeAdapter(MarketplaceAdapter):
 
     @staticmethod
     def _listing_change(models: Sequence[tuple[StockUpdate, int]]) -> bool | None:
-        """True: unlist the item; False: list it again; None: leave it as it is."""
-        actions = {u.action for u, _ in models}
-        if actions & {PushAction.DEACTIVATE, PushAction.END}:
+        """True: unlist the item; False: list it again; None: leave it as it is.
+
+        Only an item without models (model_id 0) is unlisted at zero; a model's zero is its
+        stock 0 (see `_stock_for`). Coming back lists the item again in both cases: that is a
+        no-op for a listed item and repairs one an earlier release unlisted per model.
+        """
+        if any(u.action in _OFF and model_id == 0 for u, model_id in models):
             return True
-        if actions & {PushAction.REACTIVATE, PushAction.RELIST}:
+        if any(u.action in (PushAction.REACTIVATE, PushAction.RELIST) for u, _ in models):
             return False
         return None
 
@@ -334,9 +352,12 @@ class ShopeeAdapter(MarketplaceAdapter):
                 results.append(PushResult.failed(update, _category_for(reason), reason))
             elif model_id in successes:
                 stock = successes[model_id].get("stock")
+                note = ""
+                if model_id != 0 and update.action in _OFF:
+                    note = f"model {model_id} set to 0; item {_parent(update)} stays listed for its other models"
                 results.append(
-                    PushResult(update.listing_id, Outcome.OK,
-                               applied_quantity=stock if isinstance(stock, int) else update.quantity)
+                    PushResult(update.listing_id, Outcome.OK, message=note,
+                               applied_quantity=stock if isinstance(stock, int) else _stock_for(update, model_id))
                 )
             else:
                 results.append(

@@ -149,22 +149,61 @@ def test_http_401_refresh_then_still_401_is_auth(rsps: responses.RequestsMock, c
     assert len([c for c in rsps.calls if "access_token/get" in c.request.url]) == 1
 
 
-def test_zero_unlists_and_reactivation_lists_again(rsps: responses.RequestsMock, clock: ManualClock) -> None:
-    rsps.post(UPDATE, json=ok_reply((1, 0)))
+def test_zero_unlists_an_item_without_models_and_reactivation_lists_again(
+    rsps: responses.RequestsMock, clock: ManualClock
+) -> None:
+    rsps.post(UPDATE, json=ok_reply((0, 0)))
     rsps.post(UNLIST, json={"error": "", "message": "", "response": {"success_list": [{"item_id": 10, "unlist": True}],
                                                                       "failure_list": []}})
-    rsps.post(UPDATE, json=ok_reply((1, 6)))
+    rsps.post(UPDATE, json=ok_reply((0, 6)))
     rsps.post(UNLIST, json={"error": "", "message": "", "response": {"success_list": [{"item_id": 10, "unlist": False}],
                                                                       "failure_list": []}})
     a = adapter(clock)
-    [off] = a.push([StockUpdate(1, "S", 0, PushAction.DEACTIVATE, external_id="10/1")])
-    [on] = a.push([StockUpdate(1, "S", 6, PushAction.REACTIVATE, external_id="10/1")])
+    [off] = a.push([StockUpdate(1, "S", 0, PushAction.DEACTIVATE, external_id="10")])
+    [on] = a.push([StockUpdate(1, "S", 6, PushAction.REACTIVATE, external_id="10")])
+    assert body_of(rsps.calls[0]) == {"item_id": 10, "stock_list": [{"model_id": 0, "seller_stock": [{"stock": 0}]}]}
     assert body_of(rsps.calls[1]) == {"item_list": [{"item_id": 10, "unlist": True}]}
     assert body_of(rsps.calls[3]) == {"item_list": [{"item_id": 10, "unlist": False}]}
     q = query_of(rsps.calls[1])
     assert q["sign"] == expected_sign("/api/v2/product/unlist_item", q["timestamp"], "access-token-aaaa", "600100")
     assert (off.outcome, off.active, off.applied_quantity) == (Outcome.OK, False, 0)
     assert (on.outcome, on.active, on.applied_quantity) == (Outcome.OK, True, 6)
+
+
+def test_deactivating_one_model_pushes_zero_and_keeps_the_item_listed(
+    rsps: responses.RequestsMock, clock: ManualClock
+) -> None:
+    # Unlisting is per item: unlisting item 10 for model 1 would take model 2 off sale too.
+    rsps.post(UPDATE, json={"error": "", "message": "", "request_id": "r1",
+                            "response": {"success_list": [{"model_id": 1, "location_id": "", "stock": 0}],
+                                         "failure_list": []}})
+    [off] = adapter(clock).push([StockUpdate(1, "S-RED", 3, PushAction.DEACTIVATE, external_id="10/1")])
+    assert len(rsps.calls) == 1 and UNLIST not in [c.request.url.split("?")[0] for c in rsps.calls]
+    # Even a stray quantity rides as 0: the model's zero action is its stock 0.
+    assert body_of(rsps.calls[0]) == {"item_id": 10, "stock_list": [{"model_id": 1, "seller_stock": [{"stock": 0}]}]}
+    assert (off.outcome, off.applied_quantity, off.active) == (Outcome.OK, 0, None)
+    assert "stays listed" in off.message
+
+
+def test_model_and_plain_item_in_one_push(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(UPDATE, json=ok_reply((1, 0)))
+    rsps.post(UPDATE, json=ok_reply((0, 0)))
+    rsps.post(UNLIST, json={"error": "", "message": "", "response": {"success_list": [{"item_id": 20, "unlist": True}],
+                                                                      "failure_list": []}})
+    model, plain = adapter(clock).push([StockUpdate(1, "S-RED", 0, PushAction.END, external_id="10/1"),
+                                        StockUpdate(2, "MUG", 0, PushAction.END, external_id="20")])
+    assert [body_of(c).get("item_id") or body_of(c)["item_list"][0]["item_id"] for c in rsps.calls] == [10, 20, 20]
+    assert (model.outcome, model.active, plain.outcome, plain.active) == (Outcome.OK, None, Outcome.OK, False)
+
+
+def test_reactivating_a_model_lists_its_item_again(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    # Harmless for a listed item; repairs an item an earlier release unlisted for one model.
+    rsps.post(UPDATE, json=ok_reply((1, 4)))
+    rsps.post(UNLIST, json={"error": "", "message": "", "response": {"success_list": [{"item_id": 10, "unlist": False}],
+                                                                      "failure_list": []}})
+    [on] = adapter(clock).push([StockUpdate(1, "S-RED", 4, PushAction.REACTIVATE, external_id="10/1")])
+    assert body_of(rsps.calls[1]) == {"item_list": [{"item_id": 10, "unlist": False}]}
+    assert (on.outcome, on.active, on.applied_quantity) == (Outcome.OK, True, 4)
 
 
 def test_push_zero_is_plain_stock_zero(rsps: responses.RequestsMock, clock: ManualClock) -> None:
