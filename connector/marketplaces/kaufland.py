@@ -12,10 +12,12 @@ URL and bytes sent and is fresh on every retry.
 
 Zero stock: PUSH_ZERO writes amount 0 (unit kept, not purchasable). DEACTIVATE puts the
 unit ON HOLD with amount 0 and REACTIVATE sets the amount and AVAILABLE again: the unit
-and its `id_unit` (our external_id), price and handling time survive. END deletes the
-unit; RELIST creates a new one (`POST /v2/units`), which needs a listing price
-(`relist_listing_price`, cents) since a deleted unit's data is gone, and gets a new id_unit
-(reported in the result message).
+and its `id_unit` (our external_id), price and handling time survive. END and RELIST do
+the same as DEACTIVATE and REACTIVATE, on purpose: deleting the unit and creating a new
+one (`POST /v2/units`) would give it a NEW id_unit, but the listing's external_id lives in
+the ERP and the bridge cannot rewrite it, so every later push would 404 against the
+deleted unit; a new unit also needs a price and handling time the bridge does not own.
+On hold is Kaufland's "ended but kept" state, so nothing is lost.
 
 Usage::
 
@@ -120,16 +122,11 @@ class KauflandAdapter(MarketplaceAdapter):
         results: list[PushResult] = []
         bulk: list[tuple[StockUpdate, int]] = []
         for update in batch:
-            if update.action is PushAction.RELIST:
-                results.extend(settle([update], lambda: [self._relist(update)]))  # noqa: B023
-                continue
             id_unit = self._id_unit(update)
             if id_unit is None:
                 results.append(PushResult.failed(
                     update, FailureCategory.UNKNOWN_LISTING,
                     f"no valid Kaufland id_unit (external_id {update.external_id!r})"))
-            elif update.action is PushAction.END:
-                results.extend(settle([update], lambda: [self._delete(update, id_unit)]))  # noqa: B023
             elif any(i == id_unit for _, i in bulk):
                 results.append(PushResult.failed(
                     update, FailureCategory.VALIDATION, f"id_unit {id_unit} appears twice in one batch"))
@@ -150,9 +147,10 @@ class KauflandAdapter(MarketplaceAdapter):
 
     @staticmethod
     def unit_data(update: StockUpdate) -> dict[str, Any]:
-        if update.action is PushAction.DEACTIVATE:
+        # END/RELIST = on hold / available again, never delete/create (module docstring).
+        if update.action in (PushAction.DEACTIVATE, PushAction.END):
             return {"amount": 0, "status": "ONHOLD"}
-        if update.action is PushAction.REACTIVATE:
+        if update.action in (PushAction.REACTIVATE, PushAction.RELIST):
             return {"amount": max(0, update.quantity), "status": "AVAILABLE"}
         return {"amount": max(0, update.quantity)}
 
@@ -200,38 +198,6 @@ class KauflandAdapter(MarketplaceAdapter):
         if status == 404:
             return PushResult.failed(update, FailureCategory.UNKNOWN_LISTING, message)
         return PushResult.failed(update, FailureCategory.VALIDATION, message)
-
-    def _delete(self, update: StockUpdate, id_unit: int) -> PushResult:
-        reply = self.call("DELETE", f"/units/{id_unit}")
-        if reply.status_code < 300 or reply.status_code == 404:  # gone either way
-            return ok(update, 0, active=False)
-        message = self._message(reply_json(reply)) or f"HTTP {reply.status_code}"
-        return PushResult.failed(update, FailureCategory.VALIDATION, self.session.redact(message))
-
-    def _relist(self, update: StockUpdate) -> PushResult:
-        price = self.settings.get("relist_listing_price")
-        if not price:
-            return PushResult.failed(
-                update, FailureCategory.VALIDATION,
-                "relisting a deleted Kaufland unit needs a listing price: set relist_listing_price "
-                "(cents) on the channel, or use DEACTIVATE (on hold) instead of END",
-            )
-        body = {
-            "ean": update.sku,
-            "id_offer": update.sku,
-            "amount": max(0, update.quantity),
-            "listing_price": int(price),
-            "handling_time": int(self.settings.get("relist_handling_time") or 1),
-            "condition": self.settings.get("relist_condition") or "NEW",
-        }
-        reply = self.call("POST", "/units", body)
-        payload = reply_json(reply)
-        if reply.status_code >= 400:
-            message = self.session.redact(self._message(payload) or f"HTTP {reply.status_code}")
-            return PushResult.failed(update, FailureCategory.VALIDATION, message)
-        unit = payload.get("data") or {}
-        return ok(update, int(unit.get("amount", body["amount"])), active=True,
-                  message=f"relisted as id_unit {unit.get('id_unit')}")
 
     @staticmethod
     def _message(payload: Any) -> str:

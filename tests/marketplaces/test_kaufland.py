@@ -1,6 +1,6 @@
 """Kaufland adapter against mocked Seller API v2 replies: exact requests with the
 signature recomputed here from Kaufland's docs, the bulk unit update's 207 per-unit
-results, throttling, zero stock (on hold / delete / recreate) and the 150-unit limit.
+results, throttling, zero stock (on hold, also for END/RELIST) and the 150-unit limit.
 Bodies are checked against the published swagger (tests.support.specs)."""
 
 from __future__ import annotations
@@ -149,27 +149,22 @@ def test_deactivate_puts_on_hold_and_reactivate_makes_available(adapter: Kauflan
         validate_request("kaufland", "POST", BULK, text_of(call), dict(call.request.headers))
 
 
-def test_end_deletes_the_unit_and_relist_recreates_it(clock: ManualClock, mock: responses.RequestsMock) -> None:
-    adapter = KauflandAdapter("kaufland_de", {**SETTINGS, "relist_listing_price": "1999"}, clock=clock)
-    mock.delete(f"{HOST}/v2/units/5?storefront=de", status=204)
-    mock.post(f"{HOST}/v2/units?storefront=de", json={"data": unit(77, 3)})
+def test_end_and_relist_keep_the_unit_on_hold_and_back(adapter: KauflandAdapter, mock: responses.RequestsMock) -> None:
+    """END/RELIST never delete/create a unit: a new unit would get a new id_unit the
+    listing's external_id does not know, and every later push would 404."""
+    mock.post(BULK, status=207, json={"data": [{"id_unit": 5, "status_code": 200, "unit": unit(5, 0, "ONHOLD")}]})
+    mock.post(BULK, status=207, json=updated((5, 3)))
     [end] = adapter.push([StockUpdate(1, "4006381333931", 0, action=PushAction.END, external_id="5")])
     [relist] = adapter.push([StockUpdate(1, "4006381333931", 3, action=PushAction.RELIST, external_id="5")])
-    assert (end.outcome, end.active) == (Outcome.OK, False)
-    assert relist.outcome is Outcome.OK and "id_unit 77" in relist.message
-    delete, create = mock.calls
-    assert delete.request.method == "DELETE" and not delete.request.body
-    assert_signed(delete)
-    assert_signed(create)
-    assert json.loads(text_of(create)) == {"ean": "4006381333931", "id_offer": "4006381333931", "amount": 3,
-                                           "listing_price": 1999, "handling_time": 1, "condition": "NEW"}
-    validate_request("kaufland", "POST", create.request.url, text_of(create), dict(create.request.headers))
-    adapter.close()
-
-
-def test_relist_without_a_price_says_what_to_configure(adapter: KauflandAdapter) -> None:
-    [result] = adapter.push([StockUpdate(1, "e", 3, action=PushAction.RELIST, external_id="5")])
-    assert result.category is FailureCategory.VALIDATION and "relist_listing_price" in result.message
+    assert (end.outcome, end.applied_quantity, end.active) == (Outcome.OK, 0, False)
+    assert (relist.outcome, relist.applied_quantity, relist.active) == (Outcome.OK, 3, True)
+    assert [(c.request.method, c.request.url) for c in mock.calls] == [("POST", BULK), ("POST", BULK)]
+    bodies = [json.loads(text_of(c)) for c in mock.calls]
+    assert bodies == [[{"id_unit": 5, "unit_data": {"amount": 0, "status": "ONHOLD"}}],
+                      [{"id_unit": 5, "unit_data": {"amount": 3, "status": "AVAILABLE"}}]]
+    for call in mock.calls:
+        assert_signed(call)
+        validate_request("kaufland", "POST", BULK, text_of(call), dict(call.request.headers))
 
 
 def test_batch_split_at_150(adapter: KauflandAdapter, mock: responses.RequestsMock) -> None:
