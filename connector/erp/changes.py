@@ -3,9 +3,10 @@
 `OutboxFeed` reads `marketplace.stock.event` rows with `id > cursor` in id order: ids only
 grow, so a cursor never skips an event. `WriteDatePoller` (no addon) reads the products
 of `stock.quant` and `stock.move` rows written since a watermark; write_date has one-second
-resolution and transactions commit late, so it asks with `>=` and a small overlap and may
-report a product twice, never zero times (pushes are absolute values, so a repeat is
-harmless).
+resolution and is the transaction's start time (it commits later), so it asks with `>=` and
+an overlap window of 120 s, remembering what it reported inside the window; it may report a
+product twice, never zero times for transactions shorter than the window (pushes are
+absolute values, so a repeat is harmless).
 
 Usage::
 
@@ -69,17 +70,42 @@ class OutboxFeed:
 class WriteDatePoller:
     """Changed products by `write_date` of quants and moves (no addon).
 
+    Why an overlap window: Odoo stamps `write_date` with the transaction's *start* time, so a
+    row can become visible long after rows with later stamps moved the watermark on. Every
+    scan re-reads rows with ``write_date >= watermark - overlap_s`` (default 120 s, longer
+    than any stock transaction should take); rows already reported inside the window are
+    remembered by (model, id, write_date, stock values) and not reported again. A
+    transaction that commits more than `overlap_s` after it started is still missed: the
+    periodic full resync covers it.
+
+    Memory is bounded: the remembered keys are rebuilt from each scan (only rows inside the
+    window) and capped at `max_seen` (the oldest are forgotten first, which at worst
+    reports a product twice: pushes are absolute values, so a repeat is harmless).
+
     `poll(None)` only sets the watermark to the newest write_date (the first full resync
-    covers what came before). Rows already reported inside the overlap window are
-    remembered (in memory) and not reported again. Usage: ``changed, mark = poller.poll(mark)``
+    covers what came before). Usage: ``changed, mark = WriteDatePoller(client).poll(mark)``
     """
 
-    def __init__(self, client: OdooClient, overlap_s: float = 2.0, page_size: int = 5000) -> None:
+    # besides write_date, the stock values of a row: a second transaction that started in
+    # the same second and rewrote the row must not look "already reported"
+    FINGERPRINT: dict[str, tuple[str, ...]] = {
+        "stock.quant": ("quantity", "reserved_quantity"),
+        "stock.move": ("state", "product_uom_qty"),
+    }
+
+    def __init__(self, client: OdooClient, overlap_s: float = 120.0, page_size: int = 5000,
+                 max_seen: int = 200_000) -> None:
         self.client = client
         self.overlap = timedelta(seconds=overlap_s)
         self.page_size = page_size
-        # rows already reported inside the overlap window: (model, id, write_date)
-        self._seen: set[tuple[str, int, str]] = set()
+        self.max_seen = max_seen
+        # rows already reported inside the overlap window: (model, id, write_date, values)
+        self._seen: set[tuple[str, int, str, str]] = set()
+
+    @property
+    def remembered(self) -> int:
+        """How many rows are remembered as reported (for tests and metrics)."""
+        return len(self._seen)
 
     def poll(self, since: str | None) -> tuple[set[int], str]:
         if since is None:
@@ -95,16 +121,19 @@ class WriteDatePoller:
         floor = to_odoo_datetime(start - self.overlap)
         changed: set[int] = set()
         watermark = since
-        seen: set[tuple[str, int, str]] = set()
+        seen: set[tuple[str, int, str, str]] = set()
         for model in POLLED_MODELS:
+            values = self.FINGERPRINT.get(model, ())
             offset = 0
             while True:
                 rows = self.client.call(model, "search_read", [("write_date", ">=", floor)],
-                                        ["product_id", "write_date"], order="write_date asc, id asc",
+                                        ["product_id", "write_date", *values],
+                                        order="write_date asc, id asc",
                                         offset=offset, limit=self.page_size)
                 for row in rows:
                     stamp = str(row.get("write_date") or "")[:19]
-                    key = (model, int(row["id"]), stamp)
+                    key = (model, int(row["id"]), stamp,
+                           repr(tuple(row.get(name) for name in values)))
                     seen.add(key)
                     product_id = m2o_id(row.get("product_id"))
                     if product_id and key not in self._seen:
@@ -113,6 +142,8 @@ class WriteDatePoller:
                 if len(rows) < self.page_size:
                     break
                 offset += len(rows)
+        if len(seen) > self.max_seen:
+            seen = set(sorted(seen, key=lambda k: k[2])[-self.max_seen:])
         self._seen = seen
         return changed, watermark
 
