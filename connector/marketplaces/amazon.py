@@ -6,6 +6,13 @@ issues in the reply) and applied within minutes; a feed adds createFeedDocument 
 createFeed (0.0083 rps, 5 feeds per 5 min per region) + polling before anything starts.
 The cost is one request per SKU at 5 rps (the stored model's usage plan: rate 5, burst 5).
 
+FBA: a SKU Amazon fulfils (fulfillmentChannelCode AMAZON_EU, AMAZON_NA, ...) has its
+stock managed by Amazon, and a merge with DEFAULT would ADD a merchant-fulfilled offer
+next to it. So before the first push of a SKU the adapter reads getListingsItem
+(includedData=fulfillmentAvailability) and remembers the answer per SKU for
+`FULFILLMENT_CHECK_TTL_S` (a seller may convert a SKU; `read` refreshes it for free); a
+SKU whose offers are all Amazon-fulfilled fails VALIDATION and no PATCH is sent.
+
 Auth: Login with Amazon refresh-token grant -> access token in `x-amz-access-token`,
 cached until shortly before `expires_in` (3600 s). No SigV4 (not required since 2023).
 
@@ -41,6 +48,8 @@ LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
 API_PATH = "/listings/2021-08-01/items"
 ATTRIBUTE = "/attributes/fulfillment_availability"
 _NOT_FOUND = re.compile(r"not[ _]?found|does not exist|unknown sku", re.IGNORECASE)
+FULFILLMENT_CHECK_TTL_S = 24 * 3600.0  # how long a SKU's fulfilment channel is trusted
+FBA_MESSAGE = "FBA listing: Amazon manages its stock"
 
 
 class AmazonAdapter(MarketplaceAdapter):
@@ -83,6 +92,8 @@ class AmazonAdapter(MarketplaceAdapter):
             },
             render=lambda t: {"x-amz-access-token": t},
         )
+        # sku -> (fulfillment channel codes Amazon reported, when): the FBA check's cache.
+        self._channels: dict[str, tuple[tuple[str, ...], float]] = {}
 
     # ------------------------------------------------------------------ push
 
@@ -127,7 +138,56 @@ class AmazonAdapter(MarketplaceAdapter):
             results.extend(settle([update], lambda: [self._patch(update)]))  # noqa: B023
         return results
 
+    def _remember_channels(self, sku: str, payload: Any) -> tuple[str, ...]:
+        entries = payload.get("fulfillmentAvailability") if isinstance(payload, dict) else None
+        codes = tuple(
+            str(e.get("fulfillmentChannelCode"))
+            for e in entries or []
+            if isinstance(e, dict) and e.get("fulfillmentChannelCode")
+        )
+        self._channels[sku] = (codes, self.clock.now())
+        return codes
+
+    def _fulfilment_refusal(self, update: StockUpdate) -> PushResult | None:
+        """None when we may set this SKU's quantity, else the failed result (FBA SKU, or a
+        SKU Amazon does not know). Reads getListingsItem once per SKU per TTL."""
+        cached = self._channels.get(update.sku)
+        if cached is not None and self.clock.now() - cached[1] < FULFILLMENT_CHECK_TTL_S:
+            codes = cached[0]
+        else:
+            reply = self.send(
+                "GET",
+                self.item_url(update.sku),
+                params={
+                    "marketplaceIds": self.marketplace_id,
+                    "includedData": "fulfillmentAvailability",
+                    "issueLocale": self.issue_locale,
+                },
+            )
+            payload = reply_json(reply)
+            if reply.status_code >= 400:
+                # Not cached: the SKU may be created, or the refusal lifted, later.
+                message = self.session.redact(self._errors(payload) or f"HTTP {reply.status_code}")
+                category = (
+                    FailureCategory.UNKNOWN_LISTING
+                    if reply.status_code == 404
+                    else FailureCategory.AUTH if reply.status_code == 403 else FailureCategory.VALIDATION
+                )
+                return PushResult.failed(update, category, message)
+            codes = self._remember_channels(update.sku, payload)
+        # No offer yet, or one of ours next to an FBA one: ours may be set.
+        if not codes or self.channel_code_ff in codes:
+            return None
+        return PushResult.failed(
+            update,
+            FailureCategory.VALIDATION,
+            f"{FBA_MESSAGE} (fulfillment channel {', '.join(codes)}); nothing sent",
+        )
+
     def _patch(self, update: StockUpdate) -> PushResult:
+        refusal = self._fulfilment_refusal(update)
+        if refusal is not None:
+            return refusal
         # Amazon has no deactivate/end for stock: zero suppresses the offer, stock returns it.
         zero = update.action in (PushAction.DEACTIVATE, PushAction.END)
         quantity = 0 if zero else max(0, update.quantity)
@@ -191,6 +251,8 @@ class AmazonAdapter(MarketplaceAdapter):
             if reply.status_code == 404:
                 out.append(RemoteListing(sku, None, None, found=False, raw=payload))
                 continue
+            if reply.status_code < 400:
+                self._remember_channels(sku, payload)
             quantity: int | None = None
             for entry in payload.get("fulfillmentAvailability") or []:
                 if entry.get("fulfillmentChannelCode") == self.channel_code_ff:

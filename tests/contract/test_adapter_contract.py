@@ -167,3 +167,26 @@ def test_429_storm_delivered_in_full(rig: Rig) -> None:
     refused = [r for r in rig.admin.requests(rig.case.marketplace) if r["operation"] not in ("token", "refresh")]
     assert len(refused) >= 4  # three throttled tries, then the one that landed
     assert rig.clock.sleeps, "the adapter must back off between throttled tries"
+
+
+def test_amazon_fba_sku_is_refused_without_a_patch(sandbox: RunningSandbox) -> None:
+    """An Amazon-fulfilled SKU (the sandbox reports its fulfillmentChannelCode from
+    getListingsItem) fails VALIDATION before any PATCH could add a merchant offer."""
+    [case] = [c for c in CASES if c.marketplace == "amazon"]
+    admin = SandboxAdmin(sandbox.url)
+    admin.reset(reseed=False)
+    admin.add_account("amazon", case.account)
+    admin.add_listings("amazon", [{"sku": "FBA-MUG", "quantity": 5, "fulfillment_channel_code": "AMAZON_EU"}])
+    adapter = build_adapter("amazon_test", "amazon", {**sandbox.channel_urls("amazon"), **case.settings},
+                            clock=ManualClock(start=time.time()))
+    try:
+        [result] = adapter.push([StockUpdate(listing_id=1, sku="FBA-MUG", quantity=9)])
+        assert result.outcome is Outcome.FAILED and result.category is FailureCategory.VALIDATION, result
+        assert "FBA listing" in result.message
+        operations = [r["operation"] for r in admin.requests("amazon")]
+        assert "get_item" in operations and "patch_item" not in operations, operations
+        held = admin.listing("amazon", "FBA-MUG")
+        assert held is not None and held["quantity"] == 5
+    finally:
+        adapter.close()
+        admin.close()

@@ -1,23 +1,24 @@
 """Amazon adapter against mocked SP-API replies (responses): exact requests, LWA token
-flow, per-item issues, throttling and zero stock. The bodies are checked against the
-published Listings Items model (tests.support.specs)."""
+flow, per-item issues, throttling, zero stock and the FBA check before a SKU's first
+push. The bodies are checked against the published Listings Items model
+(tests.support.specs)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from contextlib import closing
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 import pytest
 import responses
 
-from connector.marketplaces.amazon import AmazonAdapter
+from connector.marketplaces.amazon import FULFILLMENT_CHECK_TTL_S, AmazonAdapter
 from connector.marketplaces.base import FailureCategory, Outcome, StockUpdate
 from connector.marketplaces.http import ManualClock
 from connector.stock.model import PushAction
 from tests.marketplaces.conftest import body_of, token_replies
-from tests.support.specs import validate_request, validate_response
+from tests.support.specs import specs_dir, validate_request, validate_response
 
 HOST = "https://sellingpartnerapi-eu.amazon.com"
 TOKEN_URL = "https://api.amazon.com/auth/o2/token"
@@ -32,6 +33,7 @@ SETTINGS = {
 }
 ITEM = f"{HOST}/listings/2021-08-01/items/A3EXAMPLE"
 QUERY = "?marketplaceIds=A1PA6795UKMFR9&issueLocale=en_US"
+FF_QUERY = "?marketplaceIds=A1PA6795UKMFR9&includedData=fulfillmentAvailability&issueLocale=en_US"
 
 
 def accepted(sku: str) -> dict[str, object]:
@@ -48,18 +50,43 @@ def token_reply(mock: responses.RequestsMock, *tokens: str) -> None:
     token_replies(mock, TOKEN_URL, tokens, token_type="bearer", expires_in=3600)
 
 
+def fulfilment(sku: str, *channels: str) -> dict[str, object]:
+    """getListingsItem with includedData=fulfillmentAvailability, one entry per channel."""
+    return {"sku": sku, "fulfillmentAvailability": [
+        {"fulfillmentChannelCode": c, **({"quantity": 3} if c == "DEFAULT" else {})} for c in channels]}
+
+
+def ff_url(sku: str) -> str:
+    return f"{ITEM}/{quote(sku, safe='')}{FF_QUERY}"
+
+
+def merchant(mock: responses.RequestsMock, *skus: str) -> None:
+    """The FBA check's reply for merchant-fulfilled SKUs."""
+    for sku in skus:
+        mock.get(ff_url(sku), json=fulfilment(sku, "DEFAULT"))
+
+
 def api_calls(mock: responses.RequestsMock) -> list[responses.Call]:
-    return [c for c in mock.calls if not c.request.url.startswith(TOKEN_URL)]
+    """The PATCHes sent (not the token calls, not the FBA checks)."""
+    return [c for c in mock.calls if c.request.method == "PATCH"]
+
+
+def checks(mock: responses.RequestsMock) -> list[responses.Call]:
+    return [c for c in mock.calls if c.request.method == "GET"]
 
 
 def test_push_sends_the_exact_patch_and_lwa_token(adapter: AmazonAdapter, mock: responses.RequestsMock) -> None:
     token_reply(mock, "Atza|access-1")
+    merchant(mock, 'MUG/RED')
     mock.patch(f"{ITEM}/MUG%2FRED{QUERY}", json=accepted("MUG/RED"))
 
     [result] = adapter.push([StockUpdate(listing_id=1, sku="MUG/RED", quantity=4)])
 
     assert result.outcome is Outcome.OK and result.applied_quantity == 4
-    token_call, call = mock.calls
+    token_call, check, call = mock.calls
+    assert (check.request.method, check.request.url) == ("GET", ff_url("MUG/RED"))
+    assert check.request.headers["x-amz-access-token"] == "Atza|access-1"
+    validate_request("amazon", "GET", check.request.url, None, dict(check.request.headers))
     assert parse_qs(token_call.request.body) == {
         "grant_type": ["refresh_token"],
         "refresh_token": ["Atzr|refresh-123456"],
@@ -88,14 +115,18 @@ def test_push_sends_the_exact_patch_and_lwa_token(adapter: AmazonAdapter, mock: 
 
 def test_token_is_cached_between_pushes(adapter: AmazonAdapter, mock: responses.RequestsMock) -> None:
     token_reply(mock, "Atza|access-1")
+    merchant(mock, 'A')
     mock.patch(f"{ITEM}/A{QUERY}", json=accepted("A"))
     adapter.push([StockUpdate(1, "A", 1)])
     adapter.push([StockUpdate(1, "A", 2)])
     assert len([c for c in mock.calls if c.request.url == TOKEN_URL]) == 1
+    assert len(checks(mock)) == 1  # the FBA check is cached per SKU too
+    assert len(api_calls(mock)) == 2
 
 
 def test_invalid_item_in_a_batch_fails_alone(adapter: AmazonAdapter, mock: responses.RequestsMock) -> None:
     token_reply(mock, "t")
+    merchant(mock, 'GOOD', 'BAD')
     mock.patch(f"{ITEM}/GOOD{QUERY}", json=accepted("GOOD"))
     invalid = {
         "sku": "BAD",
@@ -108,8 +139,8 @@ def test_invalid_item_in_a_batch_fails_alone(adapter: AmazonAdapter, mock: respo
     }
     validate_response("amazon", "PATCH", f"{ITEM}/BAD{QUERY}", 200, json.dumps(invalid))
     mock.patch(f"{ITEM}/BAD{QUERY}", json=invalid)
-    mock.patch(f"{ITEM}/GONE{QUERY}", status=404,
-               json={"errors": [{"code": "NOT_FOUND", "message": "SKU GONE not found"}]})
+    mock.get(ff_url("GONE"), status=404,
+             json={"errors": [{"code": "NOT_FOUND", "message": "SKU GONE not found"}]})
 
     good, bad, gone = adapter.push(
         [StockUpdate(1, "GOOD", 3), StockUpdate(2, "BAD", 3), StockUpdate(3, "GONE", 3)]
@@ -119,10 +150,12 @@ def test_invalid_item_in_a_batch_fails_alone(adapter: AmazonAdapter, mock: respo
     assert bad.outcome is Outcome.FAILED and bad.category is FailureCategory.VALIDATION
     assert bad.message == "90000900: The attributes are invalid."
     assert gone.category is FailureCategory.UNKNOWN_LISTING and "not found" in gone.message
+    assert [c.request.url for c in api_calls(mock)] == [f"{ITEM}/GOOD{QUERY}", f"{ITEM}/BAD{QUERY}"]
 
 
 def test_429_waits_the_retry_after(adapter: AmazonAdapter, mock: responses.RequestsMock, clock: ManualClock) -> None:
     token_reply(mock, "t")
+    merchant(mock, 'A')
     url = f"{ITEM}/A{QUERY}"
     mock.patch(url, status=429, headers={"Retry-After": "3"},
                json={"errors": [{"code": "QuotaExceeded", "message": "You exceeded your quota"}]})
@@ -137,6 +170,7 @@ def test_429_waits_the_retry_after(adapter: AmazonAdapter, mock: responses.Reque
 
 def test_5xx_then_success(adapter: AmazonAdapter, mock: responses.RequestsMock, clock: ManualClock) -> None:
     token_reply(mock, "t")
+    merchant(mock, 'A')
     url = f"{ITEM}/A{QUERY}"
     mock.patch(url, status=503, json={"errors": [{"code": "ServiceUnavailable", "message": "x"}]})
     mock.patch(url, json=accepted("A"))
@@ -148,6 +182,7 @@ def test_5xx_then_success(adapter: AmazonAdapter, mock: responses.RequestsMock, 
 
 def test_retries_used_up_gives_a_retryable_result(adapter: AmazonAdapter, mock: responses.RequestsMock, clock: ManualClock) -> None:
     token_reply(mock, "t")
+    merchant(mock, 'A')
     mock.patch(f"{ITEM}/A{QUERY}", status=500, json={"errors": [{"code": "InternalFailure", "message": "x"}]})
     [result] = adapter.push([StockUpdate(1, "A", 2)])
     assert result.outcome is Outcome.RETRY and result.retry_at is not None
@@ -157,6 +192,7 @@ def test_retries_used_up_gives_a_retryable_result(adapter: AmazonAdapter, mock: 
 
 def test_401_refreshes_the_token_once(adapter: AmazonAdapter, mock: responses.RequestsMock) -> None:
     token_reply(mock, "Atza|old", "Atza|new")
+    merchant(mock, 'A')
     url = f"{ITEM}/A{QUERY}"
     mock.patch(url, status=401, json={"errors": [{"code": "Unauthorized", "message": "expired"}]})
     mock.patch(url, json=accepted("A"))
@@ -182,6 +218,7 @@ def test_refused_refresh_token_is_an_auth_failure_without_secrets(adapter: Amazo
 
 def test_zero_stock_and_reactivation(adapter: AmazonAdapter, mock: responses.RequestsMock) -> None:
     token_reply(mock, "t")
+    merchant(mock, 'A')
     mock.patch(f"{ITEM}/A{QUERY}", json=accepted("A"))
     [zero] = adapter.push([StockUpdate(1, "A", 0, action=PushAction.DEACTIVATE)])
     [back] = adapter.push([StockUpdate(1, "A", 6, action=PushAction.REACTIVATE)])
@@ -193,6 +230,7 @@ def test_zero_stock_and_reactivation(adapter: AmazonAdapter, mock: responses.Req
 
 def test_batch_limit_is_one_sku_per_patch(adapter: AmazonAdapter, mock: responses.RequestsMock) -> None:
     token_reply(mock, "t")
+    merchant(mock, 'A', 'B')
     for sku in ("A", "B"):
         mock.patch(f"{ITEM}/{sku}{QUERY}", json=accepted(sku))
     updates = [StockUpdate(i, sku, 1) for i, sku in enumerate(("A", "B"), start=1)]
@@ -221,6 +259,7 @@ def test_read_back(adapter: AmazonAdapter, mock: responses.RequestsMock) -> None
 def test_403_unauthorized_token_is_refreshed_once(adapter: AmazonAdapter, mock: responses.RequestsMock) -> None:
     """SP-API answers a revoked/expired access token with 403 Unauthorized, not 401."""
     token_reply(mock, "Atza|old", "Atza|new")
+    merchant(mock, 'A')
     url = f"{ITEM}/A{QUERY}"
     denied = {"errors": [{"code": "Unauthorized", "message": "Access to requested resource is denied.",
                           "details": "The access token you provided is revoked, malformed or invalid."}]}
@@ -233,8 +272,91 @@ def test_403_unauthorized_token_is_refreshed_once(adapter: AmazonAdapter, mock: 
 
 def test_403_with_a_fresh_token_is_an_auth_failure(adapter: AmazonAdapter, mock: responses.RequestsMock) -> None:
     token_reply(mock, "Atza|old", "Atza|new")
+    merchant(mock, 'A')
     mock.patch(f"{ITEM}/A{QUERY}", status=403,
                json={"errors": [{"code": "Unauthorized", "message": "Access to requested resource is denied."}]})
     [result] = adapter.push([StockUpdate(1, "A", 2)])
     assert result.outcome is Outcome.FAILED and result.category is FailureCategory.AUTH
     assert len(api_calls(mock)) == 2  # one refresh, then stop
+
+
+def test_fba_sku_fails_validation_and_no_patch_is_sent(
+    adapter: AmazonAdapter, mock: responses.RequestsMock, clock: ManualClock
+) -> None:
+    token_reply(mock, "t")
+    reply = fulfilment("FBA-1", "AMAZON_EU")
+    validate_response("amazon", "GET", ff_url("FBA-1"), 200, json.dumps(reply))
+    mock.get(ff_url("FBA-1"), json=reply)
+    mock.patch(f"{ITEM}/FBA-1{QUERY}", json=accepted("FBA-1"))
+
+    first = adapter.push([StockUpdate(1, "FBA-1", 4)])
+    clock.advance(FULFILLMENT_CHECK_TTL_S - 1)
+    second = adapter.push([StockUpdate(1, "FBA-1", 5)])
+
+    for [result] in (first, second):
+        assert result.outcome is Outcome.FAILED and result.category is FailureCategory.VALIDATION
+        assert result.message.startswith("FBA listing: Amazon manages its stock")
+        assert "AMAZON_EU" in result.message
+    assert api_calls(mock) == []
+    assert len(checks(mock)) == 1  # cached per SKU
+
+
+def test_fba_check_asks_only_for_fulfilment_availability(adapter: AmazonAdapter, mock: responses.RequestsMock) -> None:
+    token_reply(mock, "t")
+    merchant(mock, "A")
+    mock.patch(f"{ITEM}/A{QUERY}", json=accepted("A"))
+    adapter.push([StockUpdate(1, "A", 4)])
+    [check] = checks(mock)
+    included = parse_qs(check.request.url.split("?", 1)[1])["includedData"]
+    spec = json.loads((specs_dir() / "amazon" / "listingsItems_2021-08-01.json").read_text())
+    params = spec["paths"]["/listings/2021-08-01/items/{sellerId}/{sku}"]["get"]["parameters"]
+    [allowed] = [p["items"]["enum"] for p in params if p["name"] == "includedData"]
+    assert included == ["fulfillmentAvailability"] and included[0] in allowed
+
+
+def test_fba_check_is_repeated_after_its_ttl(adapter: AmazonAdapter, mock: responses.RequestsMock, clock: ManualClock) -> None:
+    """A seller may convert an FBA SKU to merchant fulfilment: the answer is not kept forever."""
+    token_reply(mock, "t")
+    mock.get(ff_url("A"), json=fulfilment("A", "AMAZON_EU"))
+    mock.get(ff_url("A"), json=fulfilment("A", "DEFAULT"))
+    mock.patch(f"{ITEM}/A{QUERY}", json=accepted("A"))
+    [before] = adapter.push([StockUpdate(1, "A", 4)])
+    clock.advance(FULFILLMENT_CHECK_TTL_S)
+    [after] = adapter.push([StockUpdate(1, "A", 4)])
+    assert before.outcome is Outcome.FAILED and after.outcome is Outcome.OK
+    assert len(checks(mock)) == 2 and len(api_calls(mock)) == 1
+
+
+def test_sku_without_offer_or_with_both_channels_is_pushed(adapter: AmazonAdapter, mock: responses.RequestsMock) -> None:
+    token_reply(mock, "t")
+    mock.get(ff_url("NEW"), json={"sku": "NEW", "fulfillmentAvailability": []})
+    mock.get(ff_url("BOTH"), json=fulfilment("BOTH", "AMAZON_EU", "DEFAULT"))
+    for sku in ("NEW", "BOTH"):
+        mock.patch(f"{ITEM}/{sku}{QUERY}", json=accepted(sku))
+    results = adapter.push([StockUpdate(1, "NEW", 2), StockUpdate(2, "BOTH", 3)])
+    assert [r.outcome for r in results] == [Outcome.OK, Outcome.OK]
+    assert len(api_calls(mock)) == 2
+
+
+def test_unknown_sku_at_the_check_is_not_cached(adapter: AmazonAdapter, mock: responses.RequestsMock) -> None:
+    token_reply(mock, "t")
+    mock.get(ff_url("LATE"), status=404, json={"errors": [{"code": "NOT_FOUND", "message": "SKU LATE not found"}]})
+    mock.get(ff_url("LATE"), json=fulfilment("LATE", "DEFAULT"))
+    mock.patch(f"{ITEM}/LATE{QUERY}", json=accepted("LATE"))
+    [missing] = adapter.push([StockUpdate(1, "LATE", 2)])
+    [created] = adapter.push([StockUpdate(1, "LATE", 2)])
+    assert missing.category is FailureCategory.UNKNOWN_LISTING and "not found" in missing.message
+    assert created.outcome is Outcome.OK
+    assert len(checks(mock)) == 2 and len(api_calls(mock)) == 1
+
+
+def test_read_back_fills_the_fba_cache(adapter: AmazonAdapter, mock: responses.RequestsMock) -> None:
+    token_reply(mock, "t")
+    mock.get(
+        f"{ITEM}/F?marketplaceIds=A1PA6795UKMFR9&includedData=summaries%2CfulfillmentAvailability&issueLocale=en_US",
+        json={"sku": "F", "summaries": [], "fulfillmentAvailability": [{"fulfillmentChannelCode": "AMAZON_EU"}]},
+    )
+    adapter.read([("F", None)])
+    [result] = adapter.push([StockUpdate(1, "F", 2)])
+    assert result.category is FailureCategory.VALIDATION
+    assert len(checks(mock)) == 1 and api_calls(mock) == []  # the read's GET only
