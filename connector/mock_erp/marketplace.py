@@ -56,12 +56,19 @@ def action_marketplace_resync(rs: Recordset) -> bool:
     return True
 
 
+# the addon's SQL constraint unique(code) and its message (marketplace_channel.py)
+CHANNEL_CODE_UNIQUE = ("The channel code must be unique across all companies: the bridge keys "
+                       "each shop's credentials by it.")
+
+
 def _check_channel(env: Env, ids: list[int], vals: dict[str, Any] | None = None) -> None:
     table = env.store.table("marketplace.channel")
     for cid in ids:
         code = table[cid].get("code")
         if any(other != cid and row.get("code") == code for other, row in table.items()):
-            raise ValidationError(f"The channel code must be unique: {code!r} is already used.")
+            # what Odoo's RPC layer makes of a unique violation (odoo/service/model.py,
+            # _as_validation_error): a ValidationError naming the constraint's message
+            raise ValidationError(f"The operation cannot be completed: {CHANNEL_CODE_UNIQUE}")
 
 
 def _check_listing(env: Env, ids: list[int], vals: dict[str, Any] | None = None) -> None:

@@ -52,8 +52,9 @@ class MarketplaceChannel(models.Model):
     name = fields.Char(required=True, translate=False)
     code = fields.Char(
         required=True,
-        help="Unique technical code of the channel. The bridge keys this shop's API "
-        "credentials by it: [channels.<code>] in bridge.toml.",
+        help="Technical code of the channel, unique across all companies: the bridge "
+        "keys this shop's API credentials and its sync worker by it "
+        "([channels.<code>] in bridge.toml, STOCK_BRIDGE_<CODE>_<KEY> variables).",
     )
     marketplace = fields.Selection(MARKETPLACES, required=True)
     active = fields.Boolean(default=True)
@@ -97,10 +98,12 @@ class MarketplaceChannel(models.Model):
     listing_count = fields.Integer(compute="_compute_listing_count")
 
     _sql_constraints = [
+        # not per company: the bridge serves every company and keys credentials by code
         (
-            "code_company_uniq",
-            "unique(company_id, code)",
-            "The channel code must be unique per company.",
+            "code_uniq",
+            "unique(code)",
+            "The channel code must be unique across all companies: the bridge keys each "
+            "shop's credentials by it.",
         ),
         ("buffer_qty_positive", "CHECK(buffer_qty >= 0)", "The buffer cannot be negative."),
         ("max_qty_positive", "CHECK(max_qty >= 0)", "The cap cannot be negative."),

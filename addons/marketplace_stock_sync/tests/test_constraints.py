@@ -17,14 +17,22 @@ class TestConstraints(MarketplaceCase):
         with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError), self.cr.savepoint():
             self.env[model].create(vals)
 
-    def test_channel_code_unique_per_company(self):
+    def test_channel_code_unique_across_companies(self):
         self.assertRefused(
             "marketplace.channel", {"name": "Dup", "code": "test_shop", "marketplace": "ebay"}
         )
+        # the bridge keys credentials by code alone: another company may not reuse it
         other = self.env["res.company"].create({"name": "Another company"})
-        self.env["marketplace.channel"].create(
-            {"name": "Dup", "code": "test_shop", "marketplace": "ebay", "company_id": other.id}
+        self.assertRefused(
+            "marketplace.channel",
+            {"name": "Dup", "code": "test_shop", "marketplace": "ebay", "company_id": other.id},
         )
+        second = self.env["marketplace.channel"].create(
+            {"name": "Other", "code": "other_shop", "marketplace": "ebay", "company_id": other.id}
+        )
+        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError), self.cr.savepoint():
+            second.write({"code": "test_shop"})
+            second.flush_recordset()
 
     def test_channel_quantities_not_negative(self):
         base = {"name": "N", "code": "neg", "marketplace": "ebay"}

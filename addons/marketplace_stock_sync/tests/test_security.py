@@ -78,7 +78,7 @@ class TestSecurity(MarketplaceCase):
         other_channel = self.env["marketplace.channel"].create(
             {
                 "name": "Other shop",
-                "code": "test_shop",
+                "code": "other_company_shop",
                 "marketplace": "bol",
                 "company_id": other.id,
                 "warehouse_ids": [Command.set(other_warehouse.ids)],
