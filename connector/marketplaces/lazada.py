@@ -9,7 +9,16 @@ with a fresh timestamp on every attempt.
 
 Errors come back as HTTP 200 with `code != "0"`: throttling (901 / ApiCallLimit) and
 internal errors (6, 1000, 513) are retried like a 5xx; a campaign lock (4170, and the
-"negative sellable" family, 212) is LOCKED and never retried; `IllegalAccessToken` is AUTH.
+"negative sellable" family, 212) is LOCKED and never retried, its floor quoted when Lazada
+gives it. A SKU is OK only when Lazada said so: with a failure code, the SKUs `detail`
+names take their own verdict; the unnamed ones are sent again on their own (once), and a
+batch-level lock without detail is re-sent one SKU per call to find the locked ones.
+
+Tokens: with `refresh_token` in the settings, an `IllegalAccessToken` reply (or a
+refreshed token reaching its `expires_in`) renews the access token through
+`{token_url}/auth/token/refresh` (token_url defaults to https://auth.lazada.com/rest),
+signed like every other call; the new access and refresh tokens are reported through
+`on_token_rotated`, as Shopee does. Without one, `IllegalAccessToken` is AUTH.
 
 Usage::
 
@@ -22,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -38,20 +48,36 @@ from connector.marketplaces.base import (
     StockUpdate,
 )
 from connector.marketplaces.common import reply_json, settle, split_id_text
-from connector.marketplaces.http import AuthFailed, Transient
+from connector.marketplaces.http import AuthFailed, CachedToken, Transient
 from connector.stock.model import PushAction, ZeroStockAction
 
 SELLABLE_UPDATE = "/product/stock/sellable/update"
 DEACTIVATE = "/product/deactivate"
 PRODUCT_UPDATE = "/product/update"
 ITEM_GET = "/product/item/get"
+REFRESH = "/auth/token/refresh"
+DEFAULT_TOKEN_URL = "https://auth.lazada.com/rest"
+# A refreshed access token lives 7 d (test apps) to 30 d; the configured one's age is unknown,
+# so it is used until Lazada calls it illegal (or this long, the shortest lifetime).
+ACCESS_TOKEN_LIFETIME_S = 7 * 24 * 3600
+RETRY_LATER_S = 30.0
 
 _THROTTLE_CODES = ("901", "ApiCallLimit", "AppCallLimit", "SellerCallLimit")
 _RETRY_CODES = ("6", "1000", "513", "ServiceTimeout", "ISP.InternalError")
-_LOCK_CODES = ("4170", "212")
-_AUTH_CODES = ("IllegalAccessToken", "InvalidAccessToken", "IncompleteSignature", "InvalidSignature",
-               "IllegalAppKey", "InvalidAppKey")
+_LOCK_CODES = ("4170", "212", "INV_NEGATIVE_SELLABLE")
+_TOKEN_CODES = ("IllegalAccessToken", "InvalidAccessToken")
+_AUTH_CODES = (*_TOKEN_CODES, "IncompleteSignature", "InvalidSignature", "IllegalAppKey", "InvalidAppKey")
 _UNKNOWN_CODES = ("208", "4193", "ItemNotFound", "SkuNotFound")
+# Lazada's own wording for a campaign lock; whole phrases, so "blocked" or "clock" never match.
+_LOCK_PHRASES = re.compile(
+    r"\bcampaign[ _-]?lock(?:ed)?\b|\blocked by (?:the )?campaign\b|\bnegative[ _]sellable\b", re.IGNORECASE
+)
+# "... cannot be lower than the campaign lock (6)", "lockQuantity: 6": the floor Lazada keeps.
+_FLOOR_TEXT = re.compile(r"\block(?:ed)?(?:[ _]?quantity)?\b[^0-9.;]{0,12}?\(?(\d+)\)?", re.IGNORECASE)
+_FLOOR_KEYS = ("lockQuantity", "lock_quantity", "campaignLockQuantity", "campaign_lock", "lockedQuantity")
+Row = tuple[StockUpdate, str, str]  # (update, ItemId, SkuId)
+_SKU_ID_KEYS = ("SkuId", "sku_id", "skuId")
+_SELLER_SKU_KEYS = ("SellerSku", "seller_sku", "sellerSku")
 
 
 def parse_external_id(external_id: str | None) -> tuple[str, str] | None:
@@ -68,9 +94,24 @@ def lazada_sign(app_secret: str, api_path: str, params: Mapping[str, str]) -> st
     return hmac.new(app_secret.encode(), text.encode(), hashlib.sha256).hexdigest().upper()
 
 
+def is_lock(code: str, message: str) -> bool:
+    """A campaign-lock refusal: its code (4170, the 212 family) or Lazada's exact phrases."""
+    return code in _LOCK_CODES or _LOCK_PHRASES.search(message) is not None
+
+
+def lock_floor(entry: Mapping[str, Any], message: str) -> int | None:
+    """The locked quantity a refusal quotes, if any: `lock_floor({}, "... campaign lock (6)") == 6`."""
+    for key in _FLOOR_KEYS:
+        value = entry.get(key)
+        if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+            return int(value)
+    found = _FLOOR_TEXT.search(message)
+    return int(found.group(1)) if found else None
+
+
 def _category(code: str, message: str) -> FailureCategory:
     text = message.lower()
-    if code in _LOCK_CODES or "negative sellable" in text or "campaign" in text or "lock" in text:
+    if is_lock(code, message):
         return FailureCategory.LOCKED
     if code in _AUTH_CODES:
         return FailureCategory.AUTH
@@ -93,6 +134,34 @@ def _check(response: requests.Response) -> None:
         raise Transient(f"Lazada {code}: {payload.get('message', '')}")
 
 
+class _SellerToken:
+    """The seller's access token: the configured one first, then refreshed ones.
+
+    Lazada may hand out a new refresh token with each refresh; the newest is kept here and
+    reported through the adapter's `on_token_rotated` hook, which persists it.
+    """
+
+    def __init__(self, adapter: LazadaAdapter) -> None:
+        self._adapter = adapter
+        self._initial: str | None = adapter.settings["access_token"]
+        self.refresh_token: str | None = adapter.settings.get("refresh_token") or None
+        self.cached = CachedToken(self._fetch, adapter.clock, render=lambda _t: {}, margin_s=3600.0)
+
+    def _fetch(self) -> tuple[str, float]:
+        if self._initial:
+            value, self._initial = self._initial, None
+            return value, ACCESS_TOKEN_LIFETIME_S
+        return self._adapter._refresh(self)
+
+    def value(self) -> str:
+        return self.cached.value()
+
+    def renew(self) -> None:
+        """Drop the current token: the next `value()` refreshes."""
+        self._initial = None
+        self.cached.invalidate()
+
+
 class LazadaAdapter(MarketplaceAdapter):
     marketplace: ClassVar[str] = "lazada"
     # The API takes 50 SKUs; Lazada recommends 20, and answers 513 to big batches at load.
@@ -102,18 +171,27 @@ class LazadaAdapter(MarketplaceAdapter):
     has_compare_and_set: ClassVar[bool] = False
     default_zero_stock: ClassVar[ZeroStockAction] = ZeroStockAction.PUSH_ZERO
     required_keys: ClassVar[tuple[str, ...]] = ("app_key", "app_secret", "access_token")
-    secret_keys: ClassVar[tuple[str, ...]] = ("app_secret", "access_token")
+    secret_keys: ClassVar[tuple[str, ...]] = ("app_secret", "access_token", "refresh_token")
+    # The longest a per-SKU search for a locked SKU may take: one call per SKU of a batch.
+    max_lock_probes: ClassVar[int] = batch_limit
+
+    def __init__(self, channel_code: str, settings: Mapping[str, str], **kwargs: Any) -> None:
+        super().__init__(channel_code, settings, **kwargs)
+        self.token = _SellerToken(self)
 
     # -- signing -----------------------------------------------------------------------
 
-    def _signer(self, api_path: str, api_params: Mapping[str, str]) -> Callable[[requests.PreparedRequest], None]:
+    def _signer(
+        self, api_path: str, api_params: Mapping[str, str], *, with_token: bool = True
+    ) -> Callable[[requests.PreparedRequest], None]:
         def sign(prepared: requests.PreparedRequest) -> None:
             system = {
                 "app_key": self.settings["app_key"],
-                "access_token": self.settings["access_token"],
                 "sign_method": "sha256",
                 "timestamp": str(int(self.clock.now() * 1000)),
             }
+            if with_token:
+                system["access_token"] = self.token.value()
             parts = urlsplit(prepared.url or "")
             query = {k: v for k, v in parse_qsl(parts.query) if k not in system and k != "sign"}
             signed = {**query, **system, **api_params}
@@ -123,20 +201,63 @@ class LazadaAdapter(MarketplaceAdapter):
         return sign
 
     def _call(self, method: str, api_path: str, params: Mapping[str, str]) -> Mapping[str, Any]:
-        """One signed call; `params` go in the form body (POST) or the query (GET)."""
+        """One signed call; `params` go in the form body (POST) or the query (GET). An
+        illegal/expired access token is refreshed once (when a refresh_token is set)."""
         kwargs: dict[str, Any] = {"data": dict(params)} if method == "POST" else {"params": dict(params)}
-        response = self.session.send(
-            method, f"{self.base_url}{api_path}", sign=self._signer(api_path, params), check=_check, **kwargs
-        )
-        payload = reply_json(response, None)
-        if not isinstance(payload, Mapping):
-            return {"code": f"HTTP{response.status_code}", "message": self.session.redact(response.text[:300])}
-        if str(payload.get("code", "0")) in _AUTH_CODES:
-            raise AuthFailed(
-                f"{self.session.name}: {api_path} answered {payload.get('code')}: "
-                f"{self.session.redact(str(payload.get('message', '')))}; renew the seller's access_token"
+        for attempt in range(2):
+            response = self.session.send(
+                method, f"{self.base_url}{api_path}", sign=self._signer(api_path, params), check=_check, **kwargs
             )
-        return payload
+            payload = reply_json(response, None)
+            if not isinstance(payload, Mapping):
+                return {"code": f"HTTP{response.status_code}", "message": self.session.redact(response.text[:300])}
+            code = str(payload.get("code", "0"))
+            if code in _TOKEN_CODES and attempt == 0 and self.token.refresh_token:
+                self.token.renew()
+                continue
+            if code in _AUTH_CODES:
+                hint = "renew the seller's tokens" if code in _TOKEN_CODES else "check app_key/app_secret"
+                raise AuthFailed(
+                    f"{self.session.name}: {api_path} answered {code}: "
+                    f"{self.session.redact(str(payload.get('message', '')))}; {hint}"
+                )
+            return payload
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _token_endpoint(self) -> str:
+        """token_url is the auth host's REST base; a full .../auth/token/refresh URL works too."""
+        url = (self.settings.get("token_url") or DEFAULT_TOKEN_URL).rstrip("/")
+        return url if url.endswith(REFRESH) else url + REFRESH
+
+    def _refresh(self, token: _SellerToken) -> tuple[str, float]:
+        """`/auth/token/refresh` with the refresh token, signed like every call (no access_token)."""
+        if not token.refresh_token:
+            raise AuthFailed(
+                f"{self.session.name}: the access token was refused and no refresh_token is configured; "
+                "renew the seller's access_token"
+            )
+        params = {"refresh_token": token.refresh_token}
+        response = self.session.send(
+            "POST", self._token_endpoint(), data=params, check=_check,
+            sign=self._signer(REFRESH, params, with_token=False),
+        )
+        payload = reply_json(response)
+        access = payload.get("access_token") if isinstance(payload, Mapping) else None
+        if response.status_code >= 400 or not access or str(payload.get("code", "0")) != "0":
+            code = payload.get("code", "") if isinstance(payload, Mapping) else ""
+            message = payload.get("message", "") if isinstance(payload, Mapping) else ""
+            raise AuthFailed(
+                f"{self.session.name}: token refresh failed (HTTP {response.status_code}) {code} "
+                f"{self.session.redact(str(message))}; re-authorize the seller"
+            )
+        self.session.add_secret(str(access))
+        rotated = str(payload.get("refresh_token") or "")
+        if rotated and rotated != token.refresh_token:
+            token.refresh_token = rotated
+            self._token_rotated("refresh_token", rotated)
+        # The config's access_token is dead now: keep the fresh one for a restart too.
+        self._token_rotated("access_token", str(access))
+        return str(access), float(payload.get("expires_in") or ACCESS_TOKEN_LIFETIME_S)
 
     # -- push --------------------------------------------------------------------------
 
@@ -152,7 +273,7 @@ class LazadaAdapter(MarketplaceAdapter):
 
     def _push_batch(self, batch: list[StockUpdate]) -> list[PushResult]:
         results: list[PushResult] = []
-        rows: list[tuple[StockUpdate, str, str]] = []
+        rows: list[Row] = []
         for update in batch:
             ids = parse_external_id(update.external_id)
             if ids is None:
@@ -170,10 +291,8 @@ class LazadaAdapter(MarketplaceAdapter):
             results.extend(settle([u for u, _, _ in rows], lambda: self._update(rows)))
         return results
 
-    def _update(self, rows: list[tuple[StockUpdate, str, str]]) -> list[PushResult]:
-        payload = self.stock_payload([(item, sku, max(0, u.quantity)) for u, item, sku in rows])
-        reply = self._call("POST", SELLABLE_UPDATE, {"payload": payload})
-        results = self._classify(reply, rows)
+    def _update(self, rows: list[Row]) -> list[PushResult]:
+        results = self._resolve(rows, resend_unnamed=True)
         ok = {r.listing_id for r in results if r.outcome is Outcome.OK}
         status_rows = [
             (u, item, sku) for u, item, sku in rows
@@ -183,38 +302,98 @@ class LazadaAdapter(MarketplaceAdapter):
             results = self._apply_status(status_rows, results)
         return results
 
-    def _classify(
-        self, reply: Mapping[str, Any], rows: list[tuple[StockUpdate, str, str]]
-    ) -> list[PushResult]:
+    def _resolve(self, rows: list[Row], *, resend_unnamed: bool) -> list[PushResult]:
+        """Send `rows` and give each a verdict Lazada actually stated.
+
+        OK needs code "0" for a request the SKU was in. A SKU `detail` names takes its
+        entry's verdict. The unnamed ones, when `detail` named others, are sent again
+        together once (absolute values: re-sending is harmless). A lock refusing a batch
+        without saying which SKU is re-sent one SKU per call (at most `max_lock_probes`).
+        Anything else left unnamed fails with the batch's code, or retries if transient.
+        """
+        payload = self.stock_payload([(item, sku, max(0, u.quantity)) for u, item, sku in rows])
+        reply = self._call("POST", SELLABLE_UPDATE, {"payload": payload})
         code = str(reply.get("code", "0"))
-        message = self.session.redact(str(reply.get("message") or ""))
         if code == "0":
-            return [
-                PushResult(u.listing_id, Outcome.OK, applied_quantity=max(0, u.quantity)) for u, _, _ in rows
-            ]
-        per_sku: dict[str, Mapping[str, Any]] = {}
-        for entry in reply.get("detail") or []:
+            return [PushResult(u.listing_id, Outcome.OK, applied_quantity=max(0, u.quantity)) for u, _, _ in rows]
+        message = self.session.redact(str(reply.get("message") or ""))
+        named = self._named(reply)
+        verdicts: dict[int, PushResult] = {}
+        unnamed: list[Row] = []
+        for row in rows:
+            update, _item, sku = row
+            entry = named.get(("id", sku)) or named.get(("seller", update.sku))
+            if entry is not None:
+                verdicts[update.listing_id] = self._refusal(
+                    update, str(entry.get("code") or code),
+                    self.session.redact(str(entry.get("message") or message)), entry,
+                )
+            else:
+                unnamed.append(row)
+        if unnamed:
+            verdicts.update(self._unnamed(unnamed, len(rows), code, message, reply, named, resend_unnamed))
+        return [verdicts[u.listing_id] for u, _, _ in rows]
+
+    def _unnamed(
+        self, unnamed: list[Row], sent: int, code: str, message: str, reply: Mapping[str, Any],
+        named: Mapping[tuple[str, str], Any], resend_unnamed: bool,
+    ) -> dict[int, PushResult]:
+        if sent == 1:  # the whole refusal is about this one SKU
+            update = unnamed[0][0]
+            return {update.listing_id: self._refusal(update, code, message, reply)}
+        if code in _RETRY_CODES or code in _THROTTLE_CODES:
+            return {u.listing_id: self._refusal(u, code, message, reply) for u, _, _ in unnamed}
+        if named and resend_unnamed:
+            return {r.listing_id: r for r in self._resolve(unnamed, resend_unnamed=False)}
+        if is_lock(code, message) and len(unnamed) <= self.max_lock_probes:
+            found: dict[int, PushResult] = {}
+            for row in unnamed:
+                [result] = self._resolve([row], resend_unnamed=False)
+                found[result.listing_id] = result
+            return found
+        return {
+            u.listing_id: PushResult.failed(
+                u, _category(code, message),
+                f"{code}: {message} (Lazada refused the batch of {sent} without naming this SKU; not applied)",
+            )
+            for u, _, _ in unnamed
+        }
+
+    def _refusal(
+        self, update: StockUpdate, code: str, message: str, entry: Mapping[str, Any]
+    ) -> PushResult:
+        """The verdict for one SKU Lazada refused with `code`/`message`."""
+        if code in _RETRY_CODES or code in _THROTTLE_CODES:
+            return PushResult.retry(update, f"{code}: {message}", self.clock.now() + RETRY_LATER_S)
+        category = _category(code, message)
+        text = f"{code}: {message}"
+        if category is FailureCategory.LOCKED:
+            floor = lock_floor(entry, message)
+            text += (
+                f" (campaign lock: Lazada keeps at least {floor} until the campaign ends; "
+                f"{max(0, update.quantity)} refused)"
+                if floor is not None else " (campaign lock; Lazada did not say the locked quantity)"
+            )
+        return PushResult.failed(update, category, text)
+
+    @staticmethod
+    def _named(reply: Mapping[str, Any]) -> dict[tuple[str, str], Mapping[str, Any]]:
+        """`detail` entries by ("id", SkuId) and ("seller", SellerSku): a seller SKU that
+        looks like another row's SkuId must not take that row's verdict."""
+        named: dict[tuple[str, str], Mapping[str, Any]] = {}
+        detail = reply.get("detail")
+        for entry in detail if isinstance(detail, list) else []:
             if not isinstance(entry, Mapping):
                 continue
-            for key in ("SkuId", "sku_id", "skuId", "seller_sku", "SellerSku", "field"):
-                if entry.get(key) is not None:
-                    per_sku[str(entry[key])] = entry
-        results = []
-        for update, _item, sku in rows:
-            entry = per_sku.get(sku) or per_sku.get(update.sku)
-            if entry is None and per_sku:
-                # Lazada named the SKUs that failed; the others went through.
-                results.append(PushResult(update.listing_id, Outcome.OK, applied_quantity=max(0, update.quantity)))
-                continue
-            entry_code = str(entry.get("code", code)) if entry else code
-            entry_message = self.session.redact(str(entry.get("message", message))) if entry else message
-            results.append(
-                PushResult.failed(update, _category(entry_code, entry_message), f"{entry_code}: {entry_message}")
-            )
-        return results
+            for kind, keys in (("id", _SKU_ID_KEYS), ("seller", _SELLER_SKU_KEYS)):
+                for key in keys:
+                    value = entry.get(key)
+                    if value is not None and str(value).strip():
+                        named[(kind, str(value).strip())] = entry
+        return named
 
     def _apply_status(
-        self, rows: list[tuple[StockUpdate, str, str]], results: list[PushResult]
+        self, rows: list[Row], results: list[PushResult]
     ) -> list[PushResult]:
         """DEACTIVATE/END -> /product/deactivate; REACTIVATE/RELIST -> SKU Status active."""
         outcome: dict[int, PushResult] = {r.listing_id: r for r in results}
