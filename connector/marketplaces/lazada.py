@@ -23,7 +23,8 @@ signed like every other call; the new access and refresh tokens are reported thr
 Usage::
 
     adapter = LazadaAdapter("lazada_sg", {"base_url": "https://api.lazada.sg/rest",
-                                           "app_key": "..", "app_secret": "..", "access_token": ".."})
+                                           "app_key": "..", "app_secret": "..", "access_token": "..",
+                                           "refresh_token": ".."})   # refresh_token optional
     adapter.push([StockUpdate(1, "TEE-M", 20, external_id="234234234/234")])
 """
 
@@ -143,7 +144,8 @@ class _SellerToken:
 
     def __init__(self, adapter: LazadaAdapter) -> None:
         self._adapter = adapter
-        self._initial: str | None = adapter.settings["access_token"]
+        self._configured = adapter.settings["access_token"]
+        self._initial: str | None = self._configured
         self.refresh_token: str | None = adapter.settings.get("refresh_token") or None
         self.cached = CachedToken(self._fetch, adapter.clock, render=lambda _t: {}, margin_s=3600.0)
 
@@ -151,6 +153,9 @@ class _SellerToken:
         if self._initial:
             value, self._initial = self._initial, None
             return value, ACCESS_TOKEN_LIFETIME_S
+        if not self.refresh_token:
+            # Nothing to refresh with: the configured token stays until Lazada refuses it.
+            return self._configured, ACCESS_TOKEN_LIFETIME_S
         return self._adapter._refresh(self)
 
     def value(self) -> str:

@@ -352,3 +352,16 @@ def test_against_the_sandbox_refresh_and_lock_floor() -> None:
         finally:
             a.close()
             admin.close()
+
+
+def test_without_refresh_token_the_configured_token_outlives_seven_days(
+    rsps: responses.RequestsMock, clock: ManualClock
+) -> None:
+    rsps.post(UPDATE, json=OK)
+    rsps.post(UPDATE, json=OK)
+    a = adapter(clock)
+    a.push([StockUpdate(1, "S", 4, external_id="1/2")])
+    clock.advance(8 * 24 * 3600)  # a live app's token lasts 30 days; only Lazada knows its age
+    [result] = a.push([StockUpdate(1, "S", 5, external_id="1/2")])
+    assert result.outcome is Outcome.OK
+    assert params_of(rsps.calls[1])[0]["access_token"] == "lzd-access-token-abc"
