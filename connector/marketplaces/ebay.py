@@ -14,6 +14,15 @@ withdraws the offer (`POST /offer/{offerId}/withdraw`); RELIST sets the item qua
 publishes the offer again (`POST /offer/{offerId}/publish`, new listing id) and then sets
 the offer quantity.
 
+Revision cap: eBay allows at most 250 revisions per listing per calendar day. Every
+non-zero push spends from a per-SKU budget (`RevisionBudget`: a burst of `REVISION_BURST`,
+then one per `REVISION_SPACING_S`, so no 24 h window exceeds 250). A push the budget cannot
+pay for is not sent: it comes back RETRY with `retry_at` = when it may go. The adapter keeps
+no copy of the held value: whatever the engine pushes at (or after) that time is what goes,
+so a newer value replaces a held one (latest wins) and the ones in between cost nothing.
+Pushes to 0 (SET 0, DEACTIVATE, END) always go at once (an oversell costs more than a
+revision) and are counted, so the next non-zero push waits for them.
+
 Usage::
 
     adapter = EbayAdapter("ebay_de", {"base_url": "https://api.ebay.com", "client_id": "...",
@@ -46,6 +55,38 @@ API = "/sell/inventory/v1"
 SCOPE = "https://api.ebay.com/oauth/api_scope/sell.inventory"
 # errorIds from the spec's x-response-codes: SKU / offer / resource not found.
 NOT_FOUND_IDS = frozenset({25702, 25710, 25713})
+REVISIONS_PER_DAY = 250  # eBay's per-listing revision cap (calendar day)
+REVISION_BURST = 10  # revisions a quiet listing may take back to back
+# The refill leaves room for the burst: at most BURST + (250 - BURST) = 250 in any 24 h.
+REVISION_SPACING_S = 86_400.0 / (REVISIONS_PER_DAY - REVISION_BURST)  # 360 s
+
+
+class RevisionBudget:
+    """A non-blocking token bucket per listing key, for eBay's revision cap:
+    `wait = budget.wait("MUG")` (0.0 = may go now), then `budget.spend("MUG")` once eBay
+    took the revision. Spending below zero is allowed (pushes to 0 always go): the debt
+    is paid back by waiting longer."""
+
+    def __init__(
+        self, clock: Clock, burst: int = REVISION_BURST, spacing_s: float = REVISION_SPACING_S
+    ) -> None:
+        self.clock = clock
+        self.burst = float(burst)
+        self.spacing_s = spacing_s
+        self._levels: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
+
+    def _level(self, key: str) -> float:
+        now = self.clock.now()
+        tokens, at = self._levels.get(key, (self.burst, now))
+        return min(self.burst, tokens + (now - at) / self.spacing_s)
+
+    def wait(self, key: str) -> float:
+        """Seconds until `key` may take one more revision."""
+        level = self._level(key)
+        return 0.0 if level >= 1.0 else (1.0 - level) * self.spacing_s
+
+    def spend(self, key: str) -> None:
+        self._levels[key] = (self._level(key) - 1.0, self.clock.now())
 
 
 class EbayAdapter(MarketplaceAdapter):
@@ -79,6 +120,7 @@ class EbayAdapter(MarketplaceAdapter):
             basic=(s["client_id"], s["client_secret"]),
             default_lifetime_s=7200.0,
         )
+        self.revisions = RevisionBudget(self.clock)
 
     def call(self, method: str, path: str, body: Any = None, **params: str) -> requests.Response:
         headers = {"Accept": "application/json"}
@@ -105,6 +147,27 @@ class EbayAdapter(MarketplaceAdapter):
         return request
 
     def _push_batch(self, batch: list[StockUpdate]) -> list[PushResult]:
+        # Zero always goes: hiding a sold-out listing is worth a revision.
+        held = [u for u in batch if self.quantity_of(u) > 0 and self.revisions.wait(u.sku) > 0]
+        held_ids = {u.listing_id for u in held}
+        results = self._send_batch([u for u in batch if u.listing_id not in held_ids])
+        # Only revisions eBay took count against the listing's daily cap.
+        sent = {u.listing_id: u for u in batch}
+        for result in results:
+            if result.outcome is Outcome.OK and result.listing_id in sent:
+                self.revisions.spend(sent[result.listing_id].sku)
+        return results + [self._hold(u) for u in held]
+
+    def _hold(self, update: StockUpdate) -> PushResult:
+        wait = self.revisions.wait(update.sku)
+        return PushResult.retry(
+            update,
+            f"eBay allows {REVISIONS_PER_DAY} revisions per listing per day: SKU {update.sku} "
+            f"may be revised again in {wait:.0f} s (the latest value goes then)",
+            self.clock.now() + wait,
+        )
+
+    def _send_batch(self, batch: list[StockUpdate]) -> list[PushResult]:
         results: list[PushResult] = []
         bulk: list[StockUpdate] = []
         for update in batch:

@@ -1,6 +1,6 @@
 """eBay adapter against mocked Sell Inventory API replies: exact requests, the OAuth
 refresh-token grant, per-SKU status codes, throttling, zero stock (0 / withdraw / publish)
-and the 25-request limit. Bodies are checked against eBay's published OpenAPI
+the 25-request limit and the 250-revisions-a-day spacing per listing. Bodies are checked against eBay's published OpenAPI
 (tests.support.specs)."""
 
 from __future__ import annotations
@@ -16,7 +16,13 @@ import pytest
 import responses
 
 from connector.marketplaces.base import FailureCategory, Outcome, StockUpdate
-from connector.marketplaces.ebay import EbayAdapter
+from connector.marketplaces.ebay import (
+    REVISION_BURST,
+    REVISION_SPACING_S,
+    REVISIONS_PER_DAY,
+    EbayAdapter,
+    RevisionBudget,
+)
 from connector.marketplaces.http import ManualClock
 from connector.stock.model import PushAction
 from tests.marketplaces.conftest import body_of, token_replies
@@ -182,3 +188,110 @@ def test_read_back(adapter: EbayAdapter, mock: responses.RequestsMock) -> None:
     a, b = adapter.read([("A", "1"), ("B", None)])
     assert (a.quantity, a.active, a.found) == (4, True, True)
     assert b.found is False
+
+
+def bulk_quantities(mock: responses.RequestsMock) -> list[int]:
+    return [r["shipToLocationAvailability"]["quantity"]
+            for c in mock.calls if c.request.url == BULK for r in body_of(c)["requests"]]
+
+
+def burn_burst(adapter: EbayAdapter, mock: responses.RequestsMock) -> None:
+    """Spend the listing's burst: REVISION_BURST non-zero revisions back to back."""
+    for n in range(REVISION_BURST):
+        [result] = adapter.push([StockUpdate(1, "MUG", 10 + n, external_id="1")])
+        assert result.outcome is Outcome.OK
+
+
+def test_spacing_constant_keeps_a_day_under_250() -> None:
+    assert REVISION_SPACING_S == 86_400 / (REVISIONS_PER_DAY - REVISION_BURST) == 360.0
+
+
+def test_burst_then_held_with_retry_at_when_it_may_go(
+    adapter: EbayAdapter, mock: responses.RequestsMock, clock: ManualClock
+) -> None:
+    token_reply(mock, "t")
+    mock.post(BULK, json=ok_entries(("MUG", "1")))
+    burn_burst(adapter, mock)
+    [held] = adapter.push([StockUpdate(1, "MUG", 5, external_id="1")])
+    assert held.outcome is Outcome.RETRY
+    assert held.retry_at == pytest.approx(clock.now() + REVISION_SPACING_S)
+    assert "250 revisions per listing per day" in held.message
+    assert len(bulk_quantities(mock)) == REVISION_BURST  # the held one was not sent
+    clock.advance(REVISION_SPACING_S)
+    [sent] = adapter.push([StockUpdate(1, "MUG", 5, external_id="1")])
+    assert sent.outcome is Outcome.OK and bulk_quantities(mock)[-1] == 5
+
+
+def test_a_newer_value_replaces_the_held_one(
+    adapter: EbayAdapter, mock: responses.RequestsMock, clock: ManualClock
+) -> None:
+    token_reply(mock, "t")
+    mock.post(BULK, json=ok_entries(("MUG", "1")))
+    burn_burst(adapter, mock)
+    [first] = adapter.push([StockUpdate(1, "MUG", 5, external_id="1")])
+    clock.advance(100)
+    [second] = adapter.push([StockUpdate(1, "MUG", 3, external_id="1")])
+    assert first.outcome is second.outcome is Outcome.RETRY
+    assert second.retry_at == pytest.approx(first.retry_at)  # holding costs nothing
+    clock.advance(REVISION_SPACING_S - 100)
+    [latest] = adapter.push([StockUpdate(1, "MUG", 3, external_id="1")])
+    assert latest.outcome is Outcome.OK
+    assert bulk_quantities(mock)[REVISION_BURST:] == [3]  # 5 never went out
+
+
+def test_pushes_to_zero_always_go_and_are_counted(
+    adapter: EbayAdapter, mock: responses.RequestsMock, clock: ManualClock
+) -> None:
+    token_reply(mock, "t")
+    mock.post(BULK, json=ok_entries(("MUG", "1")))
+    mock.post(f"{HOST}/sell/inventory/v1/offer/1/withdraw", json={})
+    burn_burst(adapter, mock)
+    zero = adapter.push([StockUpdate(1, "MUG", 0, external_id="1")])
+    off = adapter.push([StockUpdate(1, "MUG", 0, action=PushAction.DEACTIVATE, external_id="1")])
+    end = adapter.push([StockUpdate(1, "MUG", 0, action=PushAction.END, external_id="1")])
+    assert [r.outcome for [r] in (zero, off, end)] == [Outcome.OK] * 3
+    assert bulk_quantities(mock)[REVISION_BURST:] == [0, 0]
+    # three revisions over budget: the next non-zero push waits for them too
+    [held] = adapter.push([StockUpdate(1, "MUG", 2, external_id="1")])
+    assert held.retry_at == pytest.approx(clock.now() + 4 * REVISION_SPACING_S)
+
+
+def test_other_listings_in_the_batch_are_not_held(
+    adapter: EbayAdapter, mock: responses.RequestsMock, clock: ManualClock
+) -> None:
+    token_reply(mock, "t")
+    mock.post(BULK, json=ok_entries(("MUG", "1")))
+    burn_burst(adapter, mock)
+    mock.replace(responses.POST, BULK, json=ok_entries(("CUP", "2")))
+    busy, other = adapter.push([StockUpdate(1, "MUG", 5, external_id="1"),
+                                StockUpdate(2, "CUP", 5, external_id="2")])
+    assert (busy.outcome, other.outcome) == (Outcome.RETRY, Outcome.OK)
+    assert [r["sku"] for r in body_of(mock.calls[-1])["requests"]] == ["CUP"]
+
+
+def test_failed_revisions_do_not_spend_the_budget(
+    adapter: EbayAdapter, mock: responses.RequestsMock
+) -> None:
+    token_reply(mock, "t")
+    refused = {"responses": [{"statusCode": 400, "sku": "MUG", "offerId": "1",
+                              "errors": [{"errorId": 25001, "message": "System error"}]}]}
+    mock.post(BULK, json=refused)
+    for _ in range(REVISION_BURST + 1):
+        [result] = adapter.push([StockUpdate(1, "MUG", 5, external_id="1")])
+        assert result.outcome is Outcome.FAILED
+
+
+def test_budget_never_allows_more_than_250_in_any_day() -> None:
+    clock = ManualClock()
+    budget = RevisionBudget(clock)
+    sent: list[float] = []
+    for _ in range(3 * 8640):  # a change every 10 s for three days
+        if budget.wait("MUG") == 0:
+            budget.spend("MUG")
+            sent.append(clock.now())
+        clock.advance(10)
+    for index, start in enumerate(sent):
+        in_day = sum(1 for t in sent[index:] if t < start + 86_400)
+        assert in_day <= REVISIONS_PER_DAY
+    assert len(sent) >= 3 * (REVISIONS_PER_DAY - REVISION_BURST)  # and still uses the allowance
+
