@@ -22,6 +22,7 @@ from typing import Any
 
 from connector.config import BridgeConfig
 from connector.sync.engine import Engine, EngineDeps, EngineSettings
+from connector.sync import redaction
 from connector.sync.health import Health
 from connector.sync.report import ResyncReport
 from connector.sync.reports import status_report, stored_explanations, timeline_report
@@ -71,6 +72,7 @@ class Bridge:
         one-shot commands such as `resync` and `explain`. Raises
         connector.erp.errors.ErpError when the ERP cannot be reached at all.
         """
+        redaction.install()  # before the first request: credentials in URLs stay out of logs
         self.store = StateStore.open(self.config.bridge.state_path)
         try:
             if self._deps is None:
