@@ -31,7 +31,10 @@ class Case:
     account: dict[str, str]  # what the sandbox knows
     settings: dict[str, str]  # what the channel config holds (secrets included)
     listing_extra: dict[str, Any] = field(default_factory=dict)
-    lockable: str | None = None  # why not, when the marketplace has no lock
+    # None: the marketplace refuses writes below a locked quantity and the sandbox plays it.
+    # Otherwise the precise reason this marketplace has no such lock (checked against
+    # /work/shared/specs and the reference notes), shown as the skip reason.
+    lockable: str | None = None
 
 
 def _same(creds: dict[str, str], **more: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -42,28 +45,39 @@ CASES = [
     Case("amazon", "MUG-RED", None, *_same({"client_id": "amzn-client", "client_secret": "amzn-secret-1234",
                                             "refresh_token": "Atzr|refresh-1234", "seller_id": "A3EXAMPLE"},
                                            marketplace_id="A1PA6795UKMFR9"),
-         lockable="Amazon has no campaign lock on seller quantity"),
+         lockable=("Amazon: no floor on a DEFAULT (merchant) quantity in the Listings Items spec; its refusals are "
+                   "INVALID issues (validation) and FBA quantities, which Amazon owns and the adapter never writes")),
     Case("bol", "8712345678906", "1001", *_same({"client_id": "bol-client", "client_secret": "bol-secret-1234"}),
-         lockable="bol.com has no stock lock"),
+         lockable=("bol.com: UpdateOfferStockRequest.amount takes any 0..999; open orders are subtracted "
+                   "(correctedStock), never refused")),
     Case("zalando", "4006381333931", None,
          *_same({"client_id": "zal-client", "client_secret": "zal-secret-1234",
                  "merchant_id": "7e0f3c4a-3b2a-4a4e-9a39-0c5a3b1f2d11"}, sales_channel_id=ZALANDO_CHANNEL),
-         listing_extra={"sales_channel_id": ZALANDO_CHANNEL}, lockable="Zalando has no stock lock"),
+         listing_extra={"sales_channel_id": ZALANDO_CHANNEL},
+         lockable=("Zalando: the stocks API 207 per-item result refuses invalid items (EAN, channel, "
+                   "quantity): validation, not a lock; no promotion-held stock for partner fulfilment")),
     Case("kaufland", "4006381333948", "338765432",
          *_same({"client_key": "kl-client-key", "secret_key": "kl-secret-key-1234"}, storefront="de"),
-         lockable="Kaufland has no stock lock"),
+         lockable=("Kaufland: patchUnit takes any amount >= 0; the spec's only 423 Locked is on "
+                   "POST /product-data/import-files, not on units")),
     Case("ebay", "MUG-RED", "9876543210",
          *_same({"client_id": "ebay-client", "client_secret": "ebay-secret-1234", "refresh_token": "v^1.1#refresh"},
-                marketplace_id="EBAY_DE"), lockable="eBay has no stock lock"),
+                marketplace_id="EBAY_DE"),
+         lockable=("eBay: no quantity floor; its one lock-like refusal, the 250 revisions per listing per day "
+                   "block, lifts the next day (a quota to pace and retry, not a locked quantity)")),
     Case("shopify", "MUG-RED", "gid://shopify/InventoryItem/1",
          *_same({"access_token": "shpat_sandbox_token_1234", "location_id": "gid://shopify/Location/2"},
-                api_version="2025-01"), lockable="Shopify's lock is compare-and-set, covered by its own tests"),
+                api_version="2025-01"),
+         lockable=("Shopify: no quantity floor; its only refusal of a value is compare-and-set "
+                   "(compareQuantity stale), a race to re-read, covered in tests/marketplaces/test_shopify.py")),
     Case("etsy", "MUG-RED", "123/11",
          *_same({"keystring": "etsykey", "shared_secret": "etsy-shared-1234", "refresh_token": "123.etsy-refresh",
                  "shop_id": "5001"}), listing_extra={"status": "active", "shop_id": "5001"},
-         lockable="Etsy has no stock lock"),
+         lockable=("Etsy: no quantity floor; it refuses an active listing at 0 (handled by deactivation, "
+                   "test_zero_then_reactivate) and more than 999 (validation)")),
     Case("woocommerce", "MUG-RED", "799", *_same({"consumer_key": "ck_sandbox", "consumer_secret": "cs_sandbox_secret"}),
-         lockable="WooCommerce has no stock lock"),
+         lockable=("WooCommerce: core stock_quantity is a plain integer with no floor; stock held for "
+                   "pending orders is already subtracted, never refused")),
     Case("lazada", "MUG-RED", "234234234/234",
          *_same({"app_key": "100001", "app_secret": "lazada-secret-1234", "access_token": "lzd-access-1234",
                  "refresh_token": "lzd-refresh-1234"})),
