@@ -165,3 +165,27 @@ def test_lint_fails_on_a_finding(tmp_path: Path):
                                   "readme/CONFIGURE.md", "README.rst"])
 def test_readme_parts_exist(path: str):
     assert (ADDON / path).read_text().strip()
+
+
+def test_quant_hooks_match_odoo_18_and_flows_silence_them():
+    """The quant-level hooks (review #12) keep Odoo 18's leading parameters and pass the
+    rest through; every move-level flow runs its super() in the flow context, so the quant
+    hooks do not add a second reason inside it. Odoo itself runs the behaviour tests
+    (tests/test_quant_events.py)."""
+    import ast
+
+    tree = ast.parse((ADDON / "models" / "stock_quant.py").read_text())
+    methods = {node.name: node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
+    for name in ("_update_available_quantity", "_update_reserved_quantity"):
+        fn = methods[name]
+        assert [a.arg for a in fn.args.args] == ["self", "product_id", "location_id"], name
+        assert fn.args.vararg and fn.args.kwarg, name  # later series add parameters
+        assert any(isinstance(d, ast.Attribute) and d.attr == "model"
+                   for d in fn.decorator_list), name
+        assert f"super()._{name.lstrip('_')}(" in ast.unparse(fn), name
+    move_source = (ADDON / "models" / "stock_move.py").read_text()
+    for flow in ("_action_done", "_action_assign", "_do_unreserve", "_action_cancel"):
+        assert f"super(StockMove, self._marketplace_flow()).{flow}(" in " ".join(
+            move_source.split()).replace("( ", "("), flow
+    assert "_apply_inventory" in methods and "FLOW_CONTEXT: True" in ast.unparse(
+        methods["_apply_inventory"]).replace("'", "").replace('"', "")
