@@ -7,8 +7,11 @@ Each subcommand lives in the module that owns its job; this file only parses and
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
+import json
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -30,7 +33,11 @@ COMMANDS: dict[str, str] = {
 
 
 class _Parser(argparse.ArgumentParser):
+    json_errors = False  # set by main() when the command line asks for --json
+
     def error(self, message: str) -> None:  # type: ignore[override]
+        if _Parser.json_errors:
+            print(json.dumps({"error": f"{self.prog}: {message}"}))
         self.exit(EXIT_USAGE, f"{self.prog}: {message}\n")
 
 
@@ -65,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", default=None, help="30m, 2h, 1d or an ISO date/time")
 
     p = sub.add_parser("mock-erp", parents=[common], help="run the bundled Odoo-protocol mock ERP")
-    p.add_argument("--fixtures", type=Path, default=None, help="fixtures dir (default fixtures/demo)")
+    p.add_argument("--fixtures", type=Path, default=None, help="fixtures dir (default: the demo shop)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8069)
     p.add_argument("--webhook-url", default=None)
@@ -75,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sandbox", parents=[common], help="run the local marketplace sandbox")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8780)
-    p.add_argument("--seed", type=Path, default=None, help="sandbox seed file (JSON)")
+    p.add_argument("--seed", type=Path, default=None, help="sandbox seed file (JSON; default: the demo shop's accounts and listings)")
     return parser
 
 
@@ -85,12 +92,33 @@ def _resolve(target: str) -> Callable[[argparse.Namespace], int]:
     return handler
 
 
+def _packaged_defaults(args: argparse.Namespace) -> None:
+    """`mock-erp` / `sandbox` without --fixtures / --seed serve the demo shop, found where
+    the package was installed (connector.defaults.fixtures_dir), not only in a checkout."""
+    from connector.defaults import fixtures_dir, sandbox_seed
+
+    if args.command == "mock-erp" and args.fixtures is None:
+        args.fixtures = fixtures_dir()
+    if args.command == "sandbox" and args.seed is None:
+        seed = sandbox_seed(fixtures_dir())
+        handle = tempfile.NamedTemporaryFile("w", suffix=".json", prefix="stock-bridge-seed-", delete=False)
+        with handle:
+            json.dump(seed, handle)
+        args.seed = Path(handle.name)
+        atexit.register(args.seed.unlink, missing_ok=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    _Parser.json_errors = "--json" in words
+    args = build_parser().parse_args(words)
     try:
+        _packaged_defaults(args)
         return _resolve(COMMANDS[args.command])(args)
     except ConfigError as exc:
         print(f"stock-bridge: {exc}", file=sys.stderr)
+        if getattr(args, "json", False):
+            print(json.dumps({"error": f"stock-bridge: {exc}"}))
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_OK

@@ -1,7 +1,8 @@
 """The bridge's configuration: TOML validated by pydantic, secrets from the environment.
 
 Every secret may come from `STOCK_BRIDGE_<CHANNEL CODE>_<KEY>` (channels) or
-`STOCK_BRIDGE_ERP_<KEY>` / `STOCK_BRIDGE_WEBHOOK_SECRET` instead of the file; secrets are
+`STOCK_BRIDGE_ERP_<KEY>` / `STOCK_BRIDGE_WEBHOOK_SECRET` / `STOCK_BRIDGE_AUTOMATION_TOKEN`
+instead of the file; secrets are
 `SecretStr` and never printed. A bad file gives one `ConfigError` line naming the key.
 
 Usage::
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -23,37 +24,16 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, m
 ENV_CONFIG = "STOCK_BRIDGE_CONFIG"
 ENV_PREFIX = "STOCK_BRIDGE_"
 
-# Keys of a channel section that are secrets, whatever the marketplace.
-SECRET_KEYS = frozenset(
-    {
-        "client_secret",
-        "refresh_token",
-        "access_token",
-        "secret_key",
-        "shared_secret",
-        "consumer_secret",
-        "app_secret",
-        "partner_key",
-        "password",
-        "api_key",
-        "client_key",
-        "consumer_key",
-        "keystring",
-    }
-)
+# A channel key is a secret when its name says so; the adapters' own `secret_keys` (e.g.
+# Etsy's `keystring`) are added when the bridge is wired up (connector.sync.channel_keys),
+# because this module must not import the adapters.
+_SECRET_WORDS = ("secret", "token", "password", "passwd")
 
-MARKETPLACES = (
-    "amazon",
-    "bol",
-    "zalando",
-    "kaufland",
-    "ebay",
-    "shopify",
-    "etsy",
-    "woocommerce",
-    "lazada",
-    "shopee",
-)
+
+def is_secret_key(name: str) -> bool:
+    """The generic rule: `is_secret_key("partner_secret_key") is True`, `("shop_id")` False."""
+    lowered = name.lower()
+    return any(word in lowered for word in _SECRET_WORDS) or lowered.endswith("_key") or lowered == "key"
 
 
 class ConfigError(Exception):
@@ -95,6 +75,9 @@ class BridgeSection(_Strict):
     state_path: Path = Path("var/bridge.sqlite3")
     listen: str = "127.0.0.1:8765"
     webhook_secret: SecretStr | None = None
+    # Accepted only as `?token=` on /v1/triggers (Odoo automation rules cannot sign);
+    # a wake-up token, never a signing key. Env: STOCK_BRIDGE_AUTOMATION_TOKEN.
+    automation_token: SecretStr | None = None
     poll_interval_s: float = Field(default=2.0, gt=0)
     full_resync_interval_s: float = Field(default=600.0, gt=0)
     coalesce_ms: float = Field(default=30.0, ge=0)
@@ -181,12 +164,16 @@ class ChannelConfig(BaseModel):
                 flat[name[len(prefix) :].lower()] = value
         return flat
 
+    def protect(self, keys: Iterable[str]) -> None:
+        """Hold these keys' values as SecretStr too (an adapter's declared secret_keys)."""
+        extra = self.model_extra or {}
+        for key in keys:
+            if isinstance(extra.get(key), str):
+                extra[key] = SecretStr(extra[key])
+
     @model_validator(mode="after")
     def _wrap_secrets(self) -> ChannelConfig:
-        extra = self.model_extra or {}
-        for key in list(extra):
-            if key in SECRET_KEYS and isinstance(extra[key], str):
-                extra[key] = SecretStr(extra[key])
+        self.protect([key for key in (self.model_extra or {}) if is_secret_key(key)])
         return self
 
 
@@ -203,6 +190,14 @@ class BridgeConfig(_Strict):
             return env
         secret = self.bridge.webhook_secret
         return secret.get_secret_value() if secret else None
+
+    def automation_token(self) -> str | None:
+        """The wake-up token Odoo automation rules send as `?token=` (env wins)."""
+        env = os.environ.get(f"{ENV_PREFIX}AUTOMATION_TOKEN")
+        if env:
+            return env
+        token = self.bridge.automation_token
+        return token.get_secret_value() if token else None
 
 
 def _erp_env_overlay(data: dict[str, Any], environ: Mapping[str, str]) -> None:

@@ -17,7 +17,11 @@ Usage::
 from __future__ import annotations
 
 import json
+import os
 import socket
+import sys
+import sysconfig
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +34,10 @@ DEMO_DATABASE = "demo"
 DEMO_LOGIN = "bridge"
 DEMO_API_KEY = "demo-bridge-api-key-0000000000000000"
 DEMO_WEBHOOK_SECRET = "demo-webhook-secret-not-for-production"
-DEFAULT_STATE_PATH = "var/bridge.sqlite3"
+DEMO_AUTOMATION_TOKEN = "demo-automation-token-not-for-production"
+# Where readers (`status`, `timeline`, `explain` without a config) look for the embedded
+# run's state. Its own directory, so that it can never be a configured bridge's state.
+DEFAULT_STATE_PATH = "var/embedded/bridge.sqlite3"
 
 # channel code -> marketplace (the demo shop; fixtures/demo/40_marketplace.json)
 DEMO_CHANNELS: dict[str, str] = {
@@ -112,6 +119,7 @@ def embedded_default(
             "state_path": state_path,
             "listen": listen,
             "webhook_secret": DEMO_WEBHOOK_SECRET,
+            "automation_token": DEMO_AUTOMATION_TOKEN,
             "poll_interval_s": 2,
             "full_resync_interval_s": 600,
         },
@@ -119,10 +127,47 @@ def embedded_default(
     }
 
 
+# Where `pip install .` puts fixtures/demo (pyproject: [tool.setuptools.data-files]).
+INSTALLED_FIXTURES = Path("share") / "stock-bridge" / "fixtures" / "demo"
+
+
 def fixtures_dir() -> Path:
-    """fixtures/demo next to the package (a source checkout), else under the working dir."""
+    """The demo fixtures: fixtures/demo of a source checkout, else the copy installed with
+    the package (under the environment's data dir), else fixtures/demo under the cwd."""
     beside = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
-    return beside if beside.is_dir() else Path("fixtures/demo")
+    if beside.is_dir():
+        return beside
+    for base in {sys.prefix, sysconfig.get_path("data"), sysconfig.get_path("data", f"{os.name}_user")}:
+        installed = Path(base) / INSTALLED_FIXTURES
+        if installed.is_dir():
+            return installed
+    return Path("fixtures/demo")
+
+
+def fresh_state_path(default: str | Path = DEFAULT_STATE_PATH) -> Path:
+    """A state path for a new embedded run: `default` emptied, or, while another embedded
+    run holds it, a new `var/embedded-<timestamp>/bridge.sqlite3` next to it.
+
+    The mock ERP and the sandbox restart from the fixtures on every run, so a state kept
+    from the previous run would believe the marketplaces already hold its values.
+    """
+    from connector.sync.state import StateLocked, release_writer_lock, take_writer_lock
+
+    path = Path(default)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        key = take_writer_lock(path)
+    except StateLocked:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = path.parent.parent / f"{path.parent.name}-{stamp}-{os.getpid()}" / path.name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+    try:
+        for part in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            part.unlink(missing_ok=True)
+    finally:
+        release_writer_lock(key)  # the lock file stays: another process may be opening it
+    return path
 
 
 def sandbox_seed(fixtures: Path | None = None, quantity: int = 0) -> dict[str, Any]:
@@ -184,13 +229,17 @@ def start_embedded(
     erp_port: int = ERP_PORT,
     sandbox_port: int = SANDBOX_PORT,
     bridge_port: int = BRIDGE_PORT,
-    state_path: str | Path = DEFAULT_STATE_PATH,
+    state_path: str | Path | None = None,
     fixtures: Path | None = None,
 ) -> EmbeddedStack:
-    """Start mock ERP + seeded sandbox on local ports (free ones when taken); see module doc."""
+    """Start mock ERP + seeded sandbox on local ports (free ones when taken); see module doc.
+
+    Without `state_path`, the bridge gets a fresh state (`fresh_state_path`)."""
     from connector.mock_erp.server import start_mock_erp
     from connector.sandbox.server import start_sandbox
 
+    if state_path is None:
+        state_path = fresh_state_path()
     sandbox = start_sandbox(host=HOST, port=port_or_free(sandbox_port), seed=sandbox_seed(fixtures))
     try:
         erp = start_mock_erp(fixtures=fixtures or fixtures_dir(), host=HOST, port=port_or_free(erp_port))

@@ -36,7 +36,7 @@ from connector.sync.reports import (
     stored_explanations,
     timeline_report,
 )
-from connector.sync.state import Outcome, StateError, StateStore
+from connector.sync.state import Outcome, StateError, StateLocked, StateStore
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 log = logging.getLogger("connector.cli")
@@ -69,9 +69,47 @@ def _dump(data: Any, out: TextIO | None = None) -> None:
     print(json.dumps(data, indent=2, default=str), file=out or sys.stdout)
 
 
-def _erp_failure(config: BridgeConfig, exc: Exception) -> int:
-    print(f"stock-bridge: cannot use the ERP at {config.erp.url}: {exc}", file=sys.stderr)
-    return EXIT_FAILURE
+def fail(args: argparse.Namespace, message: str, code: int = EXIT_FAILURE, **extra: Any) -> int:
+    """One line on stderr and, with --json, `{"error": message, ...}` on stdout; returns `code`.
+
+    Usage: ``return fail(args, "stock-bridge status: state file missing")``
+    """
+    print(message, file=sys.stderr)
+    if getattr(args, "json", False):
+        _dump({"error": message, **extra})
+    return code
+
+
+def _erp_failure(args: argparse.Namespace, config: BridgeConfig, exc: Exception) -> int:
+    return fail(args, f"stock-bridge: cannot use the ERP at {config.erp.url}: {exc}")
+
+
+def known_channels(config: BridgeConfig, extra: Any = ()) -> set[str]:
+    """Channel codes a command may name: the config's sections, the channels the state file
+    has listings of (the ERP's, as last synced) and `extra` (e.g. the ERP's, read now)."""
+    codes = set(config.channels) | set(extra)
+    try:
+        store = StateStore.open(config.bridge.state_path, read_only=True)
+    except StateError:
+        return codes
+    try:
+        codes |= set(store.channel_summary())
+    finally:
+        store.close()
+    return codes
+
+
+def _unknown_channel(args: argparse.Namespace, config: BridgeConfig, wanted: list[str], extra: Any = ()) -> int | None:
+    """EXIT_USAGE (after one line naming it) when a --channel is not a known channel code."""
+    if not wanted:
+        return None
+    known = known_channels(config, extra)
+    unknown = [c for c in wanted if c not in known]
+    if not unknown:
+        return None
+    names = ", ".join(sorted(known)) or "none yet"
+    return fail(args, f"stock-bridge {args.command}: unknown channel {', '.join(unknown)} (known: {names})",
+                EXIT_USAGE)
 
 
 # -- tables -------------------------------------------------------------------------------------
@@ -150,12 +188,17 @@ def run(args: argparse.Namespace) -> int:
     if _uses_embedded(args):
         from connector.defaults import start_embedded
 
+        # The mock ERP and the sandbox restart from the fixtures, so the bridge's memory
+        # must too: a fresh state per embedded run (start_embedded picks it).
         stack = start_embedded()
         config = stack.config
         print(f"mock ERP (Odoo protocol) {stack.erp.url}  database {config.erp.database}, login {config.erp.username}")
         print(f"marketplace sandbox      {stack.sandbox.url}  (state: {stack.sandbox.url}/_sandbox/state)")
     else:
         config = _config(args)
+    from connector.sync.wiring import validate_channels
+
+    validate_channels(config)
     stopping = threading.Event()
 
     def _on_signal(signum: int, frame: FrameType | None) -> None:
@@ -167,11 +210,15 @@ def run(args: argparse.Namespace) -> int:
         try:
             report = bridge.start()
         except ErpError as exc:
-            return _erp_failure(config, exc)
+            return _erp_failure(args, config, exc)
+        except StateLocked as exc:
+            return fail(args, f"stock-bridge run: {exc}")
+        _allow_automation_token(bridge, config)
         if stack is not None:
             stack.connect_webhook(bridge.trigger_url)
         print(f"bridge                   {bridge.listener_url}  (POST /v1/triggers, GET /v1/health)")
-        print(f"state                    {config.bridge.state_path}")
+        fresh = "  (fresh for this run: the mock ERP and sandbox start from the fixtures)" if stack else ""
+        print(f"state                    {config.bridge.state_path}{fresh}")
         print()
         if report is not None:
             print("first full sync:")
@@ -205,26 +252,31 @@ def resync(args: argparse.Namespace) -> int:
     writes the state file); otherwise it runs here, in this process.
     """
     if not args.all and not args.sku:
-        print("stock-bridge resync: say which: --sku S (repeatable) or --all", file=sys.stderr)
-        return EXIT_USAGE
+        return fail(args, "stock-bridge resync: say which: --sku S (repeatable) or --all", EXIT_USAGE)
     config = _config(args)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     progress = None if args.json else _Progress(sys.stderr)
     running = running_bridge(config)
     if running is not None:
+        refused = _unknown_channel(args, config, args.channel)
+        if refused is not None:
+            return refused
         try:
             report = remote_resync(
                 running, config.webhook_secret(), skus=None if args.all else args.sku,
                 channels=args.channel or None, force=args.force, dry_run=args.dry_run, progress=progress,
             )
         except RemoteError as exc:
-            print(f"stock-bridge resync: {exc}", file=sys.stderr)
-            return EXIT_FAILURE
+            return fail(args, f"stock-bridge resync: {exc}")
     else:
         local = _local_resync(config, args, progress)
         if isinstance(local, int):
             return local
         report = local
+    if report.unknown_skus:
+        # The known SKUs were resynced; naming an unknown one is still a usage error.
+        return fail(args, f"stock-bridge resync: unknown SKU {', '.join(report.unknown_skus)} (not in the ERP)",
+                    EXIT_USAGE, report=report.to_dict())
     if args.json:
         _dump(report.to_dict())
     else:
@@ -238,9 +290,15 @@ def _local_resync(
     from connector.erp.errors import ErpError
     from connector.sync.service import Bridge
 
+    from connector.sync.wiring import validate_channels
+
+    validate_channels(config)
     bridge = Bridge(config, listen=False, schedule=False)
     try:
         bridge.start(initial_sync=False, live=False)
+        refused = _unknown_channel(args, config, args.channel, _erp_channels(bridge))
+        if refused is not None:
+            return refused
         return bridge.resync(
             skus=None if args.all else args.sku,
             channels=args.channel or None,
@@ -249,15 +307,44 @@ def _local_resync(
             progress=progress,
         )
     except ErpError as exc:
-        return _erp_failure(config, exc)
+        return _erp_failure(args, config, exc)
+    except StateLocked as exc:
+        return fail(args, f"stock-bridge resync: {exc}")
     finally:
         bridge.stop()
+
+
+def _erp_channels(bridge: Any) -> set[str]:
+    """The channel codes the ERP has now (a started bridge's stock source)."""
+    engine = getattr(bridge, "engine", None)
+    if engine is None:
+        return set()
+    try:
+        snapshot = engine.deps.source.snapshot([])
+    except Exception:  # unknown then: the config and the state file decide
+        return set()
+    return {channel.code for channel in snapshot.channels.values()}
+
+
+def _allow_automation_token(bridge: Any, config: BridgeConfig) -> None:
+    """Let the listener accept the automation token on /v1/triggers.
+
+    Bridge.start builds the listener from the webhook secret only; until it passes the
+    automation token itself, `run` hands it over here.
+    """
+    listener = getattr(bridge, "_listener", None)
+    token = config.automation_token()
+    if listener is not None and token and listener.app.automation_token is None:
+        listener.app.automation_token = token
 
 
 def explain(args: argparse.Namespace) -> int:
     """How a SKU's number is made, per channel: live from the ERP, else the stored one."""
     config = _config(args)
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
+    refused = _unknown_channel(args, config, [args.channel] if args.channel else [])
+    if refused is not None:
+        return refused
     items: list[dict[str, Any]] = []
     problem: str | None = None
     try:
@@ -272,13 +359,17 @@ def explain(args: argparse.Namespace) -> int:
         if store is not None:
             items = stored_explanations(store, args.sku, args.channel)
             store.close()
+    if not items:
+        where = f" on channel {args.channel}" if args.channel else ""
+        return fail(args, f"stock-bridge explain: unknown SKU {args.sku}: no listing{where}", EXIT_USAGE,
+                    note=problem)
     if args.json:
         _dump({"sku": args.sku, "channel": args.channel, "note": problem, "listings": items})
     else:
         if problem:
             print(problem, file=sys.stderr)
-        print(render_explanations(items) if items else f"no listing found for SKU {args.sku!r}")
-    return EXIT_OK if items else EXIT_FAILURE
+        print(render_explanations(items))
+    return EXIT_OK
 
 
 def _explain_live(config: BridgeConfig, sku: str, channel: str | None) -> list[dict[str, Any]]:
@@ -304,18 +395,17 @@ def _explain_live(config: BridgeConfig, sku: str, channel: str | None) -> list[d
 # -- status / timeline (state file only) --------------------------------------------------------
 
 
-def _open_read_only(config: BridgeConfig) -> StateStore | None:
+def _open_read_only(args: argparse.Namespace, config: BridgeConfig) -> StateStore | int:
     try:
         return StateStore.open(config.bridge.state_path, read_only=True)
     except StateError as exc:
-        print(f"stock-bridge: {exc}", file=sys.stderr)
-        return None
+        return fail(args, f"stock-bridge: {exc}")
 
 
 def status(args: argparse.Namespace) -> int:
-    store = _open_read_only(_config(args))
-    if store is None:
-        return EXIT_FAILURE
+    store = _open_read_only(args, _config(args))
+    if isinstance(store, int):
+        return store
     try:
         report = status_report(store)
     finally:
@@ -331,15 +421,18 @@ def timeline(args: argparse.Namespace) -> int:
     try:
         since = parse_since(args.since) if args.since else None
     except ValueError as exc:
-        print(f"stock-bridge timeline: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    store = _open_read_only(_config(args))
-    if store is None:
-        return EXIT_FAILURE
+        return fail(args, f"stock-bridge timeline: {exc}", EXIT_USAGE)
+    store = _open_read_only(args, _config(args))
+    if isinstance(store, int):
+        return store
     try:
         rows = timeline_report(store, args.sku, since)
+        known = bool(rows) or bool(store.listings(sku=args.sku)) or bool(timeline_report(store, args.sku))
     finally:
         store.close()
+    if not known:
+        return fail(args, f"stock-bridge timeline: unknown SKU {args.sku}: no listing or push in {store.path}",
+                    EXIT_USAGE)
     if args.json:
         _dump({"sku": args.sku, "since": since, "entries": rows})
     else:

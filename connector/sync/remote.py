@@ -3,7 +3,7 @@
 `stock-bridge resync` must not open the state file for writing while `stock-bridge run`
 has it: two writers would each keep their own idea of what every listing last received.
 So the CLI first asks the configured listener's `GET /v1/health`; if a bridge answers,
-the resync is sent to it (`POST /v1/resync`, signed like a trigger) and its streamed
+the resync is sent to it (`POST /v1/resync`, signed with a timestamp: connector.sync.webhook) and its streamed
 report is printed; only when none answers does the CLI resync in its own process.
 
 Usage::
@@ -15,6 +15,7 @@ Usage::
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,7 +23,7 @@ import requests
 
 from connector.config import BridgeConfig
 from connector.sync.report import ResyncReport
-from connector.sync.webhook import KEEPALIVE_S, SIGNATURE_HEADER, sign
+from connector.sync.webhook import KEEPALIVE_S, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign_timestamped
 
 PROBE_TIMEOUT_S = 1.0
 SERVICE = "stock-bridge"
@@ -77,7 +78,12 @@ def remote_resync(
         "force": force,
         "dry_run": dry_run,
     }).encode()
-    headers = {SIGNATURE_HEADER: sign(body, secret), "Content-Type": "application/json"}
+    stamp = int(time.time())
+    headers = {
+        TIMESTAMP_HEADER: str(stamp),
+        SIGNATURE_HEADER: sign_timestamped(body, secret, stamp),
+        "Content-Type": "application/json",
+    }
     try:
         with requests.post(
             f"{base_url}/v1/resync", data=body, headers=headers, stream=True,

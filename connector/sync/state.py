@@ -15,6 +15,13 @@ Every write is one transaction, so a crash between two lines leaves either the o
 the new truth, never half of each. Readers in other processes (`status`, `timeline`
 while `run` runs) open the file read-only and never block the writer (WAL).
 
+One writer: opening for writing takes an exclusive `flock` on `<state>.lock` (holding the
+writer's pid) for as long as the store is open, so a second `run` or a local `resync`
+next to a running bridge fails at once with `StateLocked` instead of becoming a second
+writer with its own idea of what every listing last received (Rule 3). The kernel drops
+the lock when the process dies, so a crash never leaves a stale lock behind. Stores of
+one process share the lock.
+
 Usage::
 
     store = StateStore.open(Path("var/bridge.sqlite3"))
@@ -23,6 +30,7 @@ Usage::
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import sqlite3
@@ -131,6 +139,10 @@ SETTLED = frozenset({SyncState.SYNCED, SyncState.DEACTIVATED, SyncState.ERROR, S
 
 class StateError(Exception):
     """The state file cannot be used (newer schema, unreadable, ...)."""
+
+
+class StateLocked(StateError):
+    """Another process holds the state file for writing (message names it and the lock)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,11 +291,14 @@ def _iso(epoch: float | None) -> str | None:
 class StateStore:
     """The SQLite state file. Thread-safe inside one process (one connection, one lock)."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, read_only: bool) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, path: Path, read_only: bool, writer_lock: Path | None = None
+    ) -> None:
         self._conn = conn
         self._lock = threading.RLock()
         self.path = path
         self.read_only = read_only
+        self._writer_lock = writer_lock  # key of the held `<state>.lock` (take_writer_lock)
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -297,27 +312,40 @@ class StateStore:
             conn = sqlite3.connect(
                 f"file:{path}?mode=ro", uri=True, timeout=timeout_s, check_same_thread=False
             )
+            writer_lock = None
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            _private_file(path)
-            conn = sqlite3.connect(str(path), timeout=timeout_s, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            # NORMAL in WAL mode survives a killed process; only a power cut may lose the tail.
-            conn.execute("PRAGMA synchronous=NORMAL")
+            writer_lock = take_writer_lock(path)
+            try:
+                _private_file(path)
+                conn = sqlite3.connect(str(path), timeout=timeout_s, check_same_thread=False)
+                conn.execute("PRAGMA journal_mode=WAL")
+                # NORMAL in WAL mode survives a killed process; only a power cut may lose the tail.
+                conn.execute("PRAGMA synchronous=NORMAL")
+            except BaseException:
+                release_writer_lock(writer_lock)
+                raise
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout={int(timeout_s * 1000)}")
-        store = cls(conn, path, read_only)
-        if read_only:
-            version = store.schema_version()
-            if version > SCHEMA_VERSION:
-                raise StateError(f"state file {path} has schema {version}, newer than this bridge")
-        else:
-            store.migrate()
+        store = cls(conn, path, read_only, writer_lock)
+        try:
+            if read_only:
+                version = store.schema_version()
+                if version > SCHEMA_VERSION:
+                    raise StateError(f"state file {path} has schema {version}, newer than this bridge")
+            else:
+                store.migrate()
+        except BaseException:
+            store.close()
+            raise
         return store
 
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+            if self._writer_lock is not None:
+                release_writer_lock(self._writer_lock)
+                self._writer_lock = None
 
     def schema_version(self) -> int:
         with self._lock:
@@ -601,6 +629,70 @@ class StateStore:
                 entry["retry_backlog"] = r["n"]
                 entry["next_retry_at"] = r["due"]
         return summary
+
+
+def lock_path(path: Path) -> Path:
+    """The writer lock file of the state file at `path`."""
+    return Path(f"{path}.lock")
+
+
+# Writer locks this process holds: resolved state path -> [fd, open stores]. The lock
+# keeps other *processes* out; stores of one process share it (an in-process restart
+# opens the new store before the old one is gone).
+_HELD: dict[Path, list[int]] = {}
+_HELD_LOCK = threading.Lock()
+
+
+def take_writer_lock(path: Path) -> Path:
+    """Take (or share, within this process) the writer lock of the state file `path`.
+
+    Raises StateLocked, naming the holder's pid and the lock file, when another process
+    holds it. Returns the key to pass to `release_writer_lock`: `key = take_writer_lock(p)`.
+    """
+    key = Path(path).resolve()
+    with _HELD_LOCK:
+        held = _HELD.get(key)
+        if held is not None:
+            held[1] += 1
+            return key
+        lock = lock_path(path)
+        fd = os.open(lock, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read_holder(fd)
+            os.close(fd)
+            raise StateLocked(
+                f"state file {path} is in use by another bridge process ({holder}; lock {lock}): "
+                "stop it first, or send the resync to it"
+            ) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        _HELD[key] = [fd, 1]
+        return key
+
+
+def release_writer_lock(key: Path) -> None:
+    """Give back one hold of the lock taken by `take_writer_lock`; the last one unlocks."""
+    with _HELD_LOCK:
+        held = _HELD.get(key)
+        if held is None:
+            return
+        held[1] -= 1
+        if held[1] <= 0:
+            del _HELD[key]
+            os.close(held[0])  # closing the fd releases the flock
+
+
+def _read_holder(fd: int) -> str:
+    try:
+        text = os.pread(fd, 64, 0).decode("ascii", "replace").strip()
+    except OSError:
+        text = ""
+    return f"pid {text}" if text.isdigit() else "pid unknown"
 
 
 def _private_file(path: Path) -> None:

@@ -4,15 +4,19 @@
 A trigger only wakes the engine: the outbox (or write_date polling) is what guarantees
 delivery, so nothing in a payload is trusted beyond "look at these products now".
 
-Authentication: `X-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>` with the
-shared secret, compared in constant time. Odoo 17+ automation rules ("Send Webhook
-Notification") cannot sign their requests, so the same secret may instead travel as a
-`?token=` query parameter (use HTTPS); it is compared in constant time too and never
+Authentication of `/v1/triggers`: `X-Signature-256: sha256=<hex HMAC-SHA256 of the raw
+body>` with the shared secret, compared in constant time. Odoo 17+ automation rules ("Send
+Webhook Notification") cannot sign their requests, so they send a separate *automation
+token* (`bridge.automation_token`) as `?token=`; it only wakes the bridge (a trigger never
+carries stock), is never the signing secret, is compared in constant time and never
 logged. Missing/wrong → 401; body over the limit → 413; not the expected JSON → 400.
 
 `POST /v1/resync` takes `{"skus": [..] | null, "channels": [..] | null, "force": bool,
-"dry_run": bool}` signed the same way (the signature header only: nothing but the CLI
-calls it) and answers a stream of JSON lines (`application/x-ndjson`):
+"dry_run": bool}` and must carry `X-Timestamp: <unix seconds>` (within
+`MAX_SKEW_S` of the bridge's clock) and `X-Signature-256: sha256=<HMAC of
+"<timestamp>.<raw body>">` (`sign_timestamped`); a signature already used inside that
+window is refused (no replay). No token is accepted there. It answers a stream of JSON
+lines (`application/x-ndjson`):
 `{"progress": {"done": n, "total": m}}`… and a last `{"report": {...}}` or `{"error": ".."}`;
 `{"keepalive": true}` lines keep a long, quiet resync's connection alive.
 
@@ -47,11 +51,19 @@ from werkzeug.wrappers import Request, Response
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Signature-256"
+TIMESTAMP_HEADER = "X-Timestamp"
+MAX_SKEW_S = 300.0
 
 
 def sign(body: bytes, secret: str) -> str:
     """The header value a sender puts in X-Signature-256 for `body`."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def sign_timestamped(body: bytes, secret: str, timestamp: int) -> str:
+    """X-Signature-256 of a `/v1/resync` request sent with `X-Timestamp: timestamp`:
+    `headers = {TIMESTAMP_HEADER: str(ts), SIGNATURE_HEADER: sign_timestamped(body, s, ts)}`."""
+    return sign(f"{int(timestamp)}.".encode() + body, secret)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,12 +153,18 @@ class WebhookApp:
         max_body_bytes: int = 1_000_000,
         health: Callable[[], dict[str, Any]] | None = None,
         on_resync: ResyncHandler | None = None,
+        automation_token: str | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._secret = secret
         self._on_trigger = on_trigger
         self._max = max_body_bytes
         self._health = health or (lambda: {})
         self._on_resync = on_resync
+        # Only ever compared, never logged; None: automation payloads must be signed.
+        self.automation_token = automation_token
+        self._clock = clock
+        self._seen: dict[str, float] = {}  # resync signatures used in the skew window
         self.stats = ListenerStats()
         self._lock = threading.Lock()
 
@@ -197,22 +215,44 @@ class WebhookApp:
             raise RequestEntityTooLarge(f"body over {self._max} bytes")
         return body
 
-    def _authentic(self, request: Request, body: bytes, allow_token: bool = True) -> bool:
-        if not self._secret:
-            return False  # no secret configured: nobody can wake us over HTTP
+    def _authentic(self, request: Request, body: bytes) -> bool:
+        """A trigger: signed with the secret, or carrying the automation token."""
         given = request.headers.get(SIGNATURE_HEADER, "")
         if given:
-            return hmac.compare_digest(given.strip().encode(), sign(body, self._secret).encode())
-        token = request.args.get("token", "") if allow_token else ""
-        return bool(token) and hmac.compare_digest(token.encode(), self._secret.encode())
+            return bool(self._secret) and hmac.compare_digest(
+                given.strip().encode(), sign(body, self._secret or "").encode()
+            )
+        token, expected = request.args.get("token", ""), self.automation_token
+        return bool(token) and bool(expected) and hmac.compare_digest(token.encode(), (expected or "").encode())
+
+    def _authentic_resync(self, request: Request, body: bytes) -> str | None:
+        """None when the timestamped signature is good and fresh, else why not."""
+        if not self._secret:
+            return "missing or invalid signature"
+        stamp, given = request.headers.get(TIMESTAMP_HEADER, ""), request.headers.get(SIGNATURE_HEADER, "")
+        if not stamp.strip().isdigit() or not given:
+            return "missing or invalid signature"
+        expected = sign_timestamped(body, self._secret, int(stamp))
+        if not hmac.compare_digest(given.strip().encode(), expected.encode()):
+            return "missing or invalid signature"
+        now = self._clock()
+        if abs(now - int(stamp)) > MAX_SKEW_S:
+            return f"stale timestamp (more than {int(MAX_SKEW_S)} s from the bridge's clock)"
+        with self._lock:
+            self._seen = {sig: at for sig, at in self._seen.items() if now - at <= 2 * MAX_SKEW_S}
+            if expected in self._seen:
+                return "signature already used (replay)"
+            self._seen[expected] = now
+        return None
 
     def _resync(self, request: Request, handler: ResyncHandler) -> Response:
         if request.method != "POST":
             return _json({"error": "method not allowed"}, 405)
         body = self._body(request)
-        if not self._authentic(request, body, allow_token=False):
-            log.warning("resync rejected: missing or wrong signature from %s", request.remote_addr)
-            return _json({"error": "missing or invalid signature"}, 401)
+        refused = self._authentic_resync(request, body)
+        if refused is not None:
+            log.warning("resync rejected from %s: %s", request.remote_addr, refused)
+            return _json({"error": refused}, 401)
         try:
             wanted = ResyncRequest.model_validate_json(body or b"{}")
         except ValidationError as exc:
@@ -262,7 +302,7 @@ def _json(data: dict[str, Any], status: int) -> Response:
 
 class _RedactingHandler(WSGIRequestHandler):
     """werkzeug's access log line without the query string: an Odoo automation rule sends
-    the shared secret as `?token=`, and an access log must never carry it."""
+    the automation token as `?token=`, and an access log must never carry it."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         saved = {name: getattr(self, name) for name in ("path", "requestline") if hasattr(self, name)}
@@ -290,8 +330,9 @@ class WebhookListener:
         max_body_bytes: int = 1_000_000,
         health: Callable[[], dict[str, Any]] | None = None,
         on_resync: ResyncHandler | None = None,
+        automation_token: str | None = None,
     ) -> None:
-        self.app = WebhookApp(secret, on_trigger, max_body_bytes, health, on_resync)
+        self.app = WebhookApp(secret, on_trigger, max_body_bytes, health, on_resync, automation_token)
         if not secret:
             log.warning("no webhook_secret configured: every trigger will get 401 (polling still works)")
         self._server: BaseWSGIServer = make_server(

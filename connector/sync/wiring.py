@@ -3,6 +3,7 @@ imports connector.erp, connector.stock.compute and the adapter registry).
 
 Usage::
 
+    validate_channels(config)                   # ConfigError naming channel + key
     deps, clients = build_deps(config, store)   # connects to the ERP
     engine = Engine(deps, settings_from_config(config), store)
 """
@@ -15,8 +16,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from connector.config import MARKETPLACES, BridgeConfig
+from connector.config import BridgeConfig
 from connector.stock.model import SyncState, ZeroStockAction
+from connector.sync.channel_keys import validate_channels
 from connector.sync.credentials import TokenVault
 from connector.sync.engine import EngineDeps, EngineSettings
 from connector.sync.ports import AdapterLike
@@ -125,10 +127,10 @@ class WriteDateChangeFeed:
 
 def zero_stock_defaults() -> dict[str, ZeroStockAction]:
     """Each marketplace's own zero-stock behaviour, from its adapter class."""
-    from connector.marketplaces.registry import adapter_class
+    from connector.marketplaces.registry import ADAPTERS, adapter_class
 
     defaults: dict[str, ZeroStockAction] = {}
-    for marketplace in MARKETPLACES:
+    for marketplace in ADAPTERS:
         try:
             defaults[marketplace] = adapter_class(marketplace).default_zero_stock
         except (ImportError, AttributeError, ValueError) as exc:
@@ -180,9 +182,16 @@ def build_deps(config: BridgeConfig, store: StateStore | None = None) -> tuple[E
 
     # Separate connections: the flusher, the change feed and the status writer run on
     # different threads and must not share one RPC session.
+    validate_channels(config)  # before any connection: a bad section is exit 2 at once
     client = connect(config.erp)
     clients = [client]
-    source = StockSource(client, config)
+    try:
+        source = StockSource(client, config)
+        # Sections that leave the marketplace to the ERP are checked against its answer.
+        validate_channels(config, {c.code: c.marketplace for c in source.config_view().channels.values()})
+    except BaseException:
+        client.close()
+        raise
     feed_client = connect(config.erp)
     clients.append(feed_client)
     feed: Any

@@ -20,7 +20,7 @@ from connector.marketplaces.base import FailureCategory, PushResult, StockUpdate
 from connector.sync.engine import EngineDeps, EngineSettings
 from connector.sync.remote import running_bridge
 from connector.sync.service import Bridge
-from connector.sync.webhook import sign
+from connector.sync.webhook import sign, sign_timestamped
 from tests.sync.fakes import FakeAdapter, FakeFeed, FakeSource, fake_compute
 from tests.sync.test_engine import CHANNELS
 from tests.sync.test_service_cli import SECRET, write_config
@@ -167,10 +167,14 @@ def test_cli_resync_goes_to_the_running_bridge(running: Running, capsys: pytest.
     assert "0 would change, 9 unchanged" in capsys.readouterr().out
 
 
+def stamped(body: bytes, at: float | None = None, secret: str = SECRET) -> dict[str, str]:
+    stamp = int(time.time() if at is None else at)
+    return {"X-Timestamp": str(stamp), "X-Signature-256": sign_timestamped(body, secret, stamp)}
+
+
 def test_the_resync_endpoint_streams_progress_then_the_report(running: Running) -> None:
     body = json.dumps({"skus": None, "channels": ["amazon_de"], "force": True, "dry_run": True}).encode()
-    reply = requests.post(f"{running.url}/v1/resync", data=body,
-                          headers={"X-Signature-256": sign(body, SECRET)}, stream=True, timeout=10)
+    reply = requests.post(f"{running.url}/v1/resync", data=body, headers=stamped(body), stream=True, timeout=10)
     assert reply.status_code == 200 and reply.headers["Content-Type"].startswith("application/x-ndjson")
     lines = [json.loads(line) for line in reply.iter_lines() if line]
     assert lines[-1]["report"]["dry_run"] is True and lines[-1]["report"]["changed"] == 3
@@ -188,13 +192,36 @@ def test_the_resync_endpoint_refuses_bad_requests(running: Running, body: bytes,
                                                   status: int) -> None:
     assert running.bridge.wait_idle(5)
     calls = sum(len(a.calls) for a in running.adapters.values())
-    headers = {} if signature is None else {"X-Signature-256": sign(body, SECRET) if signature == "ok" else signature}
+    headers = {} if signature is None else {"X-Timestamp": str(int(time.time())), "X-Signature-256": signature}
+    if signature == "ok":
+        headers = stamped(body)
     reply = requests.post(f"{running.url}/v1/resync", data=body, headers=headers, timeout=5)
     assert reply.status_code == status
     # the ?token= form of the Odoo automation is not enough for a resync
     assert requests.post(f"{running.url}/v1/resync", data=body, params={"token": SECRET}, timeout=5).status_code in (
         400, 401)
     assert sum(len(a.calls) for a in running.adapters.values()) == calls
+
+
+def test_the_resync_endpoint_wants_a_fresh_timestamped_signature_used_once(running: Running) -> None:
+    assert running.bridge.wait_idle(5)
+    calls = sum(len(a.calls) for a in running.adapters.values())
+    body = json.dumps({"skus": ["MUG"], "force": True}).encode()
+    url = f"{running.url}/v1/resync"
+    # a trigger-style signature (body only, no timestamp) is refused
+    assert requests.post(url, data=body, headers={"X-Signature-256": sign(body, SECRET)}, timeout=5).status_code == 401
+    # a timestamp the signature does not cover is refused
+    moved = {**stamped(body), "X-Timestamp": str(int(time.time()) + 1)}
+    assert requests.post(url, data=body, headers=moved, timeout=5).status_code == 401
+    stale = requests.post(url, data=body, headers=stamped(body, time.time() - 301), timeout=5)
+    assert stale.status_code == 401 and "stale" in stale.json()["error"]
+    assert requests.post(url, data=body, headers=stamped(body, time.time() + 400), timeout=5).status_code == 401
+    assert sum(len(a.calls) for a in running.adapters.values()) == calls
+    headers = stamped(body)
+    first = requests.post(url, data=body, headers=headers, timeout=10)
+    assert first.status_code == 200 and "report" in first.text
+    replay = requests.post(url, data=body, headers=headers, timeout=5)
+    assert replay.status_code == 401 and "replay" in replay.json()["error"]
 
 
 def test_cli_resync_without_a_running_bridge_runs_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str],

@@ -21,7 +21,8 @@ import pytest
 import requests
 
 from connector import cli
-from connector.config import SECRET_KEYS, BridgeConfig
+from connector.config import BridgeConfig
+from connector.sync.channel_keys import secret_keys
 from connector.defaults import start_embedded
 from connector.sync import commands
 from connector.sync.service import Bridge
@@ -70,9 +71,11 @@ def configured_secrets(config: BridgeConfig) -> dict[str, str]:
     secret = config.webhook_secret()
     assert secret
     found["bridge.webhook_secret"] = secret
+    adapter_secrets = secret_keys()  # every adapter's declared secret keys
+    assert {"keystring", "partner_secret_key", "app_secret", "partner_key"} <= adapter_secrets
     for code, section in config.channels.items():
         for key, value in section.settings(code, environ={}).items():
-            if key in SECRET_KEYS:
+            if key in adapter_secrets:
                 found[f"{code}.{key}"] = value
     return {name: value for name, value in found.items() if value}
 
@@ -106,8 +109,12 @@ def test_no_configured_secret_leaks_anywhere(tmp_path: Path, debug_logs: Capture
         erp.receive("MUG-CER-350", 5)
         erp.deliver("TSHIRT-BLK-M", 1)
         assert bridge.wait_idle(30)
-        # the Odoo automation's unsigned form carries the secret in the query string
-        trigger = f"{bridge.trigger_url}?token={stack.config.webhook_secret()}"
+        # the Odoo automation's unsigned form carries the automation token in the query string
+        commands._allow_automation_token(bridge, stack.config)
+        token = stack.config.automation_token()
+        assert token and token != stack.config.webhook_secret()
+        secrets["bridge.automation_token"] = token
+        trigger = f"{bridge.trigger_url}?token={token}"
         assert requests.post(trigger, json={"_model": "stock.quant", "_id": 1}, timeout=5).status_code == 202
         assert requests.post(trigger + "-wrong", json={"_model": "stock.quant", "_id": 1}, timeout=5).status_code == 401
         assert bridge.wait_idle(30)

@@ -116,9 +116,10 @@ def test_cli_status_timeline_explain_from_the_state_file(
     explained = json.loads(capsys.readouterr().out)
     [item] = explained["listings"]
     assert item["source"].startswith("stored") and item["quantity"] == 5 and "ERP unreachable" in explained["note"]
-    assert cli.main(["explain", "NOPE", "--config", cfg]) == 1
+    assert cli.main(["explain", "NOPE", "--config", cfg]) == 2
     out = capsys.readouterr()
     assert "pw-never-shown" not in out.out + out.err
+    assert out.err.strip().splitlines() == ["stock-bridge explain: unknown SKU NOPE: no listing"]
 
 
 def test_cli_resync_json_and_dry_run(tmp_path: Path, capsys: pytest.CaptureFixture[str],
@@ -141,9 +142,21 @@ def test_cli_resync_json_and_dry_run(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert [(c["channel_code"], c["new_qty"], c["result"]) for c in report["changes"]] == [("lazada_sg", 5, "synced")]
     assert cli.main(["resync", "--sku", "MUG", "--channel", "lazada_sg", "--config", cfg]) == 0
     assert "0 changed, 1 unchanged" in capsys.readouterr().out
-    assert cli.main(["resync", "--sku", "GHOST", "--config", cfg]) == 1
-    assert "unknown SKU: GHOST" in capsys.readouterr().out
+    assert cli.main(["resync", "--sku", "GHOST", "--config", cfg]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "stock-bridge resync: unknown SKU GHOST (not in the ERP)"]
+    assert cli.main(["resync", "--sku", "GHOST", "--json", "--config", cfg]) == 2
+    doc = json.loads(capsys.readouterr().out)
+    assert "GHOST" in doc["error"] and doc["report"]["unknown_skus"] == ["GHOST"]
+    # a channel code nobody knows (not in the config, the state file or the ERP): exit 2
+    calls = sum(len(a.calls) for a in s.adapters.values())
+    assert cli.main(["resync", "--all", "--channel", "lazada_typo", "--config", cfg]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unknown channel lazada_typo" in err[0] and "lazada_sg" in err[0]
+    assert sum(len(a.calls) for a in s.adapters.values()) == calls
     assert cli.main(["resync", "--config", cfg]) == 2
+    assert cli.main(["resync", "--json", "--config", cfg]) == 2
+    assert "--sku" in json.loads(capsys.readouterr().out)["error"]
 
 
 def test_bad_config_is_one_line_naming_the_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -157,6 +170,42 @@ def test_bad_config_is_one_line_naming_the_key(tmp_path: Path, capsys: pytest.Ca
 def test_status_without_a_state_file_fails_clearly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["status", "--config", str(write_config(tmp_path))]) == 1
     assert "does not exist yet" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["status"], ["timeline", "MUG"], ["timeline", "MUG", "--since", "soon"],
+                                  ["explain", "MUG", "--channel", "nowhere"], ["resync", "--all"]])
+def test_json_commands_always_print_a_json_document(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> None:
+    cfg = str(write_config(tmp_path))  # no state file; the ERP at port 9 is unreachable
+    monkeypatch.setattr(commands, "running_bridge", lambda config: None)
+    code = cli.main([*argv, "--json", "--config", cfg])
+    doc = json.loads(capsys.readouterr().out)
+    assert code in (1, 2) and isinstance(doc["error"], str) and doc["error"]
+
+
+def test_json_and_a_bad_config_or_usage_still_print_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = write_config(tmp_path, poll_interval_s=-1)
+    assert cli.main(["status", "--json", "--config", str(bad)]) == 2
+    assert "bridge.poll_interval_s" in json.loads(capsys.readouterr().out)["error"]
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["timeline", "--json"])
+    assert exc.value.code == 2
+    assert "sku" in json.loads(capsys.readouterr().out)["error"]
+
+
+def test_timeline_and_explain_name_an_unknown_sku_or_channel(
+    stack: Stack, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert stack.bridge.wait_idle(5)
+    cfg = str(stack.config_path)
+    assert cli.main(["timeline", "GHOST", "--config", cfg]) == 2
+    assert "unknown SKU GHOST" in capsys.readouterr().err
+    assert cli.main(["timeline", "MUG", "--since", "1s", "--config", cfg]) in (0,)  # known, maybe no pushes since
+    capsys.readouterr()
+    monkeypatch.setattr(commands, "_explain_live", lambda *a: [])
+    assert cli.main(["explain", "MUG", "--channel", "etsy_typo", "--config", cfg]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unknown channel etsy_typo" in err[0]
 
 
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

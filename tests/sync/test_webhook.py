@@ -12,12 +12,13 @@ import requests
 from connector.sync.webhook import Trigger, WebhookListener, sign
 
 SECRET = "s3cret-webhook-key"
+TOKEN = "automation-wake-token-1"
 
 
 @pytest.fixture
 def listener() -> Iterator[tuple[WebhookListener, list[Trigger]]]:
     got: list[Trigger] = []
-    server = WebhookListener("127.0.0.1", 0, SECRET, got.append, max_body_bytes=2048)
+    server = WebhookListener("127.0.0.1", 0, SECRET, got.append, max_body_bytes=2048, automation_token=TOKEN)
     server.start()
     yield server, got
     server.stop()
@@ -86,10 +87,27 @@ def test_odoo_automation_payload_with_token_or_signature(listener: tuple[Webhook
     server, got = listener
     body = json.dumps({"_action": "Wake bridge(#3)", "_id": 42, "_model": "stock.quant",
                        "product_id": [7, "Mug"]}).encode()
-    assert post(server.url, body, params={"token": SECRET}).status_code == 202
+    assert post(server.url, body, params={"token": TOKEN}).status_code == 202
     assert post(server.url, body, sign(body, SECRET)).status_code == 202
     assert post(server.url, body, params={"token": "wrong"}).status_code == 401
+    # the signing secret is no longer accepted in a URL
+    assert post(server.url, body, params={"token": SECRET}).status_code == 401
+    # the automation token cannot sign
+    assert post(server.url, body, sign(body, TOKEN)).status_code == 401
     assert got == [Trigger(frozenset({7}), (), "stock.quant", 42)] * 2
+
+
+def test_without_an_automation_token_the_query_form_is_refused() -> None:
+    got: list[Trigger] = []
+    server = WebhookListener("127.0.0.1", 0, SECRET, got.append)
+    server.start()
+    try:
+        body = b'{"_model": "stock.quant", "_id": 1}'
+        assert post(server.url, body, params={"token": ""}).status_code == 401
+        assert post(server.url, body, params={"token": SECRET}).status_code == 401
+        assert got == []
+    finally:
+        server.stop()
 
 
 def test_health_and_unknown_paths(listener: tuple[WebhookListener, list[Trigger]]) -> None:
@@ -117,8 +135,8 @@ def test_the_access_log_never_carries_the_token_query(listener: tuple[WebhookLis
     server, got = listener
     body = json.dumps({"_id": 42, "_model": "product.product"}).encode()
     with caplog.at_level(logging.DEBUG):
-        assert post(server.url, body, params={"token": SECRET}).status_code == 202
-        assert post(server.url, body, params={"token": "wrong-" + SECRET}).status_code == 401
+        assert post(server.url, body, params={"token": TOKEN}).status_code == 202
+        assert post(server.url, body, params={"token": "wrong-" + TOKEN}).status_code == 401
     lines = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]  # the server side
     assert any("/v1/triggers?<redacted>" in line for line in lines)  # the request is still logged
-    assert not [line for line in lines if SECRET in line]
+    assert not [line for line in lines if TOKEN in line]
