@@ -1,8 +1,9 @@
 """Writing the sync status of listings back to the addon (`marketplace.listing`).
 
 Only the status fields are written, never stock. Listings that share the same values are
-written in one `write(ids, vals)`. The bridge's own state store is the durable record, so
-an ERP error here is logged and never raised to the sync loop.
+written in one `write(ids, vals)`. A transient ERP error (down, timeout) is raised, so the
+caller (connector.sync.statusback.StatusPublisher) keeps the statuses and tries again; a
+refusal (a deleted listing, access rights) is logged and skipped, as retrying cannot help.
 
 Usage::
 
@@ -46,7 +47,10 @@ class ListingStatusWriter:
         self.enabled = enabled
 
     def write(self, statuses: Sequence[ListingStatus]) -> int:
-        """Write `statuses`; returns the number of RPC calls made."""
+        """Write `statuses`; returns the number of RPC calls made.
+
+        Raises TransientError when the ERP cannot be reached: nothing is lost, write again.
+        """
         if not self.enabled or not statuses:
             return 0
         latest: dict[int, ListingStatus] = {}
@@ -62,9 +66,8 @@ class ListingStatusWriter:
                 calls += 1
                 try:
                     self.client.call("marketplace.listing", "write", chunk, dict(values))
-                except TransientError as exc:
-                    log.warning("listing status not written to Odoo (will be next time): %s", exc)
-                    return calls
+                except TransientError:
+                    raise  # the publisher re-queues the batch (rewriting a group is harmless)
                 except ErpError as exc:
                     log.error("listing status write refused by Odoo for %d listing(s): %s",
                               len(chunk), exc)

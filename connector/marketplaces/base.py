@@ -61,6 +61,9 @@ class PushResult:
     retry_at: float | None = None  # epoch seconds, with Outcome.RETRY
     applied_quantity: int | None = None  # what the marketplace holds now, when known
     active: bool | None = None  # listing active on the marketplace after the push, when known
+    # With RETRY: a planned hold (a quota slot not yet free, e.g. eBay's revisions per
+    # listing per day), not a failure; the engine does not count it toward giving up.
+    deferred: bool = False
 
     @classmethod
     def ok(cls, update: StockUpdate, *, active: bool | None = None) -> PushResult:
@@ -73,8 +76,12 @@ class PushResult:
         return cls(update.listing_id, Outcome.FAILED, category=category, message=message)
 
     @classmethod
-    def retry(cls, update: StockUpdate, message: str, retry_at: float) -> PushResult:
-        return cls(update.listing_id, Outcome.RETRY, message=message, retry_at=retry_at)
+    def retry(
+        cls, update: StockUpdate, message: str, retry_at: float, *, deferred: bool = False
+    ) -> PushResult:
+        return cls(
+            update.listing_id, Outcome.RETRY, message=message, retry_at=retry_at, deferred=deferred
+        )
 
 
 @dataclass(frozen=True, slots=True)

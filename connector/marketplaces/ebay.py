@@ -165,6 +165,7 @@ class EbayAdapter(MarketplaceAdapter):
             f"eBay allows {REVISIONS_PER_DAY} revisions per listing per day: SKU {update.sku} "
             f"may be revised again in {wait:.0f} s (the latest value goes then)",
             self.clock.now() + wait,
+            deferred=True,
         )
 
     def _send_batch(self, batch: list[StockUpdate]) -> list[PushResult]:

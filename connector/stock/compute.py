@@ -88,6 +88,7 @@ class _ChannelPlan:
     channel: Channel
     scope_index: int
     zero_push: PushAction
+    marketplace_max: int | None = None
     buffers: dict[str | None, BufferBreakdown] = field(default_factory=dict)
 
 
@@ -99,6 +100,7 @@ class _Computation:
         snapshot: StockSnapshot,
         now: datetime,
         zero_stock_defaults: Mapping[str, ZeroStockAction] | None,
+        marketplace_caps: Mapping[str, int] | None = None,
     ) -> None:
         self.now = now
         self.partners = snapshot.company_partner_ids
@@ -118,7 +120,8 @@ class _Computation:
                 scope_ids[key] = len(self.scopes)
                 self.scopes.append(tree.scope(channel, snapshot.warehouses))
             self.plans[channel.id] = _ChannelPlan(
-                channel, scope_ids[key], _ZERO_PUSH[zero_action(channel, zero_stock_defaults)]
+                channel, scope_ids[key], _ZERO_PUSH[zero_action(channel, zero_stock_defaults)],
+                (marketplace_caps or {}).get(channel.marketplace),
             )
         self.free: list[dict[int, FreeStock]] = [{} for _ in self.scopes]
         quants: dict[int, list[Quant]] = {}
@@ -242,14 +245,18 @@ class _Computation:
             if published <= 0:
                 published, action = 0, plan.zero_push
             else:
-                if listing.max_qty > 0 or channel.max_qty > 0:
-                    cap = listing_cap(listing, channel)[0]
+                market_max = plan.marketplace_max
+                if listing.max_qty > 0 or channel.max_qty > 0 or market_max:
+                    cap = listing_cap(listing, channel, market_max)[0]
                     if cap is not None and published > cap:
                         published = cap
                 before = previous.get(listing.id)
                 action = _SET if before is None else _BACK_IN_STOCK.get(before, _SET)
             append(
-                build_result(listing, channel, stock, holds, buffer, pool, published, action, ())
+                build_result(
+                    listing, channel, stock, holds, buffer, pool, published, action, (),
+                    plan.marketplace_max,
+                )
             )
         if oversold:
             self._zero_oversold(results, {p: tuple(sorted(c)) for p, c in oversold.items()})
@@ -266,7 +273,7 @@ class _Computation:
                 plan = self.plans[r.channel_id]
                 results[i] = build_result(
                     e.listing, e.channel, e.stock, e.holds, e.buffer_rule, e.pool, 0,
-                    plan.zero_push, bad,
+                    plan.zero_push, bad, plan.marketplace_max,
                 )  # fmt: skip
 
 
@@ -277,6 +284,7 @@ def compute_listings(
     previous_actions: Mapping[int, PushAction] | None = None,
     zero_stock_defaults: Mapping[str, ZeroStockAction] | None = None,
     listing_ids: Iterable[int] | None = None,
+    marketplace_caps: Mapping[str, int] | None = None,
 ) -> list[ListingResult]:
     """One ListingResult per active listing of an active channel whose product is in the
     snapshot, in the snapshot's listing order (restricted to `listing_ids` if given).
@@ -284,13 +292,15 @@ def compute_listings(
     `previous_actions`: the last action pushed per listing id (turns SET into REACTIVATE
     after a DEACTIVATE, RELIST after an END). `zero_stock_defaults`: marketplace -> default
     zero-stock behaviour for channels that do not set their own (fallback: push 0).
+    `marketplace_caps`: marketplace -> the most it stores for one listing (the adapters'
+    `max_quantity`, e.g. bol 999); capped like max_qty, cap source "marketplace max".
 
     The cyclic garbage collector is paused for the duration of the call (and restored as
     it was): the call makes two records per listing and none of them form cycles.
 
     Usage: ``compute_listings(snap, now, listing_ids={12})[0].explanation.render()``
     """
-    calc = _Computation(snapshot, now, zero_stock_defaults)
+    calc = _Computation(snapshot, now, zero_stock_defaults, marketplace_caps)
     wanted = None if listing_ids is None else frozenset(listing_ids)
     # Half a million short-lived records would trigger the cyclic GC dozens of times over a
     # heap that holds the whole snapshot; none of them form cycles, so pause it meanwhile.

@@ -111,18 +111,25 @@ class Holds:
 NO_HOLDS = Holds()
 
 
-def listing_cap(listing: Listing, channel: Channel) -> tuple[int | None, str | None]:
-    """The smaller non-zero max_qty of the listing and the channel, and which one it was.
+MARKETPLACE_MAX = "marketplace max"
+
+
+def listing_cap(
+    listing: Listing, channel: Channel, marketplace_max: int | None = None
+) -> tuple[int | None, str | None]:
+    """The smallest non-zero max of the listing, the channel and the marketplace (the most
+    it stores for one listing, e.g. bol 999), and which one it was.
 
     Usage: ``listing_cap(listing, channel) == (10, "listing")``; ``(None, None)``: no cap.
     """
     own = listing.max_qty if listing.max_qty > 0 else None
     chan = channel.max_qty if channel.max_qty > 0 else None
-    if own is None and chan is None:
-        return None, None
-    if chan is None or (own is not None and own <= chan):
-        return math.floor(own or 0), "listing"
-    return math.floor(chan), "channel"
+    market = marketplace_max if marketplace_max is not None and marketplace_max > 0 else None
+    best: tuple[int | None, str | None] = (None, None)
+    for value, source in ((own, "listing"), (chan, "channel"), (market, MARKETPLACE_MAX)):
+        if value is not None and (best[0] is None or math.floor(value) < best[0]):
+            best = (math.floor(value), source)
+    return best
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +148,7 @@ class Explanation:
     published: int
     action: PushAction
     oversold_on: tuple[str, ...]  # channel codes whose free stock of the product is negative
+    marketplace_max: int | None = None  # the marketplace's own maximum (adapter.max_quantity)
 
     # The numbers, by name.
     @property
@@ -169,11 +177,11 @@ class Explanation:
 
     @property
     def cap(self) -> int | None:
-        return listing_cap(self.listing, self.channel)[0]
+        return listing_cap(self.listing, self.channel, self.marketplace_max)[0]
 
     @property
     def cap_source(self) -> str | None:
-        return listing_cap(self.listing, self.channel)[1]
+        return listing_cap(self.listing, self.channel, self.marketplace_max)[1]
 
     @property
     def oversold(self) -> bool:
@@ -236,7 +244,7 @@ class Explanation:
             rows.append(("pool", _num(self.pool), "free - held by others"))
         rows.append(("buffer", _minus(self.buffer), self.buffer_source))
         rows.append(("pack size", f"/{self.pack_size}", "published in packs, rounded down"))
-        cap, cap_source = listing_cap(self.listing, self.channel)
+        cap, cap_source = listing_cap(self.listing, self.channel, self.marketplace_max)
         rows.append(("cap", "none" if cap is None else str(cap), cap_source or ""))
         rows.append(("published", str(self.published), ""))
         rows.append(("action", PushAction(self.action).value, ""))
@@ -249,7 +257,7 @@ class Explanation:
 
     def to_dict(self) -> dict[str, object]:
         """Everything `render` shows, JSON-ready (for --json)."""
-        cap, cap_source = listing_cap(self.listing, self.channel)
+        cap, cap_source = listing_cap(self.listing, self.channel, self.marketplace_max)
         return {
             "listing_id": self.listing.id,
             "channel": self.channel.code,
@@ -367,9 +375,9 @@ def _slot_writers(cls: type, expected: tuple[str, ...]) -> tuple[Any, ...]:
 
 
 (_e_listing, _e_channel, _e_stock, _e_holds, _e_buffer, _e_pool, _e_published, _e_action,
- _e_oversold) = _slot_writers(Explanation, (
+ _e_oversold, _e_market_max) = _slot_writers(Explanation, (
     "listing", "channel", "stock", "holds", "buffer_rule", "pool", "published", "action",
-    "oversold_on"))  # fmt: skip
+    "oversold_on", "marketplace_max"))  # fmt: skip
 (_r_listing, _r_channel, _r_code, _r_marketplace, _r_product, _r_sku, _r_external, _r_qty,
  _r_action, _r_oversold, _r_explanation) = _slot_writers(ListingResult, (
     "listing_id", "channel_id", "channel_code", "marketplace", "product_id", "sku",
@@ -386,6 +394,7 @@ def build_result(
     published: int,
     action: PushAction,
     oversold_on: tuple[str, ...],
+    marketplace_max: int | None = None,
 ) -> ListingResult:
     """ListingResult(...) with its Explanation, built the fast way; equal to the slow way.
 
@@ -401,6 +410,7 @@ def build_result(
     _e_published(e, published)
     _e_action(e, action)
     _e_oversold(e, oversold_on)
+    _e_market_max(e, marketplace_max)
     r = _new(ListingResult)
     _r_listing(r, listing.id)
     _r_channel(r, channel.id)

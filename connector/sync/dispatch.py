@@ -177,6 +177,19 @@ class ChannelWorker:
             job = self._pending.get(listing_id) or self._inflight.get(listing_id)
             return job.wanted if job else None
 
+    def attach(self, listing_id: int, wanted: tuple[int, PushAction], ticket: Ticket) -> bool:
+        """Make `ticket` wait for the queued or in-flight job of `listing_id` when it carries
+        `wanted`: a flush that skips a listing because this value is already on its way
+        must not let the cursor pass before that value's outcome is durable (Rule 2).
+        False when no such job is left (its outcome is already in the state file)."""
+        with self._cond:
+            job = self._pending.get(listing_id) or self._inflight.get(listing_id)
+            if job is None or job.wanted != wanted:
+                return False
+            ticket.add()
+            job.tickets.append(ticket)
+            return True
+
     def is_idle(self) -> bool:
         with self._cond:
             return not self._pending and not self._inflight
@@ -229,14 +242,21 @@ class ChannelWorker:
                 waited = (taken - job.queued_at) * 1000
                 self.times.add("queue_wait", waited)
                 self.times.add(f"queue_wait:{self.channel_code}", waited)
+            recorded = False
             try:
                 self._push(batch)
+                recorded = True
             except Exception:  # the recorder failed (disk full?): keep the worker alive
                 log.exception("channel %s: recording outcomes failed", self.channel_code)
             finally:
                 with self._cond:
+                    # Tickets are collected under the lock that `attach` takes, so a ticket
+                    # attached to an in-flight job is either seen here or finds no job.
+                    tickets = [t for job in batch for t in job.tickets] if recorded else []
                     self._inflight = {}
                     self._cond.notify_all()
+            for ticket in tickets:
+                ticket.settle()
 
     def _push(self, batch: list[Job]) -> None:
         updates = [replace(j.update, expected_quantity=self._expected(j.listing_id)) for j in batch]
@@ -252,9 +272,6 @@ class ChannelWorker:
         self.pushed += len(batch)
         self._record(self.channel_code, batch, results, duration_ms)
         self.times.add("record", (time.monotonic() - sent) * 1000)
-        for job in batch:
-            for ticket in job.tickets:
-                ticket.settle()
 
     def _send(self, updates: list[StockUpdate]) -> list[PushResult]:
         adapter = self.adapter()

@@ -53,6 +53,11 @@ from connector.sync.tickets import CursorTracker, Ticket
 log = logging.getLogger(__name__)
 
 OVERSOLD = "oversold"
+# Listings the scheduled drift audit reads back per channel and run ("*": any other
+# marketplace). Etsy reads cost two calls each against a 10,000/day budget; Amazon's and
+# eBay's read share the push rate bucket; the rest allow far more.
+AUDIT_READS: dict[str, int] = {"*": 100, "etsy": 20, "amazon": 30, "ebay": 50}
+GAVE_UP = "gave_up"  # error category of a listing whose transient retries ran out
 _ZERO_ACTIONS = (PushAction.DEACTIVATE, PushAction.END)
 
 
@@ -83,6 +88,9 @@ class EngineDeps:
     status_factory: StatusFactory | None = None
     zero_stock_defaults: Mapping[str, ZeroStockAction] | None = None
     clock: Callable[[], float] = time.time
+    # marketplace -> the most it stores for one listing (adapters' max_quantity): the
+    # computation caps there, so the recorded value is what the marketplace really holds.
+    marketplace_caps: Mapping[str, int] | None = None
 
 
 @dataclass(slots=True)
@@ -94,6 +102,10 @@ class _Known:
     state: SyncState
     pushed_qty: int | None
     attempts: int = 0
+    # What the marketplace told us it holds when it refused a compare-and-set (Shopify
+    # *_STALE): the next push compares with it, after a fresh ERP read (Rule 1 and 3).
+    remote_qty: int | None = None
+    gave_up: bool = False  # error after transient retries ran out: the safety net tries again
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +155,8 @@ class Engine:
         self._read_pos: Any = None
         self._seen_saved_at = 0.0
         self._woken_at: float | None = None  # monotonic time of the first wake-up not yet flushed
+        self._audit_after: dict[str, int] = {}  # channel -> last listing id the drift audit read
+        self._audit_read: dict[str, int] = {}  # channel -> listings read by the last audit
         self.times = PhaseTimes()  # shared with the workers; see metrics()
         feed_name = deps.feed.name if deps.feed else "none"
         self._tracker = CursorTracker(lambda pos: store.set_cursor(feed_name, pos))
@@ -166,6 +180,9 @@ class Engine:
                 state=SyncState(row.state),
                 pushed_qty=row.pushed_qty,
                 attempts=attempts.get(row.listing_id, 0),
+                gave_up=row.state == SyncState.ERROR.value and (
+                    row.error_category == GAVE_UP or (row.last_error or "").startswith("gave up after")
+                ),
             )
         self._open_alerts = {a.product_id for a in self.store.alerts() if a.kind == OVERSOLD}
 
@@ -198,6 +215,11 @@ class Engine:
         if self._publisher:
             self._publisher.stop()
 
+    @property
+    def ready(self) -> bool:
+        """The first full sync has finished (at start-up, or later by the flusher's retries)."""
+        return self._ready.is_set()
+
     def add_listener(self, listener: Callable[[Outcome], None]) -> None:
         """Call `listener(outcome)` after every durable push outcome (live output, demo)."""
         self._listeners.append(listener)
@@ -213,6 +235,14 @@ class Engine:
         if self._woken_at is None:
             self._woken_at = time.monotonic()
         self._wake.set()
+
+    def flush_status(self, timeout: float = 10.0) -> bool:
+        """Write the queued sync statuses to the ERP now (starting the writer if the engine
+        was never started, as in a one-shot CLI resync). True when all were written."""
+        if self._publisher is None:
+            return True
+        self._publisher.start()
+        return self._publisher.wait_idle(timeout)
 
     def wait_idle(self, timeout: float) -> bool:
         """True once every trigger seen so far is processed and nothing is in flight."""
@@ -324,6 +354,10 @@ class Engine:
                 return False
             with self._flush_lock:
                 locked = time.monotonic()
+                if feed is not None and "manual" in (getattr(feed, "last_reasons", None) or ()):
+                    # A channel/listing/allocation edit in the ERP: channels, warehouses and
+                    # locations are read again before this snapshot, not after the cache TTL.
+                    self.deps.source.refresh_config()
                 snapshot = self.deps.source.snapshot(sorted(products))
                 self.flushes += 1
                 self.events_read += sum(len(ids) for ids in events.values())
@@ -367,10 +401,14 @@ class Engine:
             worker = self._workers.get(channel_code)
         return worker.scheduled(listing_id) if worker else None
 
-    def _baseline(self, channel_code: str, listing_id: int) -> tuple[int | None, PushAction | None, bool]:
-        """(qty, action, settled) the marketplace has or will have, newest first."""
-        scheduled = self._scheduled(channel_code, listing_id)
-        if scheduled is not None:
+    def _baseline(
+        self, channel_code: str, listing_id: int, scheduled: tuple[int, PushAction] | None | bool = True
+    ) -> tuple[int | None, PushAction | None, bool]:
+        """(qty, action, settled) the marketplace has or will have, newest first.
+        `scheduled`: the worker's queued value when the caller already asked (True: ask)."""
+        if scheduled is True:
+            scheduled = self._scheduled(channel_code, listing_id)
+        if isinstance(scheduled, tuple):
             return scheduled[0], scheduled[1], True
         with self._known_lock:
             known = self._known.get(listing_id)
@@ -393,8 +431,14 @@ class Engine:
         dry_run: bool = False,
         report: ResyncReport | None = None,
         audit: _Audit | None = None,
-    ) -> None:
-        """Compute, diff and hand changed listings to the workers. Caller holds _flush_lock."""
+        repair: bool = False,
+    ) -> set[int]:
+        """Compute, diff and hand changed listings to the workers. Caller holds _flush_lock.
+
+        `repair` (the safety net) also re-pushes listings whose transient retries ran out
+        and listings whose last accepted value is not the wanted one. Returns the ids of
+        the listings that got a result (a live listing on an enabled channel)."""
+        handled: set[int] = set()
         channel_codes = {c.id: c.code for c in snapshot.channels.values()}
         listings = {listing.id: listing for listing in snapshot.listings}
         previous: dict[int, PushAction] = {}
@@ -403,12 +447,7 @@ class Engine:
             _qty, action, _settled = self._baseline(code, listing.id)
             if action is not None:
                 previous[listing.id] = action
-        results = self.deps.compute(
-            snapshot,
-            snapshot.taken_at,
-            previous_actions=previous,
-            zero_stock_defaults=self.deps.zero_stock_defaults,
-        )
+        results = self._compute(snapshot, previous)
         self._handle_oversold(snapshot, results, report)
         for result in results:
             code = result.channel_code
@@ -416,10 +455,15 @@ class Engine:
                 continue
             if report is not None:
                 report.checked += 1
-            old_qty, old_action, settled = self._baseline(code, result.listing_id)
-            forced = force or result.listing_id in force_ids
+            handled.add(result.listing_id)
+            scheduled = self._scheduled(code, result.listing_id)
+            old_qty, old_action, settled = self._baseline(code, result.listing_id, scheduled)
+            forced = force or result.listing_id in force_ids or (repair and self._needs_repair(result.listing_id))
             unchanged = settled and (old_qty, old_action) == (result.quantity, result.action)
             if unchanged and not forced:
+                if scheduled is not None and ticket is not None and not dry_run:
+                    # The value is on its way already: this flush's cursor waits for it too.
+                    self._worker(code, result.marketplace).attach(result.listing_id, scheduled, ticket)
                 if report is not None:
                     report.unchanged += 1
                 if audit is not None and old_qty is not None and old_action is not None:
@@ -464,6 +508,30 @@ class Engine:
             if ticket is not None:
                 ticket.add()
             self._worker(code, result.marketplace).submit(job)
+        return handled
+
+    def _compute(self, snapshot: StockSnapshot, previous: Mapping[int, PushAction]) -> Sequence[ListingResultLike]:
+        extra: dict[str, Any] = {}
+        if self.deps.marketplace_caps:
+            extra["marketplace_caps"] = self.deps.marketplace_caps
+        return self.deps.compute(
+            snapshot,
+            snapshot.taken_at,
+            previous_actions=previous,
+            zero_stock_defaults=self.deps.zero_stock_defaults,
+            **extra,
+        )
+
+    def _needs_repair(self, listing_id: int) -> bool:
+        with self._known_lock:
+            known = self._known.get(listing_id)
+        if known is None:
+            return False
+        if known.state is SyncState.ERROR:
+            return known.gave_up
+        if known.state in (SyncState.SYNCED, SyncState.DEACTIVATED):
+            return known.pushed_qty != known.wanted_qty
+        return False  # pending: the retry queue owns it; locked: Rule 6
 
     def _meta(
         self, result: ListingResultLike, snapshot: StockSnapshot, listings: Mapping[int, Any]
@@ -562,10 +630,23 @@ class Engine:
     def _expected(self, listing_id: int) -> int | None:
         with self._known_lock:
             known = self._known.get(listing_id)
-            return known.pushed_qty if known else None
+            if known is None:
+                return None
+            return known.remote_qty if known.remote_qty is not None else known.pushed_qty
 
     def _backoff(self, attempts: int) -> float:
         return float(min(self.settings.retry_max_s, self.settings.retry_base_s * 2 ** max(0, attempts - 1)))
+
+    def _due(self, now: float, res: PushResult, attempts: int, deferred: bool) -> float:
+        """When a retry goes: never before the marketplace's own `retry_at`, and for plain
+        failures never before the engine's backoff either (an adapter's default 30 s
+        would otherwise spend all attempts of a 5-minute outage in minutes). A deferred
+        hold or a compare-and-set answer (the marketplace's value is known) goes at
+        `retry_at`: nothing is wrong, the next push just needs a fresh ERP read."""
+        floor = now + 1.0
+        if deferred or res.applied_quantity is not None:
+            return max(res.retry_at or floor, floor)
+        return max(res.retry_at or 0.0, now + self._backoff(attempts), floor)
 
     def _record(
         self, channel_code: str, jobs: Sequence[Job], results: Sequence[PushResult], duration_ms: float
@@ -574,6 +655,7 @@ class Engine:
         now = self.deps.clock()
         outcomes: list[Outcome] = []
         attempts_after: dict[int, int] = {}
+        remote: dict[int, int] = {}  # listing -> what the marketplace said it holds (CAS)
         for job, res in zip(jobs, results):
             lid = job.listing_id
             qty, action = job.wanted
@@ -590,15 +672,20 @@ class Engine:
                 result = "ok"
                 accepted = True
             elif res.outcome is PushOutcome.RETRY:
-                attempts = (known.attempts if known else 0) + 1
-                if attempts >= self.settings.max_attempts:
+                # A deferred hold (eBay's per-listing revision budget) is not a failure:
+                # it waits for its slot and never counts toward giving up.
+                deferred = res.deferred
+                attempts = (known.attempts if known else 0) + (0 if deferred else 1)
+                if res.applied_quantity is not None:
+                    remote[lid] = res.applied_quantity
+                if not deferred and attempts >= self.settings.max_attempts:
                     state, result = SyncState.ERROR, "gave_up"
                     message = f"gave up after {attempts} attempts: {message}"
-                    category = FailureCategory.OTHER.value
+                    category = GAVE_UP
                     attempts = 0
                 else:
                     state, result = SyncState.PENDING, "retry"
-                    due = max(res.retry_at or 0.0, now + 1.0) if res.retry_at else now + self._backoff(attempts)
+                    due = self._due(now, res, attempts, deferred)
             else:
                 state = SyncState.LOCKED if res.category is FailureCategory.LOCKED else SyncState.ERROR
                 result = "failed"
@@ -627,12 +714,18 @@ class Engine:
             for o in outcomes:
                 lid = o.meta.listing_id
                 prior = self._known.get(lid)
+                if o.accepted:
+                    seen: int | None = None
+                else:
+                    seen = remote.get(lid, prior.remote_qty if prior else None)
                 self._known[lid] = _Known(
                     wanted_qty=o.quantity,
                     wanted_action=o.action,
                     state=o.state,
                     pushed_qty=o.quantity if o.accepted else (prior.pushed_qty if prior else None),
                     attempts=attempts_after[lid],
+                    remote_qty=seen,
+                    gave_up=o.result == "gave_up",
                 )
         self._after_record(outcomes, now)
 
@@ -688,11 +781,14 @@ class Engine:
         trigger: str = "resync",
         position: Any = None,
         wait_s: float | None = None,
+        repair: bool = False,
     ) -> ResyncReport:
         """Recompute listings (all, or of `skus`) and push what differs (all with `force`).
 
         `dry_run` pushes nothing and reports what would change. `audit` also reads back
-        unchanged listings from their marketplaces and corrects drift. Waits up to
+        every unchanged listing from its marketplace and corrects drift (the scheduled,
+        budgeted audit is `audit_drift`). `repair` (the safety net) also re-pushes
+        listings whose retries ran out or whose accepted value is not the wanted one. Waits up to
         `wait_s` (default settings.wait_outcomes_s) for the pushes' outcomes.
         """
         report = ResyncReport(dry_run=dry_run, forced=force)
@@ -720,7 +816,7 @@ class Engine:
                     snapshot = source.snapshot(list(page))
                     self._apply(
                         snapshot, trigger=trigger, ticket=ticket, force=force, channels=channel_set,
-                        dry_run=dry_run, report=report, audit=audit_state,
+                        dry_run=dry_run, report=report, audit=audit_state, repair=repair,
                     )
                 done += len(page)
                 if progress is not None:
@@ -757,10 +853,53 @@ class Engine:
             else:
                 change.result = "pending"
 
-    def _correct_drift(self, audit: _Audit, report: ResyncReport, ticket: Ticket) -> None:
+    def audit_drift(self, reads: Mapping[str, int] | None = None) -> ResyncReport:
+        """The scheduled drift audit: read back a slice of each channel's settled listings
+        and re-push (from a fresh ERP read) those the marketplace changed behind our back.
+
+        Each run reads at most `reads[marketplace]` listings per channel (default
+        AUDIT_READS, e.g. Etsy 20: two GETs each, every 30 min = 1,920 of its 10,000 daily
+        calls), continuing where the previous run stopped, so every listing is checked in
+        turn. Live pushes come first: a channel with pushes queued is left for the next run.
+        """
+        budget = dict(AUDIT_READS)
+        budget.update(reads or {})
+        report = ResyncReport()
+        audit = _Audit()
+        by_channel: dict[str, list[Any]] = {}
+        for row in self.store.listings():
+            if row.channel_code in self.settings.disabled_channels or row.wanted_qty is None:
+                continue
+            if row.state not in (SyncState.SYNCED.value, SyncState.DEACTIVATED.value) or not row.wanted_action:
+                continue
+            by_channel.setdefault(row.channel_code, []).append(row)
+        for code, rows in by_channel.items():
+            rows.sort(key=lambda r: r.listing_id)
+            limit = max(0, budget.get(rows[0].marketplace, budget["*"]))
+            after = self._audit_after.get(code, 0)
+            start = next((i for i, r in enumerate(rows) if r.listing_id > after), 0)
+            chosen = (rows[start:] + rows[:start])[:limit]
+            for r in chosen:
+                if self._scheduled(code, r.listing_id) is None:
+                    audit.by_channel.setdefault(code, []).append(
+                        (r.listing_id, r.product_id, r.channel_sku, r.external_id, int(r.wanted_qty),
+                         PushAction(r.wanted_action))
+                    )
+        ticket = Ticket()
+        if audit.by_channel:
+            self._correct_drift(audit, report, ticket, yield_to_pushes=True)
+        report.checked = sum(self._audit_read.values())
+        ticket.seal()
+        report.finished_at = time.time()
+        return report
+
+    def _correct_drift(
+        self, audit: _Audit, report: ResyncReport, ticket: Ticket, yield_to_pushes: bool = False
+    ) -> None:
         """Read unchanged listings back; force a fresh push where the marketplace drifted."""
         drifted: set[int] = set()
         products: set[int] = set()
+        self._audit_read = {}
 
         def check(code: str) -> list[tuple[int, int]]:
             worker = self.workers().get(code)
@@ -769,8 +908,13 @@ class Engine:
                 return []
             found: list[tuple[int, int]] = []
             items = audit.by_channel[code]
-            for start in range(0, len(items), 50):
-                chunk = items[start : start + 50]
+            step = 10 if yield_to_pushes else 50
+            for start in range(0, len(items), step):
+                if yield_to_pushes and worker is not None and worker.backlog():
+                    break  # reads share the account's rate budget: live pushes go first
+                chunk = items[start : start + step]
+                self._audit_after[code] = chunk[-1][0]
+                self._audit_read[code] = self._audit_read.get(code, 0) + len(chunk)
                 remote = {r.sku: r for r in adapter.read([(sku, ext) for _l, _p, sku, ext, _q, _a in chunk])}
                 for lid, pid, sku, _ext, qty, action in chunk:
                     seen = remote.get(sku)
@@ -815,11 +959,26 @@ class Engine:
         try:
             with self._flush_lock:
                 snapshot = self.deps.source.snapshot(sorted({r.product_id for r in due}))
-                self._apply(snapshot, trigger="retry", force_ids=frozenset(r.listing_id for r in due))
+                handled = self._apply(snapshot, trigger="retry", force_ids=frozenset(r.listing_id for r in due))
         finally:
             with self._cond:
                 self._busy_jobs -= 1
+        # A listing archived or deleted, or a channel disabled or gone, gets no result: its
+        # retry row would be re-read forever.
+        orphans = sorted(r.listing_id for r in due if r.listing_id not in handled)
+        if orphans:
+            self._drop_retries(orphans)
+            log.info("dropped %d retry entr(ies) of listings no longer synced: %s", len(orphans), orphans[:20])
         return len(due)
+
+    def _drop_retries(self, listing_ids: Sequence[int]) -> None:
+        drop = getattr(self.store, "drop_retries", None)
+        if drop is not None:
+            drop(listing_ids)
+            return
+        # TODO(state owner): StateStore.drop_retries(ids); until then, the same statement here.
+        with self.store._tx() as cur:
+            cur.executemany("DELETE FROM retry WHERE listing_id = ?", [(i,) for i in listing_ids])
 
     def prune_journal(self, retention_days: float) -> int:
         removed = self.store.prune_journal(retention_days)
@@ -846,10 +1005,7 @@ class Engine:
                 action = self._baseline(code, listing.id)[1]
                 if action is not None:
                     previous[listing.id] = action
-            results = self.deps.compute(
-                snapshot, snapshot.taken_at, previous_actions=previous,
-                zero_stock_defaults=self.deps.zero_stock_defaults,
-            )
+            results = self._compute(snapshot, previous)
         stored = {r.listing_id: r for r in self.store.listings(ids=[r.listing_id for r in results])}
         out = []
         for result in results:

@@ -32,6 +32,24 @@ from connector.sync.wiring import build_deps, settings_from_config
 
 log = logging.getLogger(__name__)
 
+STATUS_FLUSH_S = 15.0  # one-shot resync: how long to wait for the status write-back
+
+
+def marketplace_caps() -> dict[str, int]:
+    """marketplace -> the most it stores for one listing, from the adapter classes."""
+    from connector.marketplaces.registry import ADAPTERS, adapter_class
+
+    caps: dict[str, int] = {}
+    for marketplace in ADAPTERS:
+        try:
+            cap = adapter_class(marketplace).max_quantity
+        except (ImportError, AttributeError, ValueError) as exc:
+            log.debug("no adapter for %s: %s", marketplace, exc)
+            continue
+        if cap:
+            caps[marketplace] = int(cap)
+    return caps
+
 
 class Bridge:
     """Keeps every marketplace equal to the ERP. See the module docstring.
@@ -62,6 +80,7 @@ class Bridge:
         self.first_sync: ResyncReport | None = None
         self.health = Health()
         self._synced = False
+        self._live = False
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -77,8 +96,11 @@ class Bridge:
         try:
             if self._deps is None:
                 self._deps, self._clients = build_deps(self.config, self.store)
+                if self._deps.marketplace_caps is None:
+                    self._deps.marketplace_caps = marketplace_caps()
             self.engine = Engine(self.health.watch(self._deps), self._settings, self.store)
             self.engine.add_listener(self.health.on_outcome)
+            self._live = live
             if not live:
                 return None
             if self._listen:
@@ -95,9 +117,9 @@ class Bridge:
             self.first_sync = self.engine.start(initial_sync=initial_sync)
             self._synced = not initial_sync or (self.first_sync is not None and not self.first_sync.errors)
             if self._schedule:
-                from connector.sync.scheduler import start_scheduler
+                from connector.sync.scheduler import peak_edges, start_scheduler
 
-                self._scheduler = start_scheduler(self.engine, self.config.bridge)
+                self._scheduler = start_scheduler(self.engine, self.config.bridge, peak_edges(self.config))
         except BaseException:
             self.stop()
             raise
@@ -145,11 +167,7 @@ class Bridge:
 
     def _ready(self) -> bool:
         """The first full sync has finished (at start-up, or later by the engine's retries)."""
-        if self._synced:
-            return True
-        # A failed first sync is retried inside the engine; it has no public flag for that yet.
-        flag = getattr(self.engine, "_ready", None)
-        return bool(flag is not None and flag.is_set())
+        return self._synced or (self.engine is not None and self.engine.ready)
 
     def _health(self) -> dict[str, Any]:
         """GET /v1/health: starting / ready / degraded (connector.sync.health)."""
@@ -192,10 +210,17 @@ class Bridge:
         audit: bool = False,
         wait_s: float | None = None,
     ) -> ResyncReport:
-        """Recompute (all listings, or `skus`) and push what differs; see Engine.resync."""
-        return self._engine().resync(
+        """Recompute (all listings, or `skus`) and push what differs; see Engine.resync.
+
+        Without the live loop (a one-shot CLI resync) the sync statuses are written to the
+        ERP before this returns: nobody else would write them."""
+        engine = self._engine()
+        report = engine.resync(
             skus, channels, force=force, dry_run=dry_run, progress=progress, audit=audit, wait_s=wait_s
         )
+        if not self._live and not dry_run and not engine.flush_status(STATUS_FLUSH_S):
+            report.errors.append("sync status not written to the ERP (unreachable); the next run writes it")
+        return report
 
     def retry_now(self) -> int:
         """Run the retry queue's due entries now (the scheduler does it every retry_interval_s)."""

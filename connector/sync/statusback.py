@@ -57,6 +57,10 @@ class StatusPublisher:
         self.published = 0  # statuses handed to `publish`
 
     def start(self) -> None:
+        """Start the writer thread (a second call does nothing)."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stopping = False
         self._thread = threading.Thread(target=self._loop, name="status-back", daemon=True)
         self._thread.start()
 
