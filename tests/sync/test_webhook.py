@@ -134,7 +134,7 @@ def test_the_access_log_never_carries_the_token_query(listener: tuple[WebhookLis
                                                       caplog: pytest.LogCaptureFixture) -> None:
     server, got = listener
     body = json.dumps({"_id": 42, "_model": "product.product"}).encode()
-    with caplog.at_level(logging.DEBUG):
+    with caplog.at_level(logging.DEBUG), caplog.at_level(logging.DEBUG, logger="werkzeug"):
         assert post(server.url, body, params={"token": TOKEN}).status_code == 202
         assert post(server.url, body, params={"token": "wrong-" + TOKEN}).status_code == 401
     lines = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]  # the server side
