@@ -167,6 +167,7 @@ class Engine:
         )
         self.flushes = 0  # snapshots taken for triggers (benchmarks: RPC per flush)
         self.events_read = 0  # change-feed entries read
+        self.woken_flushes = 0  # flushes that found work right after a wake-up (not a poll)
         self._load()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -326,6 +327,8 @@ class Engine:
             found = True
             try:
                 found = self._cycle(woken)
+                if found and woke and woken is not None:
+                    self.woken_flushes += 1
             except Exception as exc:
                 log.error("flush failed (will retry): %s", exc, exc_info=log.isEnabledFor(logging.DEBUG))
                 self._stop.wait(min(self.settings.poll_interval_s, 1.0))

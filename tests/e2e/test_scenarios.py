@@ -287,8 +287,6 @@ def test_10_429_storm_on_one_channel_latest_wins_others_not_slowed(stack: Stack)
     for qty in (50, 45, 40):  # NOTEBOOK-A5-DOT on Shelf A: 55 -> 50 -> 45 -> 40
         stack.rpc.set_quantity("NOTEBOOK-A5-DOT", "WH/Stock/Shelf A", qty)
     stack.wait_for(lambda: stack.qty("NOTEBOOK-A5-DOT")["shopify_eu"] == 40, timeout=5, what="shopify")
-    shopify_done = time.time() - start
-    assert shopify_done < 1.2, f"shopify waited for bol's storm ({shopify_done:.2f}s)"
     stack.wait_for(lambda: stack.qty("NOTEBOOK-A5-DOT")["bol_nl"] == 39, timeout=15, what="bol after the storm")
     stack.settle()
     assert stack.qty("NOTEBOOK-A5-DOT") == {"amazon_de": 38, "bol_nl": 39, "ebay_de": 39, "shopify_eu": 40,
@@ -300,6 +298,16 @@ def test_10_429_storm_on_one_channel_latest_wins_others_not_slowed(stack: Stack)
     times = sorted(float(r["time"]) for r in throttled)  # type: ignore[arg-type]
     assert all(b - a >= 0.9 for a, b in zip(times, times[1:])), times
     assert stack.qty("NOTEBOOK-A5-DOT")["bol_nl"] == 39  # the latest value won
+    # Others not slowed, by the sandbox's own clock: shopify had its last value before the
+    # storm on bol was over (bol's first accepted stock call).
+    accepted = [float(r["time"]) for r in bol if r["status"] != 429]  # type: ignore[arg-type]
+    shopify = [float(r["time"]) for r in stock_requests(stack, "shopify", start)]  # type: ignore[arg-type]
+    assert shopify and accepted and max(shopify) < min(t for t in accepted if t > times[0]), (shopify, accepted)
+    # The pace of sends to the storming channel stays within the adapter's budget.
+    from connector.marketplaces.bol import BolAdapter
+    sends = sorted(float(r["time"]) for r in bol)  # type: ignore[arg-type]
+    limit = BolAdapter.rate_per_s + BolAdapter.burst
+    assert all(sum(1 for t in sends if s <= t < s + 1.0) <= limit for s in sends), sends
 
 
 # -- 11. unmapped / rejected SKU ---------------------------------------------------------------------
@@ -381,12 +389,15 @@ def test_13_no_addon_mode_write_date_polling_and_automation_payload(make_stack: 
     body = json.dumps({"_model": "stock.quant", "_id": 42, "_name": "WH/Stock - Pen"}).encode()
     bridge = stack.bridge
     assert bridge is not None and bridge.trigger_url
-    sent = time.monotonic()
+    assert bridge.engine is not None
+    woken = bridge.engine.woken_flushes
     reply = requests.post(bridge.trigger_url, data=body, timeout=5,
                           headers={"Content-Type": "application/json", "X-Signature-256": sign(body)})
     assert reply.status_code in (200, 202, 204), reply.text
     stack.wait_for(lambda: stack.qty("PEN-GEL-BLK")["shopify_eu"] == 364, timeout=5, what="the woken bridge")
-    assert time.monotonic() - sent < 2.0, "found by the 3 s poll, not by the automation wake-up"
+    # Counted only when a flush right after a wake-up found the change: a poll that found it
+    # (the automation payload ignored) leaves the counter where it was.
+    assert bridge.engine.woken_flushes > woken, "found by the poll, not by the automation wake-up"
 
 
 # -- 15. bad webhook signature -------------------------------------------------------------------

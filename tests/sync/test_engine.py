@@ -106,10 +106,16 @@ def test_latest_value_wins_while_an_old_push_is_slow(rig: Rig) -> None:
     rig.source.set("MUG", 4)
     rig.engine.wake([rig.source.pid("MUG")])
     assert amazon.started.wait(5)  # the push of 4 is in flight
+    worker = rig.engine.workers()["amazon_de"]
+    lid = rig.lid("amazon_de", "MUG")
     for qty in (3, 2, 1):
         rig.source.set("MUG", qty)
         rig.engine.wake([rig.source.pid("MUG")])
-        time.sleep(0.1)
+        # An event, not a sleep: the flush has queued this value behind the one in flight.
+        deadline = time.monotonic() + 5
+        while worker.scheduled(lid) != (qty, PushAction.SET):
+            assert time.monotonic() < deadline, f"{qty} never queued"
+            time.sleep(0.002)
     amazon.gate.set()
     assert rig.engine.wait_idle(5)
     mug = rig.sku("amazon_de", "MUG")
