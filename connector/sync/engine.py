@@ -155,6 +155,7 @@ class Engine:
         self._read_pos: Any = None
         self._seen_saved_at = 0.0
         self._woken_at: float | None = None  # monotonic time of the first wake-up not yet flushed
+        self._feed_reader: ThreadPoolExecutor | None = None  # reads the feed beside an early snapshot
         self._audit_after: dict[str, int] = {}  # channel -> last listing id the drift audit read
         self._audit_read: dict[str, int] = {}  # channel -> listings read by the last audit
         self.times = PhaseTimes()  # shared with the workers; see metrics()
@@ -213,6 +214,8 @@ class Engine:
             workers = list(self._workers.values())
         for worker in workers:
             worker.stop()
+        if self._feed_reader is not None:
+            self._feed_reader.shutdown(wait=False)
         if self._publisher:
             self._publisher.stop()
 
@@ -344,9 +347,18 @@ class Engine:
             manual, self._pending_products = self._pending_products, set()
         events: dict[int, list[int]] = {}
         new_pos = self._read_pos
+        early: StockSnapshot | None = None
         try:
             feed = self.deps.feed
-            if feed is not None:
+            if feed is not None and manual:
+                # The wake-up named its products (Rule 1: which products, never values): read
+                # their truth now, while the change feed is read on its own connection; the
+                # cursor still moves only by the feed.
+                with self._flush_lock:
+                    reading = self._feed_pool().submit(feed.read, self._read_pos)
+                    early = self.deps.source.snapshot(sorted(manual))
+                    events, new_pos = reading.result()
+            elif feed is not None:
                 events, new_pos = feed.read(self._read_pos)
             read = time.monotonic()
             products = manual | set(events)
@@ -361,7 +373,11 @@ class Engine:
                     # A channel/listing/allocation edit in the ERP: channels, warehouses and
                     # locations are read again before this snapshot, not after the cache TTL.
                     self.deps.source.refresh_config()
-                snapshot = self.deps.source.snapshot(sorted(products))
+                    early = None
+                rest = products - (early.product_ids if early is not None else frozenset())
+                snapshot = early if early is not None and not rest else self.deps.source.snapshot(
+                    sorted(rest if early is None else products)
+                )
                 self.flushes += 1
                 self.events_read += sum(len(ids) for ids in events.values())
                 taken = time.monotonic()
@@ -387,6 +403,11 @@ class Engine:
         self._read_pos = new_pos
         self._save_seen(new_pos)
         return True
+
+    def _feed_pool(self) -> ThreadPoolExecutor:
+        if self._feed_reader is None:
+            self._feed_reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feed")
+        return self._feed_reader
 
     def _save_seen(self, position: Any) -> None:
         """Remember (at most once a second) how far the feed was read, for `status`' lag."""

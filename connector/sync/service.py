@@ -161,9 +161,9 @@ class Bridge:
         return f"{self.listener_url}/v1/triggers" if self._listener is not None else None
 
     def _on_trigger(self, trigger: Trigger) -> None:
-        # A wake-up only: the change feed says what changed (Rule 1 / DESIGN's webhook).
+        # The payload says which products to read now (Rule 1); the outbox stays the record.
         assert self.engine is not None
-        self.engine.wake()
+        self.engine.wake(trigger.product_ids)
 
     def _ready(self) -> bool:
         """The first full sync has finished (at start-up, or later by the engine's retries)."""
