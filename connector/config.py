@@ -71,6 +71,9 @@ class ErpConfig(_Strict):
         return chosen.get_secret_value()
 
 
+DRIFT_AUDIT_EVERY_RESYNCS = 3  # default drift audit period, in safety-net periods
+
+
 class BridgeSection(_Strict):
     state_path: Path = Path("var/bridge.sqlite3")
     listen: str = "127.0.0.1:8765"
@@ -80,10 +83,21 @@ class BridgeSection(_Strict):
     automation_token: SecretStr | None = None
     poll_interval_s: float = Field(default=2.0, gt=0)
     full_resync_interval_s: float = Field(default=600.0, gt=0)
+    # Reading every listing back from the marketplaces is costly (their read quotas), so
+    # it runs less often than the safety-net resync. None: 3 x full_resync_interval_s
+    # (`audit_interval_s` gives the effective value).
+    drift_audit_interval_s: float | None = Field(default=None, gt=0)
     coalesce_ms: float = Field(default=30.0, ge=0)
     retry_interval_s: float = Field(default=5.0, gt=0)
     journal_retention_days: int = Field(default=90, ge=1)
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
+
+    @property
+    def audit_interval_s(self) -> float:
+        """Seconds between drift audits: `drift_audit_interval_s`, else 3 x the safety net."""
+        if self.drift_audit_interval_s is not None:
+            return self.drift_audit_interval_s
+        return DRIFT_AUDIT_EVERY_RESYNCS * self.full_resync_interval_s
 
     @property
     def listen_host(self) -> str:

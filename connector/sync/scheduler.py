@@ -32,7 +32,6 @@ from connector.sync.engine import Engine
 log = logging.getLogger(__name__)
 
 DAY_S = 86400.0
-AUDIT_EVERY_SAFETY_NETS = 3  # default drift audit interval, in safety-net intervals
 PEAK_EDGE_DELAY = timedelta(seconds=1)  # run just after the edge: the period has begun / ended
 
 
@@ -92,10 +91,10 @@ def start_scheduler(
         _guard("safety-net resync", _safety_net, engine), "interval",
         seconds=bridge.full_resync_interval_s, id="safety_net",
     )
-    audit_s = getattr(bridge, "drift_audit_interval_s", None) or (
-        AUDIT_EVERY_SAFETY_NETS * bridge.full_resync_interval_s
+    scheduler.add_job(
+        _guard("drift audit", _drift_audit, engine), "interval",
+        seconds=bridge.audit_interval_s, id="drift_audit",
     )
-    scheduler.add_job(_guard("drift audit", _drift_audit, engine), "interval", seconds=audit_s, id="drift_audit")
     scheduler.add_job(
         _guard("retry queue", engine.retry_due), "interval",
         seconds=bridge.retry_interval_s, id="retry",
