@@ -26,7 +26,7 @@ def _audit_interval(bridge: BridgeSection) -> timedelta:
     scheduler = start_scheduler(_Engine(), bridge)  # type: ignore[arg-type]
     try:
         trigger: Any = scheduler.get_job("drift_audit").trigger
-        return trigger.interval  # type: ignore[no-any-return]
+        return trigger.interval
     finally:
         scheduler.shutdown(wait=False)
 
