@@ -688,6 +688,7 @@ class Engine:
             old = known.pushed_qty if known else None
             attempts = 0
             due: float | None = None
+            deferred = False
             category: str | None = None
             accepted = False
             message = res.message
@@ -731,6 +732,7 @@ class Engine:
                     retry_due_at=due,
                     explanation=job.explanation,
                     accepted=accepted,
+                    deferred=deferred and result == "retry",
                 )
             )
         self.store.record_outcomes(outcomes, now=now)
@@ -991,18 +993,10 @@ class Engine:
         # retry row would be re-read forever.
         orphans = sorted(r.listing_id for r in due if r.listing_id not in handled)
         if orphans:
-            self._drop_retries(orphans)
+            self.store.drop_retries(orphans)
             log.info("dropped %d retry entr(ies) of listings no longer synced: %s", len(orphans), orphans[:20])
         return len(due)
 
-    def _drop_retries(self, listing_ids: Sequence[int]) -> None:
-        drop = getattr(self.store, "drop_retries", None)
-        if drop is not None:
-            drop(listing_ids)
-            return
-        # TODO(state owner): StateStore.drop_retries(ids); until then, the same statement here.
-        with self.store._tx() as cur:
-            cur.executemany("DELETE FROM retry WHERE listing_id = ?", [(i,) for i in listing_ids])
 
     def prune_journal(self, retention_days: float) -> int:
         removed = self.store.prune_journal(retention_days)

@@ -176,6 +176,9 @@ class Outcome:
     retry_due_at: float | None = None  # with result "retry": park in the retry queue
     explanation: dict[str, Any] | None = None
     accepted: bool = False  # the marketplace now holds `quantity`
+    # With result "retry": a hold, not a failure (eBay's revision budget); the stored
+    # attempt count stays as it was, so a restart does not turn holds into give-ups.
+    deferred: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -449,14 +452,15 @@ class StateStore:
                         (o.quantity, str(o.action), stamp, m.listing_id),
                     )
                 if o.result == "retry" and o.retry_due_at is not None:
+                    step = 0 if o.deferred else 1
                     cur.execute(
                         "INSERT INTO retry (listing_id, channel_code, product_id, quantity, action, "
-                        "attempts, due_at, last_message, created_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?) "
+                        "attempts, due_at, last_message, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                         "ON CONFLICT(listing_id) DO UPDATE SET quantity = excluded.quantity, "
-                        "action = excluded.action, attempts = retry.attempts + 1, "
+                        "action = excluded.action, attempts = retry.attempts + ?, "
                         "due_at = excluded.due_at, last_message = excluded.last_message",
                         (m.listing_id, m.channel_code, m.product_id, o.quantity, str(o.action),
-                         o.retry_due_at, o.message, stamp),
+                         step, o.retry_due_at, o.message, stamp, step),
                     )
                 else:
                     cur.execute("DELETE FROM retry WHERE listing_id = ?", (m.listing_id,))
@@ -508,6 +512,16 @@ class StateStore:
                 "SELECT * FROM retry WHERE due_at <= ? ORDER BY due_at LIMIT ?", (stamp, limit)
             ).fetchall()
         return [RetryRow(**dict(r)) for r in rows]
+
+    def drop_retries(self, listing_ids: Iterable[int]) -> int:
+        """Remove these listings from the retry queue (listings no longer synced); returns
+        how many rows went. Usage: ``store.drop_retries([12, 13])``"""
+        ids = [(int(i),) for i in listing_ids]
+        if not ids:
+            return 0
+        with self._tx() as cur:
+            cur.executemany("DELETE FROM retry WHERE listing_id = ?", ids)
+            return cur.rowcount if cur.rowcount >= 0 else 0
 
     def retries(self) -> list[RetryRow]:
         with self._lock:

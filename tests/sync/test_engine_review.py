@@ -80,6 +80,36 @@ def test_retry_waits_for_the_engine_backoff_and_deferred_holds_never_give_up(tmp
         rig.engine.stop()
 
 
+def test_deferred_holds_do_not_count_toward_giving_up_across_a_restart(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, max_attempts=2)
+    try:
+        rig.engine.start()
+        amazon = rig.adapters["amazon_de"]
+        amazon.decide = lambda u: PushResult.retry(u, "held", retry_at=rig.now[0] + 60, deferred=True)
+        rig.source.set("MUG", 2)
+        rig.engine.wake([rig.source.pid("MUG")])
+        assert rig.engine.wait_idle(5)
+        for _ in range(2):
+            rig.now[0] += 3600
+            assert rig.engine.retry_due() == 1
+            assert rig.engine.wait_idle(5)
+        assert [r.attempts for r in rig.store.retries()] == [0]
+        rig.engine.stop()
+        rig.store.close()
+        rig.engine = rig.new_engine()  # the count comes back from the state file
+        rig.engine.start(initial_sync=False)
+        # One real failure now: attempt 1 of 2, not a give-up on three stored holds.
+        amazon.decide = lambda u: PushResult.retry(u, "HTTP 503", retry_at=0)
+        rig.now[0] += 3600
+        assert rig.engine.retry_due() == 1
+        assert rig.engine.wait_idle(5)
+        row = rig.store.listing(rig.lid("amazon_de", "MUG"))
+        assert row is not None and row.state == "pending", row
+        assert [r.attempts for r in rig.store.retries()] == [1]
+    finally:
+        rig.engine.stop()
+
+
 def test_the_safety_net_repushes_a_listing_whose_retries_ran_out(tmp_path: Path) -> None:
     rig = Rig(tmp_path, max_attempts=1)
     try:

@@ -92,6 +92,33 @@ def test_outcomes_retry_queue_and_journal(tmp_path: Path) -> None:
     assert store.journal(sku="8712345678906", since=1001.0)[0].result == "retry"
 
 
+def test_deferred_holds_keep_the_stored_attempt_count(tmp_path: Path) -> None:
+    store = StateStore.open(tmp_path / "s.sqlite3")
+    held = dict(state=SyncState.PENDING, result="retry", accepted=False, message="revision budget",
+                deferred=True)
+    store.record_outcomes([outcome(3, retry_due_at=1100.0, **held)], now=1000.0)
+    assert [r.attempts for r in store.retries()] == [0]  # a first hold is no attempt
+    failed = dict(state=SyncState.PENDING, result="retry", accepted=False, message="HTTP 503")
+    store.record_outcomes([outcome(3, retry_due_at=1200.0, **failed)], now=1100.0)
+    store.record_outcomes([outcome(3, retry_due_at=1300.0, **held)], now=1200.0)
+    store.record_outcomes([outcome(3, retry_due_at=1400.0, **held)], now=1300.0)
+    [retry] = store.retries()
+    assert (retry.attempts, retry.due_at, retry.last_message) == (1, 1400.0, "revision budget")
+
+
+def test_drop_retries_removes_only_the_named_listings(tmp_path: Path) -> None:
+    store = StateStore.open(tmp_path / "s.sqlite3")
+    other = ListingMeta(2, "bol_nl", "bol", 8, "CUP", "8712345678913", "1235")
+    failed = dict(state=SyncState.PENDING, result="retry", accepted=False, message="HTTP 503",
+                  retry_due_at=1030.0)
+    store.record_outcomes([outcome(3, **failed), outcome(4, meta=other, **failed)], now=1000.0)
+    assert store.drop_retries([]) == 0
+    assert store.drop_retries([1, 99]) == 1
+    assert [r.listing_id for r in store.retries()] == [2]
+    row = store.listing(1)
+    assert row is not None and row.wanted_qty == 3  # the listing row itself stays
+
+
 def test_a_failing_batch_writes_nothing(tmp_path: Path) -> None:
     store = StateStore.open(tmp_path / "s.sqlite3")
     broken = outcome(2, meta=ListingMeta(2, "x", "x", 1, None, "s"))  # type: ignore[arg-type]
