@@ -535,15 +535,12 @@ class Engine:
         return handled
 
     def _compute(self, snapshot: StockSnapshot, previous: Mapping[int, PushAction]) -> Sequence[ListingResultLike]:
-        extra: dict[str, Any] = {}
-        if self.deps.marketplace_caps:
-            extra["marketplace_caps"] = self.deps.marketplace_caps
         return self.deps.compute(
             snapshot,
             snapshot.taken_at,
             previous_actions=previous,
             zero_stock_defaults=self.deps.zero_stock_defaults,
-            **extra,
+            marketplace_caps=self.deps.marketplace_caps,
         )
 
     def _needs_repair(self, listing_id: int) -> bool:

@@ -62,6 +62,7 @@ class ComputeFn(Protocol):
         previous_actions: Mapping[int, PushAction] | None,
         zero_stock_defaults: Mapping[str, ZeroStockAction] | None,
         listing_ids: Iterable[int] | None = None,
+        marketplace_caps: Mapping[str, int] | None = None,
     ) -> Sequence[ListingResultLike]: ...
 
 

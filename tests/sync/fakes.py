@@ -60,6 +60,7 @@ def fake_compute(
     previous_actions: Mapping[int, PushAction] | None,
     zero_stock_defaults: Mapping[str, ZeroStockAction] | None,
     listing_ids: Iterable[int] | None = None,
+    marketplace_caps: Mapping[str, int] | None = None,
 ) -> list[FakeResult]:
     free: dict[int, float] = {}
     for q in snapshot.quants:
@@ -72,6 +73,9 @@ def fake_compute(
         channel = snapshot.channels[listing.channel_id]
         stock = free.get(listing.product_id, 0.0)
         qty = max(0, int(stock))
+        cap = (marketplace_caps or {}).get(channel.marketplace)
+        if cap is not None:
+            qty = min(qty, cap)
         prev = (previous_actions or {}).get(listing.id)
         if qty > 0:
             action = PushAction.REACTIVATE if prev is PushAction.DEACTIVATE else PushAction.SET

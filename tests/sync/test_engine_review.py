@@ -4,6 +4,7 @@ retry rows, the budgeted drift audit and config reloads on manual events."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 
 from connector.marketplaces.base import Outcome, PushResult, StockUpdate
+from connector.sync.engine import Engine
 from tests.sync.test_engine import Rig
 
 pytestmark = pytest.mark.timeout(30)
@@ -106,6 +108,17 @@ def test_deferred_holds_do_not_count_toward_giving_up_across_a_restart(tmp_path:
         row = rig.store.listing(rig.lid("amazon_de", "MUG"))
         assert row is not None and row.state == "pending", row
         assert [r.attempts for r in rig.store.retries()] == [1]
+    finally:
+        rig.engine.stop()
+
+
+def test_marketplace_caps_reach_the_computation(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.engine = Engine(dataclasses.replace(rig.engine.deps, marketplace_caps={"amazon": 3}), rig.settings, rig.store)
+    try:
+        rig.engine.start()
+        assert rig.adapters["amazon_de"].remote[rig.sku("amazon_de", "MUG")] == (3, True)  # 5 capped
+        assert rig.adapters["etsy_shop"].remote[rig.sku("etsy_shop", "MUG")] == (5, True)
     finally:
         rig.engine.stop()
 
