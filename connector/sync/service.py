@@ -35,22 +35,6 @@ log = logging.getLogger(__name__)
 STATUS_FLUSH_S = 15.0  # one-shot resync: how long to wait for the status write-back
 
 
-def marketplace_caps() -> dict[str, int]:
-    """marketplace -> the most it stores for one listing, from the adapter classes."""
-    from connector.marketplaces.registry import ADAPTERS, adapter_class
-
-    caps: dict[str, int] = {}
-    for marketplace in ADAPTERS:
-        try:
-            cap = adapter_class(marketplace).max_quantity
-        except (ImportError, AttributeError, ValueError) as exc:
-            log.debug("no adapter for %s: %s", marketplace, exc)
-            continue
-        if cap:
-            caps[marketplace] = int(cap)
-    return caps
-
-
 class Bridge:
     """Keeps every marketplace equal to the ERP. See the module docstring.
 
@@ -96,8 +80,6 @@ class Bridge:
         try:
             if self._deps is None:
                 self._deps, self._clients = build_deps(self.config, self.store)
-                if self._deps.marketplace_caps is None:
-                    self._deps.marketplace_caps = marketplace_caps()
             self.engine = Engine(self.health.watch(self._deps), self._settings, self.store)
             self.engine.add_listener(self.health.on_outcome)
             self._live = live

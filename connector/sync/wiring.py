@@ -65,6 +65,9 @@ class OutboxChangeFeed:
         self.feed = feed
         self.gap_timeout_s = gap_timeout_s
         self.clock = clock
+        # The reasons of the events the last read returned: "manual" (a channel, listing or
+        # allocation edit) makes the engine read the ERP's configuration again.
+        self.last_reasons: set[str] = set()
 
     def start(self) -> int:
         return int(self.feed.latest_id())
@@ -73,8 +76,10 @@ class OutboxChangeFeed:
         high, gaps = _unpack_position(after)
         now = self.clock()
         products: dict[int, list[int]] = {}
+        reasons: set[str] = set()
 
         def take(event: Any) -> None:
+            reasons.add(str(event.reason))
             if event.product_id:
                 products.setdefault(event.product_id, []).append(event.id)
 
@@ -94,6 +99,7 @@ class OutboxChangeFeed:
                 high = event.id
             if len(events) < OUTBOX_PAGE:
                 break
+        self.last_reasons = reasons
         gaps = {i: t for i, t in gaps.items() if now - t < self.gap_timeout_s}
         if len(gaps) > MAX_GAPS:
             gaps = dict(sorted(gaps.items())[-MAX_GAPS:])
@@ -136,6 +142,24 @@ def zero_stock_defaults() -> dict[str, ZeroStockAction]:
         except (ImportError, AttributeError, ValueError) as exc:
             log.debug("no adapter for %s yet: %s", marketplace, exc)
     return defaults
+
+
+def marketplace_caps() -> dict[str, int]:
+    """marketplace -> the most it stores for one listing (the adapter class's max_quantity);
+    the computation caps there, so the recorded value is what the marketplace holds.
+    Usage: ``marketplace_caps()["bol"] == 999``"""
+    from connector.marketplaces.registry import ADAPTERS, adapter_class
+
+    caps: dict[str, int] = {}
+    for marketplace in ADAPTERS:
+        try:
+            cap = adapter_class(marketplace).max_quantity
+        except (ImportError, AttributeError, ValueError) as exc:
+            log.debug("no adapter for %s yet: %s", marketplace, exc)
+            continue
+        if cap:
+            caps[marketplace] = int(cap)
+    return caps
 
 
 def make_adapter_factory(config: BridgeConfig, tokens: TokenVault | None = None) -> Any:
@@ -213,5 +237,6 @@ def build_deps(config: BridgeConfig, store: StateStore | None = None) -> tuple[E
         status_sink=sink,
         status_factory=_status if sink is not None else None,
         zero_stock_defaults=zero_stock_defaults(),
+        marketplace_caps=marketplace_caps(),
     )
     return deps, clients

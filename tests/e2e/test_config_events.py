@@ -70,3 +70,15 @@ def test_listing_buffer_change_updates_that_listing(stack: Stack) -> None:
     mark = stack.rpc.last_event_id()
     stack.settle()
     assert stack.rpc.last_event_id() == mark
+
+
+def test_channel_buffer_change_over_rpc_reaches_that_channel_without_a_resync(stack: Stack) -> None:
+    # The channel record sits in the bridge's cached ERP config view (erp.cache_ttl_s, a
+    # minute): only the "manual" outbox events make it read the channels again at once.
+    assert stack.qty(SKU) == BEFORE
+    mark = stack.rpc.last_event_id()
+    stack.rpc("marketplace.channel", "write", [stack.rpc.channel("bol_nl")], {"buffer_qty": 6})
+    assert stack.rpc.product(SKU) in _manual_events(stack, mark)
+    stack.wait_for(lambda: stack.qty(SKU)["bol_nl"] == 39, timeout=WAIT_S, what="bol's new channel buffer")
+    stack.settle()
+    assert stack.qty(SKU) == {**BEFORE, "bol_nl": 39}  # 45 - 6 there, nothing else moved

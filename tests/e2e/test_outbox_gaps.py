@@ -50,8 +50,8 @@ def test_an_event_committed_late_with_a_lower_id_is_not_lost(stack: Stack) -> No
 # -- the feed's gap rules, without a server ----------------------------------------------------------
 
 class _Event:
-    def __init__(self, eid: int, product_id: int) -> None:
-        self.id, self.product_id = eid, product_id
+    def __init__(self, eid: int, product_id: int, reason: str = "move_done") -> None:
+        self.id, self.product_id, self.reason = eid, product_id, reason
 
 
 class _Outbox:
