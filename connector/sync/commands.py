@@ -213,7 +213,6 @@ def run(args: argparse.Namespace) -> int:
             return _erp_failure(args, config, exc)
         except StateLocked as exc:
             return fail(args, f"stock-bridge run: {exc}")
-        _allow_automation_token(bridge, config)
         if stack is not None:
             stack.connect_webhook(bridge.trigger_url)
         print(f"bridge                   {bridge.listener_url}  (POST /v1/triggers, GET /v1/health)")
@@ -324,18 +323,6 @@ def _erp_channels(bridge: Any) -> set[str]:
     except Exception:  # unknown then: the config and the state file decide
         return set()
     return {channel.code for channel in snapshot.channels.values()}
-
-
-def _allow_automation_token(bridge: Any, config: BridgeConfig) -> None:
-    """Let the listener accept the automation token on /v1/triggers.
-
-    Bridge.start builds the listener from the webhook secret only; until it passes the
-    automation token itself, `run` hands it over here.
-    """
-    listener = getattr(bridge, "_listener", None)
-    token = config.automation_token()
-    if listener is not None and token and listener.app.automation_token is None:
-        listener.app.automation_token = token
 
 
 def explain(args: argparse.Namespace) -> int:

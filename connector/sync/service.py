@@ -94,6 +94,7 @@ class Bridge:
                     max_body_bytes=self.config.bridge.max_body_bytes,
                     health=self._health,
                     on_resync=self._on_resync,
+                    automation_token=self.config.automation_token(),
                 )
                 self._listener.start()
             self.first_sync = self.engine.start(initial_sync=initial_sync)

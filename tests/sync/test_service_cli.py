@@ -224,3 +224,35 @@ def test_embedded_default_parses_and_names_every_demo_channel() -> None:
     assert set(config.channels) == set(DEMO_CHANNELS)
     assert config.channels["bol_nl"].settings("bol_nl", environ={})["token_url"].endswith("/bol/token")
     assert config.bridge.listen == "127.0.0.1:8765" and config.webhook_secret()
+
+
+def test_a_bridge_started_directly_takes_the_automation_token_and_not_the_secret_as_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("STOCK_BRIDGE_AUTOMATION_TOKEN", raising=False)
+    monkeypatch.delenv("STOCK_BRIDGE_WEBHOOK_SECRET", raising=False)
+    token = "automation-wake-7f3c"
+    config = load_config(write_config(tmp_path, automation_token=token))
+    source = FakeSource(CHANNELS, {"MUG": 5, "LAMP": 1, "TEA": 10})
+    feed = FakeFeed()
+    adapters = {code: FakeAdapter(code) for code, _ in CHANNELS}
+    deps = EngineDeps(source=source, compute=fake_compute, adapter_factory=lambda c, m: adapters[c], feed=feed)
+    # Not through the CLI: nothing but Bridge.start hands the token to the listener.
+    bridge = Bridge(config, deps=deps, settings=EngineSettings(coalesce_s=0.01, poll_interval_s=5))
+    bridge.start()
+    try:
+        assert bridge.wait_idle(5)
+        url = bridge.trigger_url
+        assert url is not None
+        payload = {"_model": "stock.quant", "_id": 1, "_name": "LAMP"}  # Odoo's automation webhook
+        for wrong in (SECRET, token + "x", ""):
+            assert requests.post(f"{url}?token={wrong}", json=payload, timeout=5).status_code == 401
+        source.set("LAMP", 0)
+        feed.emit(source.pid("LAMP"))
+        reply = requests.post(f"{url}?token={token}", json=payload, timeout=5)
+        assert reply.status_code == 202, reply.text
+        # poll_interval is 5 s: only the accepted wake-up makes this fast
+        assert bridge.wait_idle(3)
+        assert adapters["etsy_shop"].remote["etsy_shop-LAMP"] == (0, False)
+    finally:
+        bridge.stop()
