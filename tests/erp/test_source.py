@@ -329,15 +329,19 @@ def test_status_writer_groups_identical_values() -> None:
     assert ListingStatusWriter(fake, enabled=False).write(statuses) == 0
 
 
-def test_status_writer_never_raises_on_a_transient_error(caplog: pytest.LogCaptureFixture
-                                                         ) -> None:
+def test_status_writer_raises_a_transient_error_so_the_publisher_requeues() -> None:
+    """A down ERP must not swallow sync statuses: the caller re-queues and writes again."""
+    calls: list[str] = []
+
     class Down(FakeOdoo):
         def call(self, model: str, method: str, *args: Any, **kwargs: Any) -> Any:
             super().call(model, method, *args, **kwargs)
+            calls.append(method)
             raise TransientError("cannot reach Odoo")
 
     at = datetime(2025, 3, 1, tzinfo=UTC)
     writer = ListingStatusWriter(Down(copy.deepcopy(demo_tables())), enabled=True)
-    calls = writer.write([ListingStatus(10, SyncState.SYNCED, 1, at, None),
-                          ListingStatus(11, SyncState.ERROR, None, at, "x")])
-    assert calls == 1 and "cannot reach Odoo" in caplog.text
+    with pytest.raises(TransientError, match="cannot reach Odoo"):
+        writer.write([ListingStatus(10, SyncState.SYNCED, 1, at, None),
+                      ListingStatus(11, SyncState.ERROR, None, at, "x")])
+    assert calls == ["write"]  # stopped at the first failing group: nothing more was attempted
