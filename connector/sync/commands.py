@@ -337,7 +337,8 @@ def explain(args: argparse.Namespace) -> int:
     try:
         items = _explain_live(config, args.sku, args.channel)
     except Exception as exc:  # ERP down: fall back to what the state file remembers
-        problem = f"ERP unreachable ({exc}); showing the explanation stored with the last push"
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        problem = f"ERP unreachable ({reason}); showing the explanation stored with the last push"
     if not items:
         try:
             store = StateStore.open(config.bridge.state_path, read_only=True)
@@ -359,24 +360,57 @@ def explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _explain_live(config: BridgeConfig, sku: str, channel: str | None) -> list[dict[str, Any]]:
-    from connector.sync.engine import Engine
-    from connector.sync.wiring import build_deps, settings_from_config
+# A reporting command reads the ERP at most this long per call, and never retries: when
+# the ERP is down or hangs, the stored answer now beats the live one in two minutes.
+LIVE_READ_TIMEOUT_S = 3.0
 
-    deps, clients = build_deps(config)
+
+def quick_erp_config(config: BridgeConfig, timeout_s: float = LIVE_READ_TIMEOUT_S) -> BridgeConfig:
+    """`config` with the ERP timeout cut to `timeout_s` (for reads a person waits on).
+
+    Usage: ``connect(quick_erp_config(config).erp, retry=RetryPolicy(attempts=1))``
+    """
+    erp = config.erp.model_copy(update={"timeout_s": min(config.erp.timeout_s, timeout_s)})
+    return config.model_copy(update={"erp": erp})
+
+
+def _explain_live(
+    config: BridgeConfig, sku: str, channel: str | None, timeout_s: float = LIVE_READ_TIMEOUT_S
+) -> list[dict[str, Any]]:
+    """The live explanation: one ERP connection, each call bounded by `timeout_s`, no retry."""
+    from connector.erp.client import connect
+    from connector.erp.source import StockSource
+    from connector.erp.transport import RetryPolicy
+    from connector.stock.compute import compute_listings
+    from connector.sync.engine import Engine, EngineDeps
+    from connector.sync.wiring import marketplace_caps, settings_from_config, zero_stock_defaults
+
+    quick = quick_erp_config(config, timeout_s)
+    client = connect(quick.erp, retry=RetryPolicy(attempts=1))
     try:
+        deps = EngineDeps(
+            source=StockSource(client, quick),
+            compute=compute_listings,
+            adapter_factory=_no_pushes,
+            zero_stock_defaults=zero_stock_defaults(),
+            marketplace_caps=marketplace_caps(),
+        )
         path = Path(config.bridge.state_path)
-        if path.exists():
-            store = StateStore.open(path, read_only=True)
-        else:  # never ran: an empty throw-away state, so explain still works
-            store = StateStore.open(Path(tempfile.mkdtemp(prefix="stock-bridge-")) / "state.sqlite3")
-        try:
-            return Engine(deps, settings_from_config(config), store).explain(sku, channel)
-        finally:
-            store.close()
+        with tempfile.TemporaryDirectory(prefix="stock-bridge-") as scratch:
+            if path.exists():
+                store = StateStore.open(path, read_only=True)
+            else:  # never ran: an empty throw-away state, so explain still works
+                store = StateStore.open(Path(scratch) / "state.sqlite3")
+            try:
+                return Engine(deps, settings_from_config(config), store).explain(sku, channel)
+            finally:
+                store.close()
     finally:
-        for client in clients:
-            client.close()
+        client.close()
+
+
+def _no_pushes(code: str, marketplace: str) -> Any:
+    raise RuntimeError("explain never talks to a marketplace")
 
 
 # -- status / timeline (state file only) --------------------------------------------------------
