@@ -4,7 +4,9 @@ A channel's worker owns its listings' pushes: it holds at most one wanted value 
 listing (a newer one replaces a queued older one), pushes them in batches through the
 channel's adapter, one batch at a time (so one push per listing in flight and never an
 older value after a newer one), and hands every result to `record` before it lets the
-flush tickets go. Channels never share a worker, so a slow API delays only itself.
+flush tickets go (when recording fails, the batch is queued again with its tickets and
+the worker backs off, so the cursor never passes an unrecorded outcome). Channels never
+share a worker, so a slow API delays only itself.
 
 Usage::
 
@@ -32,6 +34,9 @@ from connector.sync.tickets import Ticket
 log = logging.getLogger(__name__)
 
 MAX_TAKE = 500  # listings per worker round; the adapter splits them to its batch limit
+# After the state file refused a batch's outcomes: first wait, doubled per failure in a row.
+RECORD_BACKOFF_S = 0.05
+RECORD_BACKOFF_MAX_S = 5.0
 
 
 class PhaseTimes:
@@ -135,6 +140,7 @@ class ChannelWorker:
         self.replaced = 0  # queued values replaced by a newer one before being sent
         self.times = times or PhaseTimes()
         self._throttled_s = 0.0  # seconds the adapter's token bucket made us wait
+        self._record_failures = 0  # failed records in a row (sets the back-off)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -247,16 +253,50 @@ class ChannelWorker:
                 self._push(batch)
                 recorded = True
             except Exception:  # the recorder failed (disk full?): keep the worker alive
-                log.exception("channel %s: recording outcomes failed", self.channel_code)
+                log.exception("channel %s: recording outcomes failed; the batch is queued again", self.channel_code)
             finally:
                 with self._cond:
                     # Tickets are collected under the lock that `attach` takes, so a ticket
                     # attached to an in-flight job is either seen here or finds no job.
-                    tickets = [t for job in batch for t in job.tickets] if recorded else []
+                    if recorded:
+                        tickets = [t for job in batch for t in job.tickets]
+                        self._record_failures = 0
+                    else:
+                        tickets = []
+                        self._requeue(batch)
+                        self._record_failures += 1
                     self._inflight = {}
                     self._cond.notify_all()
             for ticket in tickets:
                 ticket.settle()
+            if not recorded:
+                self._back_off()
+
+    def _requeue(self, batch: list[Job]) -> None:
+        """Put a batch whose outcomes could not be recorded back in the queue, tickets and
+        all, so the cursor waits for them (Rule 2) and moves once the state file works
+        again. A newer value queued meanwhile keeps its place (Rule 3) and takes over the
+        older job's tickets, as `submit` does. Caller holds `_cond`."""
+        for job in batch:
+            newer = self._pending.get(job.listing_id)
+            if newer is None:
+                self._pending[job.listing_id] = job
+                continue
+            newer.tickets = job.tickets + newer.tickets
+            newer.events = (job.events + newer.events)[-50:]
+            newer.queued_at = min(newer.queued_at, job.queued_at)
+
+    def _back_off(self) -> None:
+        """Wait before retrying after a failed record (doubling up to RECORD_BACKOFF_MAX_S),
+        so a broken state file is not hammered; `stop` cuts the wait short."""
+        delay = min(RECORD_BACKOFF_MAX_S, RECORD_BACKOFF_S * 2 ** (self._record_failures - 1))
+        deadline = time.monotonic() + delay
+        with self._cond:
+            while not self._stopping:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                self._cond.wait(remaining)
 
     def _push(self, batch: list[Job]) -> None:
         updates = [replace(j.update, expected_quantity=self._expected(j.listing_id)) for j in batch]
