@@ -6,9 +6,12 @@ item carries `manage_stock: true` with `stock_quantity`, because WooCommerce ign
 the quantity of an unmanaged product. Batch replies are HTTP 200 even when items fail,
 so every item is checked for its own `error` and for the quantity actually stored.
 
-Auth: consumer key/secret as HTTP Basic over https; over plain http WooCommerce only
-accepts them as `consumer_key`/`consumer_secret` query parameters (its OAuth 1.0a path
-is not worth the weight for a local store or a sandbox).
+Auth, as WooCommerce's `WC_REST_Authentication` decides it: over https the consumer
+key/secret go as HTTP Basic; over plain http WooCommerce never looks at Basic or at
+`consumer_key`/`consumer_secret` query parameters, only at OAuth 1.0a one-legged
+signatures (`oauth1_params`), so every http request is signed (fresh nonce and timestamp
+on each attempt) and the parameters travel in an `Authorization: OAuth ...` header, which
+keeps key and signature out of URLs and access logs.
 
 Usage::
 
@@ -19,8 +22,15 @@ Usage::
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
+
+import requests
 
 from connector.marketplaces.base import (
     FailureCategory,
@@ -52,6 +62,49 @@ def parse_external_id(external_id: str | None) -> tuple[int | None, int] | None:
         return None
     first, second = ids
     return (None, first) if second is None else (first, second)
+
+
+def _rfc3986(text: str) -> str:
+    """PHP's rawurlencode, which WooCommerce's wc_rest_urlencode_rfc3986 wraps."""
+    return quote(text, safe="~")
+
+
+def oauth1_signature(
+    method: str, url: str, params: Mapping[str, str], consumer_secret: str, algorithm: str = "HMAC-SHA256"
+) -> str:
+    """The signature WooCommerce's check_oauth_signature expects for these parameters.
+
+    `url` is scheme://host/path without query; `params` are the query (and form) parameters
+    plus every oauth_* parameter except oauth_signature. Usage:
+    ``oauth1_signature("GET", "http://shop/wp-json/wc/v3/products", {...}, "cs_..")``
+    """
+    # WooCommerce sorts by raw key (strcmp), then encodes "key=value" pairs and joins them
+    # with an encoded "&", i.e. RFC 5849's base string without duplicate keys.
+    pairs = [f"{_rfc3986(k)}={_rfc3986(v)}" for k, v in sorted(params.items(), key=lambda kv: kv[0].encode())]
+    base = "&".join([method.upper(), _rfc3986(url), "%26".join(_rfc3986(p) for p in pairs)])
+    digest = hashlib.sha256 if algorithm == "HMAC-SHA256" else hashlib.sha1
+    mac = hmac.new(f"{consumer_secret}&".encode(), base.encode(), digest)
+    return base64.b64encode(mac.digest()).decode("ascii")
+
+
+def oauth1_params(
+    method: str, url: str, consumer_key: str, consumer_secret: str, *, timestamp: int, nonce: str
+) -> dict[str, str]:
+    """The oauth_* parameters (signature included) for one plain-http request to `url`.
+
+    Usage: ``oauth1_params("GET", url_with_query, "ck_..", "cs_..", timestamp=t, nonce=n)``
+    """
+    parts = urlsplit(url)
+    oauth = {
+        "oauth_consumer_key": consumer_key,
+        "oauth_nonce": nonce,
+        "oauth_signature_method": "HMAC-SHA256",
+        "oauth_timestamp": str(timestamp),
+    }
+    signed = {**dict(parse_qsl(parts.query, keep_blank_values=True)), **oauth}
+    bare = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    oauth["oauth_signature"] = oauth1_signature(method, bare, signed, consumer_secret)
+    return oauth
 
 
 def _parent(update: StockUpdate) -> int | None:
@@ -87,12 +140,19 @@ class WooCommerceAdapter(MarketplaceAdapter):
         key, secret = self.settings["consumer_key"], self.settings["consumer_secret"]
         self._https = self.base_url.lower().startswith("https://")
         # Keys never expire: a 401 is retried once by the session, then reported as AUTH.
-        if self._https:
-            self._auth = StaticAuth({"Authorization": basic_auth(key, secret)})
-            self._params: dict[str, str] = {}
-        else:
-            self._auth = StaticAuth({})
-            self._params = {"consumer_key": key, "consumer_secret": secret}
+        self._auth = StaticAuth({"Authorization": basic_auth(key, secret)} if self._https else {})
+        self._sign = None if self._https else self.sign_oauth1
+
+    def sign_oauth1(self, prepared: requests.PreparedRequest) -> None:
+        """Sign one plain-http attempt (the session calls this on every try: fresh nonce)."""
+        params = oauth1_params(
+            str(prepared.method), str(prepared.url),
+            self.settings["consumer_key"], self.settings["consumer_secret"],
+            timestamp=int(self.clock.now()), nonce=secrets.token_hex(16),
+        )
+        prepared.headers["Authorization"] = "OAuth " + ", ".join(
+            f'{k}="{_rfc3986(v)}"' for k, v in params.items()
+        )
 
     # -- batching: one endpoint per request, so group by parent before chunking ----------
 
@@ -146,7 +206,7 @@ class WooCommerceAdapter(MarketplaceAdapter):
             "POST",
             self._batch_url(parent),
             auth=self._auth,
-            params=self._params,
+            sign=self._sign,
             json=self.batch_body(items),
             headers={"Accept": "application/json"},
         )
@@ -210,10 +270,9 @@ class WooCommerceAdapter(MarketplaceAdapter):
             path = "/products" if parent is None else f"/products/{parent}/variations"
             for start in range(0, len(object_ids), 100):
                 chunk = object_ids[start : start + 100]
-                params = dict(self._params)
-                params.update({"include": ",".join(map(str, chunk)), "per_page": "100"})
+                params = {"include": ",".join(map(str, chunk)), "per_page": "100"}
                 response = self.session.send(
-                    "GET", f"{self.base_url}{API_PREFIX}{path}", auth=self._auth, params=params
+                    "GET", f"{self.base_url}{API_PREFIX}{path}", auth=self._auth, sign=self._sign, params=params
                 )
                 payload = reply_json(response, None)
                 for item in payload if isinstance(payload, list) else []:

@@ -6,22 +6,66 @@ Paths with or without ``/wp-json``:
   ({"update": [{id, manage_stock, stock_quantity}]}, <= 100 objects, else 413;
   HTTP 200 with a per-item ``error`` for failures)
 - GET /wc/v3/products?sku=
-Auth: HTTP Basic consumer_key:consumer_secret, or ?consumer_key=&consumer_secret=.
+Auth, as WooCommerce's WC_REST_Authentication checks it (is_ssl() = the request's scheme):
+- https: ?consumer_key=&consumer_secret= (tried first) or HTTP Basic key:secret; an unknown
+  key falls through unauthenticated, a wrong secret is 401 "Consumer secret is invalid.".
+- http (and https without keys): OAuth 1.0a one-legged only. oauth_* parameters from the
+  query, a form body or an ``Authorization: OAuth`` header; signature HMAC-SHA1/SHA256 with
+  key ``consumer_secret + "&"`` over ``METHOD&enc(url)&enc(sorted k=v pairs)``; timestamp
+  within 15 minutes; a nonce is refused if already used (remembered per timestamp).
+- No credentials at all: the route's own permission error (woocommerce_rest_cannot_batch/
+  edit/view, 401). Key permissions read/write/read_write (account "permissions").
 stock_quantity applies only when manage_stock is (or becomes) true; status draft = inactive.
 Listing: sku, external_id "<id>" or "<parent>/<variation>".
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import re
+import time
 from typing import Any
+from urllib.parse import quote, unquote, unquote_plus
+from weakref import WeakKeyDictionary
 
 from werkzeug.wrappers import Response
 
 from connector.sandbox.api import Call, MarketplaceApi, json_response, retry_after_header
-from connector.sandbox.core import Listing
+from connector.sandbox.core import Listing, Market
 
 BATCH_LIMIT = 100
 WC = r"(?:/wp-json)?/wc/v3"
+NONCE_WINDOW_S = 15 * 60
+OAUTH_REQUIRED = ("oauth_consumer_key", "oauth_timestamp", "oauth_nonce", "oauth_signature", "oauth_signature_method")
+# The endpoint's own permission error when nobody is authenticated (rest_authorization_required_code).
+CANNOT = {
+    "batch": ("woocommerce_rest_cannot_batch", "Sorry, you are not allowed to batch manipulate this resource."),
+    "edit": ("woocommerce_rest_cannot_edit", "Sorry, you are not allowed to edit this resource."),
+    "view": ("woocommerce_rest_cannot_view", "Sorry, you cannot view this resource."),
+    "list": ("woocommerce_rest_cannot_view", "Sorry, you cannot list resources."),
+}
+_HEADER_PARAM = re.compile(r'(oauth_[a-z_-]*)=(:?"([^"]*)"|([^,]*))')
+# Used nonces per market and consumer key: {timestamp: nonce}, as WooCommerce stores them.
+_NONCES: WeakKeyDictionary[Market, dict[str, dict[int, str]]] = WeakKeyDictionary()
+
+
+class AuthError(Exception):
+    """A WP_Error WooCommerce's authentication sets (always status 401)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def _rfc3986(text: str) -> str:
+    """wc_rest_urlencode_rfc3986: PHP rawurlencode."""
+    return quote(text, safe="~")
+
+
+def _empty(value: str | None) -> bool:
+    return value in (None, "", "0")  # PHP empty()
 
 
 def wc_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -48,18 +92,122 @@ class WooCommerce(MarketplaceApi):
     def failure(self, call: Call, status: int, message: str) -> Response:
         return wc_error(status, "rest_no_route" if status == 404 else "internal_server_error", message)
 
-    def _auth(self, call: Call) -> Response | None:
-        creds = call.basic() or (call.request.args.get("consumer_key", ""), call.request.args.get("consumer_secret", ""))
-        if not creds[0]:
-            return wc_error(401, "woocommerce_rest_cannot_edit", "Sorry, you are not allowed to edit this resource.")
-        with call.market.lock:
-            key = call.market.account_where(consumer_key=creds[0])
-            found = call.market.account_where(consumer_key=creds[0], consumer_secret=creds[1])
-        if key is None:
-            return wc_error(401, "woocommerce_rest_authentication_error", "Consumer key is invalid.")
-        if found is None:
-            return wc_error(401, "woocommerce_rest_authentication_error", "Consumer secret is invalid.")
+    def _auth(self, call: Call, context: str) -> Response | None:
+        """None when the request authenticates, else WooCommerce's 401 error for it."""
+        account: dict[str, Any] | None = None
+        error: AuthError | None = None
+        if call.request.scheme == "https":  # is_ssl()
+            try:
+                account = self._basic(call)
+            except AuthError as exc:
+                error = exc
+        if account is None:
+            try:
+                account = self._oauth(call)
+            except AuthError as exc:
+                error = exc
+        if error is not None:
+            return wc_error(401, error.code, error.message)
+        if account is None:
+            code, message = CANNOT[context]
+            return wc_error(401, code, message)
+        permissions = account.get("permissions", "read_write")
+        if call.request.method in ("GET", "HEAD") and permissions not in ("read", "read_write"):
+            return wc_error(401, "woocommerce_rest_authentication_error",
+                            "The API key provided does not have read permissions.")
+        if call.request.method in ("POST", "PUT", "PATCH", "DELETE") and permissions not in ("write", "read_write"):
+            return wc_error(401, "woocommerce_rest_authentication_error",
+                            "The API key provided does not have write permissions.")
         return None
+
+    @staticmethod
+    def _basic(call: Call) -> dict[str, Any] | None:
+        """perform_basic_authentication: query keys first, then HTTP Basic; https only."""
+        args = call.request.args
+        key, secret = "", ""
+        if args.get("consumer_key") and args.get("consumer_secret"):
+            key, secret = args["consumer_key"], args["consumer_secret"]
+        basic = call.basic()
+        if not key and basic and basic[0] and basic[1]:
+            key, secret = basic
+        if not key or not secret:
+            return None
+        with call.market.lock:
+            found = call.market.account_where(consumer_key=key)
+        if found is None:
+            return None  # unknown key: no error, the request just stays unauthenticated
+        if not hmac.compare_digest(str(found[1].get("consumer_secret", "")), secret):
+            raise AuthError("woocommerce_rest_authentication_error", "Consumer secret is invalid.")
+        return found[1]
+
+    @staticmethod
+    def _oauth_params(call: Call) -> dict[str, str]:
+        """get_oauth_parameters: $_GET + $_POST + Authorization: OAuth header, or {} when no OAuth."""
+        params = {k: v for k, v in call.request.args.items(multi=True)}  # PHP: the last one wins
+        if call.request.mimetype == "application/x-www-form-urlencoded":
+            params.update(call.form())
+        header = call.header("Authorization").strip()
+        if header.startswith("OAuth "):
+            for name, _, quoted, bare in _HEADER_PARAM.findall(header):
+                params[name] = unquote_plus(quoted or bare)
+        missing = [name for name in OAUTH_REQUIRED if _empty(params.get(name))]
+        if len(missing) == len(OAUTH_REQUIRED):
+            return {}
+        if missing:
+            noun = "parameter" if len(missing) == 1 else "parameters"
+            raise AuthError("woocommerce_rest_authentication_missing_parameter",
+                            f"Missing OAuth {noun} {', '.join(missing)}")
+        return params
+
+    def _oauth(self, call: Call) -> dict[str, Any] | None:
+        """perform_oauth_authentication: key, then signature, then timestamp and nonce."""
+        params = self._oauth_params(call)
+        if not params:
+            return None
+        with call.market.lock:
+            found = call.market.account_where(consumer_key=params["oauth_consumer_key"])
+        if found is None:
+            raise AuthError("woocommerce_rest_authentication_error", "Consumer key is invalid.")
+        account = found[1]
+        self._check_signature(call, str(account.get("consumer_secret", "")), params)
+        self._check_timestamp_and_nonce(call.market, params["oauth_consumer_key"],
+                                        params["oauth_timestamp"], params["oauth_nonce"])
+        return account
+
+    @staticmethod
+    def _check_signature(call: Call, secret: str, params: dict[str, str]) -> None:
+        # The home URL + request path without query; the scheme is the request's own.
+        url = call.full_url.split("?", 1)[0]
+        given = unquote(params["oauth_signature"].replace(" ", "+"))
+        rest = sorted(((k, v) for k, v in params.items() if k != "oauth_signature"), key=lambda kv: kv[0].encode())
+        joined = "%26".join(_rfc3986(f"{_rfc3986(k)}={_rfc3986(v)}") for k, v in rest)
+        base = f"{call.request.method.upper()}&{_rfc3986(url)}&{joined}"
+        method = params["oauth_signature_method"]
+        if method not in ("HMAC-SHA1", "HMAC-SHA256"):
+            raise AuthError("woocommerce_rest_authentication_error", "Invalid signature - signature method is invalid.")
+        digest = hashlib.sha1 if method == "HMAC-SHA1" else hashlib.sha256
+        expected = base64.b64encode(hmac.new(f"{secret}&".encode(), base.encode(), digest).digest()).decode()
+        if not hmac.compare_digest(expected, given):
+            raise AuthError("woocommerce_rest_authentication_error",
+                            "Invalid signature - provided signature does not match.")
+
+    @staticmethod
+    def _check_timestamp_and_nonce(market: Market, key: str, timestamp: str, nonce: str) -> None:
+        now = time.time()
+        try:
+            stamp = int(timestamp)
+        except ValueError:
+            stamp = -1
+        if stamp < now - NONCE_WINDOW_S or stamp > now + NONCE_WINDOW_S:
+            raise AuthError("woocommerce_rest_authentication_error", "Invalid timestamp.")
+        with market.lock:
+            used = _NONCES.setdefault(market, {}).setdefault(key, {})
+            if nonce in used.values():
+                raise AuthError("woocommerce_rest_authentication_error",
+                                "Invalid nonce - nonce has already been used.")
+            used[stamp] = nonce  # keyed by timestamp, like WooCommerce: same second, last nonce kept
+            for old in [t for t in used if t < now - NONCE_WINDOW_S]:
+                del used[old]
 
     @staticmethod
     def _key(parent: str | None, item_id: Any) -> str:
@@ -92,7 +240,7 @@ class WooCommerce(MarketplaceApi):
         return 200, self._product(listing)
 
     def put_one(self, call: Call) -> Response:
-        refused = self._auth(call)
+        refused = self._auth(call, 'edit')
         if refused is not None:
             return refused
         body = call.json()
@@ -104,7 +252,7 @@ class WooCommerce(MarketplaceApi):
         return json_response(result, status)
 
     def batch(self, call: Call) -> Response:
-        refused = self._auth(call)
+        refused = self._auth(call, 'batch')
         if refused is not None:
             return refused
         body = call.json()
@@ -123,7 +271,7 @@ class WooCommerce(MarketplaceApi):
         return json_response({"update": results})
 
     def get_one(self, call: Call) -> Response:
-        refused = self._auth(call)
+        refused = self._auth(call, 'view')
         if refused is not None:
             return refused
         with call.market.lock:
@@ -133,7 +281,7 @@ class WooCommerce(MarketplaceApi):
             return json_response(self._product(listing))
 
     def list_products(self, call: Call) -> Response:
-        refused = self._auth(call)
+        refused = self._auth(call, 'list')
         if refused is not None:
             return refused
         sku = call.request.args.get("sku")

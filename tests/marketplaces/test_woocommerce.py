@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from urllib.parse import parse_qsl, urlsplit
 
 import responses
 from responses import matchers
@@ -13,6 +14,7 @@ from connector.marketplaces.http import ManualClock
 from connector.marketplaces.woocommerce import WooCommerceAdapter, parse_external_id
 from connector.stock.model import PushAction
 from tests.marketplaces.conftest import body_of
+from tests.sandbox.woo_oauth import header_params, signature
 from tests.support.specs import validate_request
 
 BASE = "https://shop.example"
@@ -59,17 +61,49 @@ def test_success_sends_exact_batch_with_basic_auth(rsps: responses.RequestsMock,
     assert results[0].active is True
 
 
-def test_plain_http_uses_query_string_keys(rsps: responses.RequestsMock, clock: ManualClock) -> None:
-    base = "http://127.0.0.1:9/woocommerce"
-    rsps.post(
-        f"{base}/wp-json/wc/v3/products/batch",
-        match=[matchers.query_param_matcher(
-            {"consumer_key": "ck_live_key_1234", "consumer_secret": "cs_live_secret_5678"})],
-        json={"update": [{"id": 5, "stock_quantity": 3, "manage_stock": True}]},
-    )
-    results = adapter(clock, base_url=base).push([StockUpdate(1, "A", 3, external_id="5")])
-    assert "Authorization" not in rsps.calls[0].request.headers
+HTTP_BASE = "http://127.0.0.1:9/woocommerce"
+
+
+def _signed_params(call: responses.Call) -> dict[str, str]:
+    """The OAuth parameters of a sent request, checked against a signature recomputed here."""
+    request = call.request
+    oauth = header_params(request.headers["Authorization"])
+    split = urlsplit(request.url)
+    query = dict(parse_qsl(split.query, keep_blank_values=True))
+    bare = f"{split.scheme}://{split.netloc}{split.path}"
+    unsigned = {k: v for k, v in oauth.items() if k != "oauth_signature"}
+    assert oauth["oauth_signature_method"] == "HMAC-SHA256"
+    assert oauth["oauth_signature"] == signature(
+        request.method, bare, {**query, **unsigned}, "cs_live_secret_5678", "HMAC-SHA256")
+    return oauth
+
+
+def test_plain_http_signs_oauth1_and_sends_no_keys(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    batch = f"{HTTP_BASE}/wp-json/wc/v3/products/batch"
+    rsps.post(batch, match=[matchers.query_param_matcher({})],
+              json={"update": [{"id": 5, "stock_quantity": 3, "manage_stock": True}]})
+    results = adapter(clock, base_url=HTTP_BASE).push([StockUpdate(1, "A", 3, external_id="5")])
     assert results[0].outcome is Outcome.OK
+    call = rsps.calls[0]
+    oauth = _signed_params(call)
+    assert oauth["oauth_consumer_key"] == "ck_live_key_1234"
+    assert oauth["oauth_timestamp"] == str(int(clock.now()))
+    assert len(oauth["oauth_nonce"]) >= 16
+    assert "cs_live_secret_5678" not in call.request.url + str(call.request.headers)
+    assert "consumer_key" not in call.request.url
+
+
+def test_plain_http_read_signs_its_query_and_retries_with_a_fresh_nonce(
+    rsps: responses.RequestsMock, clock: ManualClock
+) -> None:
+    url = f"{HTTP_BASE}/wp-json/wc/v3/products"
+    rsps.get(url, status=503, body="busy")
+    rsps.get(url, match=[matchers.query_param_matcher({"include": "799", "per_page": "100"})],
+             json=[{"id": 799, "sku": "A", "stock_quantity": 4, "status": "publish"}])
+    [listing] = adapter(clock, base_url=HTTP_BASE).read([("A", "799")])
+    assert listing.quantity == 4
+    first, second = (_signed_params(c) for c in rsps.calls)
+    assert first["oauth_nonce"] != second["oauth_nonce"]
 
 
 def test_variations_go_to_their_parent_batch(rsps: responses.RequestsMock, clock: ManualClock) -> None:

@@ -14,6 +14,7 @@ import requests
 
 from connector.sandbox.client import SandboxAdmin
 from connector.sandbox.server import RunningSandbox
+from tests.sandbox.woo_oauth import woo_query
 from tests.support.specs import validate_request, validate_response
 
 T = 5  # seconds: every HTTP call in these tests is bounded
@@ -291,22 +292,28 @@ def test_ebay_bulk_per_item_status_and_relist(sandbox: RunningSandbox, admin: Sa
     assert requests.post(url, json={"requests": body["requests"] * 13}, headers=headers, timeout=T).status_code == 400
 
 
+def _woo(sandbox: RunningSandbox, method: str, path: str, secret: str = "cs_sandbox_secret",
+         **kwargs: Any) -> requests.Response:
+    """A WooCommerce call over the sandbox's plain http: OAuth 1.0a signed, as WooCommerce requires."""
+    url = sandbox.url + "/woocommerce" + path
+    params = woo_query(method, url, {}, "ck_sandbox", secret)
+    return requests.request(method, url, params=params, timeout=T, **kwargs)
+
+
 def test_woocommerce_batch_item_errors_and_limit(sandbox: RunningSandbox, admin: SandboxAdmin) -> None:
-    url = sandbox.url + "/woocommerce/wp-json/wc/v3/products/batch"
-    auth = ("ck_sandbox", "cs_sandbox_secret")
-    reply = requests.post(url, json={"update": [{"id": 799, "manage_stock": True, "stock_quantity": 0},
-                                                {"id": 4242, "manage_stock": True, "stock_quantity": 1}]}, auth=auth, timeout=T)
+    path = "/wp-json/wc/v3/products/batch"
+    reply = _woo(sandbox, "POST", path, json={"update": [{"id": 799, "manage_stock": True, "stock_quantity": 0},
+                                                          {"id": 4242, "manage_stock": True, "stock_quantity": 1}]})
     results = reply.json()["update"]
     assert reply.status_code == 200 and results[0]["stock_status"] == "outofstock"
     assert results[1]["error"]["code"] == "woocommerce_rest_product_invalid_id"
-    too_many = requests.post(url, json={"update": [{"id": 799, "stock_quantity": 1}] * 101}, auth=auth, timeout=T)
+    too_many = _woo(sandbox, "POST", path, json={"update": [{"id": 799, "stock_quantity": 1}] * 101})
     assert too_many.status_code == 413
-    variation = requests.put(sandbox.url + "/woocommerce/wp-json/wc/v3/products/10/variations/801",
-                             params={"consumer_key": "ck_sandbox", "consumer_secret": "cs_sandbox_secret"},
-                             json={"manage_stock": True, "stock_quantity": 6}, timeout=T)
+    variation = _woo(sandbox, "PUT", "/wp-json/wc/v3/products/10/variations/801",
+                     json={"manage_stock": True, "stock_quantity": 6})
     assert variation.json()["stock_quantity"] == 6
-    assert requests.put(sandbox.url + "/woocommerce/wp-json/wc/v3/products/799", json={"stock_quantity": 1},
-                        auth=("ck_sandbox", "wrong"), timeout=T).status_code == 401
+    wrong = _woo(sandbox, "PUT", "/wp-json/wc/v3/products/799", secret="wrong", json={"stock_quantity": 1})
+    assert wrong.status_code == 401
 
 
 # ----------------------------------------------------------------------------- admin and faults
@@ -324,14 +331,13 @@ def test_request_log_has_no_secrets_and_faults_are_deterministic(sandbox: Runnin
 
     def outcomes() -> list[int]:
         admin.set_faults("woocommerce", error_rate=0.5, seed=42)
-        return [requests.get(sandbox.url + "/woocommerce/wc/v3/products/799", auth=("ck_sandbox", "cs_sandbox_secret"),
-                             timeout=T).status_code for _ in range(12)]
+        return [_woo(sandbox, "GET", "/wc/v3/products/799").status_code for _ in range(12)]
 
     first = outcomes()
     assert first == outcomes() and 503 in first and 200 in first
     admin.set_faults("woocommerce", error_rate=0, latency_ms=150)
     started = time.monotonic()
-    requests.get(sandbox.url + "/woocommerce/wc/v3/products/799", auth=("ck_sandbox", "cs_sandbox_secret"), timeout=T)
+    _woo(sandbox, "GET", "/wc/v3/products/799")
     assert time.monotonic() - started >= 0.15
 
     admin.add_listings("bol", [{"sku": "NEW", "external_id": "77", "quantity": 1}])
