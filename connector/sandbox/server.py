@@ -23,6 +23,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from connector.sandbox import admin
+from connector.sandbox.access_log import RedactingRequestHandler
 from connector.sandbox.amazon import Amazon
 from connector.sandbox.api import Call, MarketplaceApi, json_response
 from connector.sandbox.bol import Bol
@@ -191,5 +192,5 @@ def start_sandbox(
     other faults still work. Usage: ``with start_sandbox(seed=path) as sb: print(sb.url)``
     """
     sandbox = Sandbox(rates=default_rates() if rate_limits else None, seed=load_seed(seed))
-    server = make_server(host, port, SandboxApp(sandbox), threaded=True)
+    server = make_server(host, port, SandboxApp(sandbox), threaded=True, request_handler=RedactingRequestHandler)
     return RunningSandbox(sandbox, server)
