@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import socket
 import sys
 import sysconfig
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,10 @@ DEMO_AUTOMATION_TOKEN = "demo-automation-token-not-for-production"
 # Where readers (`status`, `timeline`, `explain` without a config) look for the embedded
 # run's state. Its own directory, so that it can never be a configured bridge's state.
 DEFAULT_STATE_PATH = "var/embedded/bridge.sqlite3"
+# Beside a running embedded run's state: its effective config (the ports it really got,
+# the state path it really uses), so that `status`, `explain`, `timeline` and `resync`
+# without a config read that run and not the default addresses. Removed at stop.
+RUNNING_CONFIG_NAME = "current.toml"
 
 # channel code -> marketplace (the demo shop; fixtures/demo/40_marketplace.json)
 DEMO_CHANNELS: dict[str, str] = {
@@ -210,18 +216,145 @@ class EmbeddedStack:
     erp: Any  # connector.mock_erp.server running server (.url, .stop(), .set_webhook)
     sandbox: Any  # connector.sandbox.server.RunningSandbox
     config: BridgeConfig
+    data: dict[str, Any] = field(default_factory=dict)  # `config` as embedded_default's dict
+    # A per-run fallback directory (var/embedded-<stamp>-<pid>/): deleted at stop.
+    scratch_dir: Path | None = None
+    published: Path | None = None
 
     def connect_webhook(self, trigger_url: str | None) -> None:
         """Point the mock ERP's post-commit webhook at the bridge's /v1/triggers."""
         if trigger_url:
             self.erp.set_webhook(trigger_url, self.config.webhook_secret())
 
+    def publish(self, listener_url: str | None = None) -> Path:
+        """Write the effective config beside the state for readers without a config.
+
+        `listener_url` is where the bridge really listens (its port may have been free-picked).
+        Only the embedded default's own demo values are written, never an environment
+        overlay. Usage: ``stack.publish(bridge.listener_url)``
+        """
+        data = json.loads(json.dumps(self.data))  # a deep copy of plain values
+        if listener_url:
+            data["bridge"]["listen"] = listener_url.split("://", 1)[-1]
+        path = Path(self.config.bridge.state_path).parent / RUNNING_CONFIG_NAME
+        scratch = path.with_name(f".{path.name}.{os.getpid()}")
+        header = (f"# the effective config of the embedded `stock-bridge run` (pid {os.getpid()});\n"
+                  "# written while it runs, removed at stop; demo values only\n")
+        fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(header + to_toml(data))
+        os.replace(scratch, path)  # readers never see half a file
+        self.published = path
+        return path
+
     def stop(self) -> None:
+        """Stop the stand-ins; remove the published config and a fallback run directory.
+
+        Call it after the Bridge has stopped (the state file must be closed)."""
         for part in (self.erp, self.sandbox):
             try:
                 part.stop()
             except Exception:  # best effort on the way out
                 pass
+        if self.published is not None and _pid_of(self.published) == os.getpid():
+            self.published.unlink(missing_ok=True)
+        self.published = None
+        if self.scratch_dir is not None:
+            shutil.rmtree(self.scratch_dir, ignore_errors=True)
+
+
+def to_toml(data: dict[str, Any]) -> str:
+    """`data` (tables of strings, numbers and booleans) as TOML; enough for embedded_default.
+
+    Usage: ``Path("x.toml").write_text(to_toml(embedded_default()))``
+    """
+    def value(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, (int, float)):
+            return repr(v)
+        if isinstance(v, str):
+            return json.dumps(v)  # a JSON string is a TOML basic string
+        raise TypeError(f"to_toml: cannot write {type(v).__name__}")
+
+    def key(k: str) -> str:
+        return k if _BARE_KEY.fullmatch(k) else json.dumps(k)
+
+    lines: list[str] = []
+
+    def table(prefix: str, section: dict[str, Any]) -> None:
+        scalars = {k: v for k, v in section.items() if not isinstance(v, dict)}
+        if prefix:
+            lines.extend(["", f"[{prefix}]"])
+        lines.extend(f"{key(k)} = {value(v)}" for k, v in scalars.items())
+        for k, v in section.items():
+            if isinstance(v, dict):
+                table(f"{prefix}.{key(k)}" if prefix else key(k), v)
+
+    table("", data)
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_PID = re.compile(r"\(pid (\d+)\)")
+
+
+def _pid_of(path: Path) -> int | None:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            found = _PID.search(handle.readline())
+    except OSError:
+        return None
+    return int(found.group(1)) if found else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def running_embedded_config(default: str | Path = DEFAULT_STATE_PATH) -> Path | None:
+    """The published config of the newest embedded run still alive, else None.
+
+    It looks beside `default` and in the fallback directories next to it; a file left by a
+    killed run (its pid gone) is ignored. Usage: ``load_config(running_embedded_config())``
+    """
+    base = Path(default).parent
+    candidates = [base / RUNNING_CONFIG_NAME, *base.parent.glob(f"{base.name}-*/{RUNNING_CONFIG_NAME}")]
+    live = []
+    for path in candidates:
+        pid = _pid_of(path)
+        if pid is not None and _alive(pid):
+            try:
+                live.append((path.stat().st_mtime, path))
+            except OSError:  # removed just now: that run stopped
+                continue
+    return max(live)[1] if live else None
+
+
+def remove_stale_run_dirs(default: str | Path = DEFAULT_STATE_PATH) -> list[Path]:
+    """Delete fallback run directories (`<dir>-<stamp>-<pid>`) whose process is gone
+    (a run killed before its stop could clean up); returns what was removed."""
+    from connector.sync.state import StateLocked, release_writer_lock, take_writer_lock
+
+    base = Path(default).parent
+    removed = []
+    for path in base.parent.glob(f"{base.name}-*-*"):
+        pid = path.name.rsplit("-", 1)[-1]
+        if not (path.is_dir() and pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid))):
+            continue
+        try:  # the lock says it for sure (a pid may belong to another pid namespace)
+            release_writer_lock(take_writer_lock(path / Path(DEFAULT_STATE_PATH).name))
+        except StateLocked:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
 
 
 def start_embedded(
@@ -238,16 +371,26 @@ def start_embedded(
     from connector.mock_erp.server import start_mock_erp
     from connector.sandbox.server import start_sandbox
 
+    scratch_dir = None
     if state_path is None:
+        remove_stale_run_dirs()
         state_path = fresh_state_path()
-    sandbox = start_sandbox(host=HOST, port=port_or_free(sandbox_port), seed=sandbox_seed(fixtures))
+        if state_path.parent != Path(DEFAULT_STATE_PATH).parent:
+            scratch_dir = state_path.parent  # a fallback for this run only
     try:
-        erp = start_mock_erp(fixtures=fixtures or fixtures_dir(), host=HOST, port=port_or_free(erp_port))
+        sandbox = start_sandbox(host=HOST, port=port_or_free(sandbox_port), seed=sandbox_seed(fixtures))
+        try:
+            erp = start_mock_erp(fixtures=fixtures or fixtures_dir(), host=HOST, port=port_or_free(erp_port))
+        except BaseException:
+            sandbox.stop()
+            raise
     except BaseException:
-        sandbox.stop()
+        if scratch_dir is not None:
+            shutil.rmtree(scratch_dir, ignore_errors=True)
         raise
     listen_port = port_or_free(bridge_port)
     data = embedded_default(
         erp_url=erp.url, sandbox_url=sandbox.url, listen=f"{HOST}:{listen_port}", state_path=str(state_path)
     )
-    return EmbeddedStack(erp=erp, sandbox=sandbox, config=parse_config(data, source="embedded default"))
+    return EmbeddedStack(erp=erp, sandbox=sandbox, config=parse_config(data, source="embedded default"),
+                         data=data, scratch_dir=scratch_dir)

@@ -43,6 +43,14 @@ log = logging.getLogger("connector.cli")
 
 
 def _config(args: argparse.Namespace) -> BridgeConfig:
+    """The config named by --config or the environment; without one, the config a running
+    embedded `run` published (its real ports and state), else the embedded default."""
+    if _uses_embedded(args) and getattr(args, "command", None) != "run":
+        from connector.defaults import running_embedded_config
+
+        published = running_embedded_config()
+        if published is not None:
+            return load_config(published)
     return load_config(getattr(args, "config", None))
 
 
@@ -215,6 +223,7 @@ def run(args: argparse.Namespace) -> int:
             return fail(args, f"stock-bridge run: {exc}")
         if stack is not None:
             stack.connect_webhook(bridge.trigger_url)
+            stack.publish(bridge.listener_url)
         print(f"bridge                   {bridge.listener_url}  (POST /v1/triggers, GET /v1/health)")
         fresh = "  (fresh for this run: the mock ERP and sandbox start from the fixtures)" if stack else ""
         print(f"state                    {config.bridge.state_path}{fresh}")
