@@ -10,6 +10,7 @@ import argparse
 import atexit
 import importlib
 import json
+import os
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -39,6 +40,17 @@ class _Parser(argparse.ArgumentParser):
         if _Parser.json_errors:
             print(json.dumps({"error": f"{self.prog}: {message}"}))
         self.exit(EXIT_USAGE, f"{self.prog}: {message}\n")
+
+
+def port(text: str) -> int:
+    """An argparse type: a TCP port, 0 (any free one) to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port {value} is not in 0-65535")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,14 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("mock-erp", parents=[common], help="run the bundled Odoo-protocol mock ERP")
     p.add_argument("--fixtures", type=Path, default=None, help="fixtures dir (default: the demo shop)")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8069)
+    p.add_argument("--port", type=port, default=8069)
     p.add_argument("--webhook-url", default=None)
     p.add_argument("--webhook-secret", default=None)
     p.add_argument("--odoo-version", default=None, help="series to emulate: 16.0 17.0 18.0 19.0")
 
     p = sub.add_parser("sandbox", parents=[common], help="run the local marketplace sandbox")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8780)
+    p.add_argument("--port", type=port, default=8780)
     p.add_argument("--seed", type=Path, default=None, help="sandbox seed file (JSON; default: the demo shop's accounts and listings)")
     return parser
 
@@ -122,6 +134,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_OK
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+def _reader_went_away() -> int:
+    """stdout's reader closed early (`stock-bridge status --json | head`): stop quietly.
+
+    Later writes, including the interpreter's last flush, go to /dev/null so that no
+    second BrokenPipeError is printed on the way out (Python's documented recipe)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout without a descriptor (captured): nothing to silence
+        pass
+    finally:
+        os.close(devnull)
+    return EXIT_FAILURE
 
 
 if __name__ == "__main__":

@@ -9,8 +9,10 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import threading
+from pathlib import Path
 
 from connector.config import ConfigError
 from connector.mock_erp.database import FixtureError
@@ -26,11 +28,18 @@ def main(args: argparse.Namespace) -> int:
     webhook_secret = getattr(args, "webhook_secret", None)
     if webhook_url and not webhook_secret:
         raise ConfigError("--webhook-url needs --webhook-secret (the bridge rejects unsigned wake-ups)")
+    fixtures = getattr(args, "fixtures", None)
+    if fixtures is not None and not Path(fixtures).is_dir():
+        raise ConfigError(f"--fixtures: {fixtures} is not a directory")
+    if fixtures is not None:
+        _check_json(Path(fixtures))
     try:
-        erp = start_mock_erp(fixtures=getattr(args, "fixtures", None), host=getattr(args, "host", "127.0.0.1"),
+        erp = start_mock_erp(fixtures=fixtures, host=getattr(args, "host", "127.0.0.1"),
                              port=getattr(args, "port", 8069), version=version,
                              webhook_url=webhook_url, webhook_secret=webhook_secret)
-    except (FixtureError, OSError) as exc:
+    except FixtureError as exc:  # the fixtures given are unusable: bad input, not a failure
+        raise ConfigError(f"--fixtures: {' '.join(str(exc).split())}") from None
+    except OSError as exc:  # e.g. the port is taken
         print(f"stock-bridge mock-erp: {exc}", file=sys.stderr)
         return 1
     print(f"mock ERP (Odoo {erp.version}) serving {erp.url} database {erp.database!r}; "
@@ -42,3 +51,13 @@ def main(args: argparse.Namespace) -> int:
     finally:
         erp.stop()
     return 0
+
+
+def _check_json(fixtures: Path) -> None:
+    """A ConfigError naming the first fixture file that is not JSON (the loader would only
+    say where in which line, not which file)."""
+    for path in sorted(fixtures.glob("*.json")):
+        try:
+            json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise ConfigError(f"--fixtures: {path}: not readable JSON: {exc}") from None
