@@ -7,8 +7,10 @@ keep one push per listing in flight and let a newer value replace a queued one (
 Outcomes land in the state file before the change-feed cursor moves (Rule 2); failures
 are parked for retry or shown as error/locked (Rule 6); every push is journaled (Rule 8).
 
-Threads: one flusher (coalesces wake-ups and reads the change feed), one worker per
-channel, one status writer, plus the caller's threads for resync/retry/explain. ERP
+Threads: one flusher (flushes at once when idle; wake-ups that arrive during a flush
+batch into the next one), one feed reader (starts the outbox read as a wake-up arrives),
+one worker per channel, one status writer, plus the caller's threads for
+resync/retry/explain. ERP
 reads and the hand-over to workers are serialised by `_flush_lock`, so values reach the
 workers in the order they were read.
 
@@ -27,7 +29,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -65,6 +67,8 @@ _ZERO_ACTIONS = (PushAction.DEACTIVATE, PushAction.END)
 class EngineSettings:
     """The knobs of the engine (from config.bridge; see `from_config` in wiring)."""
 
+    # No longer a wait: an idle engine flushes at once on a wake-up, and wake-ups that arrive
+    # while a flush runs batch into the next flush by themselves. Kept for config files.
     coalesce_s: float = 0.03
     poll_interval_s: float = 2.0
     max_attempts: int = 12  # transient failures in a row before a listing goes to error
@@ -156,6 +160,10 @@ class Engine:
         self._seen_saved_at = 0.0
         self._woken_at: float | None = None  # monotonic time of the first wake-up not yet flushed
         self._feed_reader: ThreadPoolExecutor | None = None  # reads the feed beside an early snapshot
+        # A feed read started by wake() while the flusher was idle: (position, started, future).
+        self._prefetch: tuple[Any, float, Future[tuple[dict[int, list[int]], Any]]] | None = None
+        self._flushing = False  # the flusher is in a cycle (guarded by _cond)
+        self._last_wake = 0.0  # monotonic time of the newest wake-up
         self._audit_after: dict[str, int] = {}  # channel -> last listing id the drift audit read
         self._audit_read: dict[str, int] = {}  # channel -> listings read by the last audit
         self.times = PhaseTimes()  # shared with the workers; see metrics()
@@ -233,12 +241,27 @@ class Engine:
     def wake(self, product_ids: Iterable[int] = ()) -> None:
         """Something changed: read the change feed now (and look at these products)."""
         ids = set(product_ids)
-        if ids:
-            with self._cond:
-                self._pending_products |= ids
-        if self._woken_at is None:
-            self._woken_at = time.monotonic()
+        now = time.monotonic()
+        with self._cond:
+            self._pending_products |= ids
+            self._last_wake = now
+            if self._woken_at is None:
+                self._woken_at = now
+            self._start_prefetch(now)
         self._wake.set()
+
+    def _start_prefetch(self, now: float) -> None:
+        """Start reading the change feed right away when the flusher is idle, so the read
+        overlaps the hand-over to the flusher and its snapshot. Caller holds `_cond`; the
+        flusher is the only writer of `_read_pos`, and it is between cycles."""
+        feed = self.deps.feed
+        if (
+            feed is None or self._flushing or self._prefetch is not None or self._flusher is None
+            or not self._ready.is_set() or self._stop.is_set()
+        ):
+            return
+        position = self._read_pos
+        self._prefetch = (position, now, self._feed_pool().submit(feed.read, position))
 
     def flush_status(self, timeout: float = 10.0) -> bool:
         """Write the queued sync statuses to the ERP now (starting the writer if the engine
@@ -315,16 +338,12 @@ class Engine:
             woke = self._wake.wait(self.settings.poll_interval_s)
             if self._stop.is_set():
                 return
-            woken = self._woken_at
-            if woke and woken is not None and self.settings.coalesce_s > 0:
-                # Coalesce: a burst of wake-ups becomes one snapshot. The window runs from the
-                # first wake-up, so one that arrived during the previous flush waits no longer.
-                remaining = woken + self.settings.coalesce_s - time.monotonic()
-                if remaining > 0 and self._stop.wait(remaining):
-                    return
+            # No coalescing wait: an idle engine flushes at once (the latency target), and
+            # the wake-ups that arrive while this flush runs make up the next one.
             self._wake.clear()
-            woken, self._woken_at = self._woken_at, None
             with self._cond:
+                woken, self._woken_at = self._woken_at, None
+                self._flushing = True
                 self._cycle_seq += 1
                 seq = self._cycle_seq
             found = True
@@ -336,6 +355,7 @@ class Engine:
                 log.error("flush failed (will retry): %s", exc, exc_info=log.isEnabledFor(logging.DEBUG))
                 self._stop.wait(min(self.settings.poll_interval_s, 1.0))
             with self._cond:
+                self._flushing = False
                 self._cycle_done = seq
                 self._last_cycle_empty = not found
                 self._cond.notify_all()
@@ -345,19 +365,31 @@ class Engine:
         started = time.monotonic()
         with self._cond:
             manual, self._pending_products = self._pending_products, set()
+            prefetch, self._prefetch = self._prefetch, None
+            last_wake = self._last_wake
         events: dict[int, list[int]] = {}
         new_pos = self._read_pos
         early: StockSnapshot | None = None
         try:
             feed = self.deps.feed
+            reading: Future[tuple[dict[int, list[int]], Any]] | None = None
+            if prefetch is not None and prefetch[0] == self._read_pos:
+                reading = prefetch[2]
+                if last_wake > prefetch[1]:
+                    # A wake-up came after the read started: its entries may be missing from
+                    # it, so the next cycle runs at once instead of at the next poll.
+                    self._wake.set()
             if feed is not None and manual:
                 # The wake-up named its products (Rule 1: which products, never values): read
                 # their truth now, while the change feed is read on its own connection; the
                 # cursor still moves only by the feed.
                 with self._flush_lock:
-                    reading = self._feed_pool().submit(feed.read, self._read_pos)
+                    if reading is None:
+                        reading = self._feed_pool().submit(feed.read, self._read_pos)
                     early = self.deps.source.snapshot(sorted(manual))
                     events, new_pos = reading.result()
+            elif reading is not None:
+                events, new_pos = reading.result()
             elif feed is not None:
                 events, new_pos = feed.read(self._read_pos)
             read = time.monotonic()
@@ -405,9 +437,10 @@ class Engine:
         return True
 
     def _feed_pool(self) -> ThreadPoolExecutor:
-        if self._feed_reader is None:
-            self._feed_reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feed")
-        return self._feed_reader
+        with self._cond:  # wake() (webhook threads) and the flusher both get here
+            if self._feed_reader is None:
+                self._feed_reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feed")
+            return self._feed_reader
 
     def _save_seen(self, position: Any) -> None:
         """Remember (at most once a second) how far the feed was read, for `status`' lag."""
