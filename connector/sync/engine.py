@@ -59,6 +59,7 @@ OVERSOLD = "oversold"
 # marketplace). Etsy reads cost two calls each against a 10,000/day budget; Amazon's and
 # eBay's read share the push rate bucket; the rest allow far more.
 AUDIT_READS: dict[str, int] = {"*": 100, "etsy": 20, "amazon": 30, "ebay": 50}
+REPLAY_MAX_CYCLES = 20  # feed reads (each up to the feed's page) replayed before the start-up sync
 GAVE_UP = "gave_up"  # error category of a listing whose transient retries ran out
 _ZERO_ACTIONS = (PushAction.DEACTIVATE, PushAction.END)
 
@@ -316,6 +317,8 @@ class Engine:
     def _startup_sync(self) -> ResyncReport:
         try:
             position = self._init_position(fresh_sync=True)
+            if position is None:
+                self._replay()
             report = self.resync(trigger="startup", position=position, audit=False)
         except Exception as exc:
             log.error("first full sync failed: %s; retrying in the background", exc)
@@ -324,6 +327,15 @@ class Engine:
             return report
         self._ready.set()
         return report
+
+    def _replay(self) -> None:
+        """After a restart, process the change feed from the stored cursor as events first
+        (Rule 2), so the pushes a crash left undone are journaled with the events that
+        caused them (Rule 8); the full sync that follows then finds them queued or done.
+        Bounded: a long backlog's remainder is read by the flusher once live."""
+        for _ in range(REPLAY_MAX_CYCLES):
+            if self._stop.is_set() or not self._cycle():
+                return
 
     def _run(self) -> None:
         delay = self.settings.poll_interval_s
@@ -661,7 +673,8 @@ class Engine:
     def metrics(self) -> dict[str, Any]:
         """Counters and per-phase times (ms) for status/health JSON and benchmarks.
 
-        Phases: coalesce (wake-up -> flush start), feed_read, flush_lock_wait, snapshot (ERP
+        Phases: coalesce (wake-up -> flush start: no wait on an idle engine, else the
+        running flush), feed_read (with an early snapshot running beside it), flush_lock_wait, snapshot (ERP
         read), compute (compute + diff + hand-over), queue_wait (hand-over -> worker takes
         it), rate_limit_wait (the marketplace's documented budget, in the adapter's token
         bucket), http (the rest of the push), record (durable outcome in the state file).
