@@ -181,6 +181,22 @@ class MarketplaceAdapter(abc.ABC):
     def read(self, skus: Sequence[tuple[str, str | None]]) -> list[RemoteListing]:
         """Read back (sku, external_id) listings as the marketplace holds them."""
 
+    def _adopt_refreshed(
+        self, access: str, rotated: str | None, current_refresh: str | None,
+        *, persist_access: bool = False,
+    ) -> str | None:
+        """After a token refresh: redact the new access token, report a rotated refresh token
+        (the marketplace retires the old one) and, where a restart could not use the config's
+        access token any more, the access token too. Returns the refresh token now in force.
+        """
+        self.session.add_secret(access)
+        if rotated and rotated != current_refresh:
+            self._token_rotated("refresh_token", rotated)
+            current_refresh = rotated
+        if persist_access:
+            self._token_rotated("access_token", access)
+        return current_refresh
+
     def _token_rotated(self, key: str, value: str) -> None:
         """Report a credential the marketplace just replaced: `self._token_rotated("refresh_token", new)`.
 

@@ -112,11 +112,9 @@ class EtsyAdapter(MarketplaceAdapter):
                 f"{self.session.name}: Etsy token refresh failed (HTTP {response.status_code}) "
                 f"{self.session.redact(str(detail or ''))}; re-authorize the shop"
             )
-        self.session.add_secret(str(payload["access_token"]))
-        rotated = str(payload.get("refresh_token") or "")
-        if rotated and rotated != self.refresh_token:
-            self.refresh_token = rotated
-            self._token_rotated("refresh_token", rotated)  # Etsy retires the old one
+        self.refresh_token = self._adopt_refreshed(
+            str(payload["access_token"]), str(payload.get("refresh_token") or ""), self.refresh_token
+        ) or self.refresh_token
         return str(payload["access_token"]), float(payload.get("expires_in") or 3600)
 
     def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:

@@ -255,13 +255,11 @@ class LazadaAdapter(MarketplaceAdapter):
                 f"{self.session.name}: token refresh failed (HTTP {response.status_code}) {code} "
                 f"{self.session.redact(str(message))}; re-authorize the seller"
             )
-        self.session.add_secret(str(access))
-        rotated = str(payload.get("refresh_token") or "")
-        if rotated and rotated != token.refresh_token:
-            token.refresh_token = rotated
-            self._token_rotated("refresh_token", rotated)
         # The config's access_token is dead now: keep the fresh one for a restart too.
-        self._token_rotated("access_token", str(access))
+        token.refresh_token = self._adopt_refreshed(
+            str(access), str(payload.get("refresh_token") or ""), token.refresh_token,
+            persist_access=True,
+        )
         return str(access), float(payload.get("expires_in") or ACCESS_TOKEN_LIFETIME_S)
 
     # -- push --------------------------------------------------------------------------
