@@ -2,18 +2,27 @@
 PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+RUN_STAMP  := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: venv run demo test typecheck pytest lint-addon bench clean
+.PHONY: venv venv-test run demo test typecheck pytest lint-addon bench clean
 
-venv: $(STAMP)
+# `make run` needs only the runtime dependencies; `make test` adds the test extra.
+venv: $(RUN_STAMP)
+venv-test: $(TEST_STAMP)
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or: make PYTHON=python3 ...)"; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	@touch $(RUN_STAMP)
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
-	@touch $(STAMP)
+	@touch $(RUN_STAMP) $(TEST_STAMP)
 
 ## The main job on the embedded default: mock ERP + sandbox marketplaces + bridge.
 run: venv
@@ -23,18 +32,18 @@ demo: venv
 	$(BIN)/stock-bridge demo
 
 ## Everything CI runs: type check, addon lint, the test suite (benchmarks in quick mode).
-test: venv typecheck lint-addon pytest
+test: venv-test typecheck lint-addon pytest
 
-typecheck: venv
+typecheck: venv-test
 	$(BIN)/mypy
 
-lint-addon: venv
+lint-addon: venv-test
 	@if [ -d addons/marketplace_stock_sync ]; then $(BIN)/python -m tests.addon.lint; else echo "no addon yet"; fi
 
-pytest: venv
+pytest: venv-test
 	$(BIN)/pytest -q
 
-bench: venv
+bench: venv-test
 	BENCH_FULL=1 $(BIN)/pytest -q -s -m bench tests/bench
 
 clean:
