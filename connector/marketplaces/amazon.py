@@ -27,7 +27,7 @@ Usage::
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -41,7 +41,7 @@ from connector.marketplaces.base import (
     StockUpdate,
 )
 from connector.marketplaces.common import ok, oauth_token, reply_json, settle
-from connector.marketplaces.http import ApiSession, AuthFailed, Clock
+from connector.marketplaces.http import AuthFailed
 from connector.stock.model import PushAction, ZeroStockAction
 
 LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
@@ -65,15 +65,7 @@ class AmazonAdapter(MarketplaceAdapter):
     required_keys = ("seller_id", "marketplace_id", "client_id", "client_secret", "refresh_token")
     secret_keys = ("client_secret", "refresh_token")
 
-    def __init__(
-        self,
-        channel_code: str,
-        settings: Mapping[str, str],
-        *,
-        session: ApiSession | None = None,
-        clock: Clock | None = None,
-    ) -> None:
-        super().__init__(channel_code, settings, session=session, clock=clock)
+    def _configure(self) -> None:
         s = self.settings
         self.seller_id = s["seller_id"]
         self.marketplace_id = s["marketplace_id"]

@@ -140,6 +140,11 @@ class MarketplaceAdapter(abc.ABC):
             clock=self.clock,
             secrets=[self.settings[k] for k in self.secret_keys if self.settings.get(k)],
         )
+        self._configure()
+
+    def _configure(self) -> None:
+        """Read the marketplace's own settings (tokens, ids, options); runs at the end of
+        `__init__`, when `settings`, `base_url`, `clock` and `session` are set."""
 
     def push(self, updates: Sequence[StockUpdate]) -> list[PushResult]:
         """Push every update; one result per update, in the same order."""

@@ -32,7 +32,7 @@ from connector.marketplaces.base import (
     StockUpdate,
 )
 from connector.marketplaces.common import ok, oauth_token, reply_json, settle
-from connector.marketplaces.http import ApiSession, AuthFailed, Clock, RetryLater
+from connector.marketplaces.http import AuthFailed, RetryLater
 from connector.stock.model import PushAction, ZeroStockAction
 
 TOKEN_URL = "https://login.bol.com/token"
@@ -65,15 +65,7 @@ class BolAdapter(MarketplaceAdapter):
     required_keys = ("client_id", "client_secret")
     secret_keys = ("client_secret",)
 
-    def __init__(
-        self,
-        channel_code: str,
-        settings: Mapping[str, str],
-        *,
-        session: ApiSession | None = None,
-        clock: Clock | None = None,
-    ) -> None:
-        super().__init__(channel_code, settings, session=session, clock=clock)
+    def _configure(self) -> None:
         s = self.settings
         self.managed_by_retailer = s.get("managed_by_retailer", "true").lower() != "false"
         self.poll_timeout_s = float(s.get("poll_timeout_s", "60"))

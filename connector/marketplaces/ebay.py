@@ -48,7 +48,7 @@ from connector.marketplaces.base import (
     StockUpdate,
 )
 from connector.marketplaces.common import ok, oauth_token, reply_json, settle
-from connector.marketplaces.http import ApiSession, Clock
+from connector.marketplaces.http import Clock
 from connector.stock.model import PushAction, ZeroStockAction
 
 API = "/sell/inventory/v1"
@@ -102,15 +102,7 @@ class EbayAdapter(MarketplaceAdapter):
     required_keys = ("client_id", "client_secret", "refresh_token", "marketplace_id")
     secret_keys = ("client_secret", "refresh_token")
 
-    def __init__(
-        self,
-        channel_code: str,
-        settings: Mapping[str, str],
-        *,
-        session: ApiSession | None = None,
-        clock: Clock | None = None,
-    ) -> None:
-        super().__init__(channel_code, settings, session=session, clock=clock)
+    def _configure(self) -> None:
         s = self.settings
         self.api = f"{self.base_url}{API}"
         self.token = oauth_token(

@@ -83,8 +83,7 @@ class EtsyAdapter(MarketplaceAdapter):
     required_keys: ClassVar[tuple[str, ...]] = ("keystring", "shared_secret", "shop_id", "refresh_token")
     secret_keys: ClassVar[tuple[str, ...]] = ("keystring", "shared_secret", "refresh_token")
 
-    def __init__(self, channel_code: str, settings: Mapping[str, str], **kwargs: Any) -> None:
-        super().__init__(channel_code, settings, **kwargs)
+    def _configure(self) -> None:
         self.refresh_token = self.settings["refresh_token"]
         self.token_url = self.settings.get("token_url") or DEFAULT_TOKEN_URL
         api_key = f"{self.settings['keystring']}:{self.settings['shared_secret']}"

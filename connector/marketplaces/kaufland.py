@@ -45,7 +45,6 @@ from connector.marketplaces.base import (
     StockUpdate,
 )
 from connector.marketplaces.common import ok, reply_json, settle
-from connector.marketplaces.http import ApiSession, Clock
 from connector.stock.model import PushAction, ZeroStockAction
 
 USER_AGENT = "stock-bridge/0.1 (marketplace stock sync)"
@@ -69,15 +68,7 @@ class KauflandAdapter(MarketplaceAdapter):
     required_keys = ("client_key", "secret_key", "storefront")
     secret_keys = ("secret_key", "partner_secret_key")
 
-    def __init__(
-        self,
-        channel_code: str,
-        settings: Mapping[str, str],
-        *,
-        session: ApiSession | None = None,
-        clock: Clock | None = None,
-    ) -> None:
-        super().__init__(channel_code, settings, session=session, clock=clock)
+    def _configure(self) -> None:
         s = self.settings
         self.storefront = s["storefront"]
         self.api = self.base_url if self.base_url.endswith("/v2") else f"{self.base_url}/v2"

@@ -180,8 +180,7 @@ class LazadaAdapter(MarketplaceAdapter):
     # The longest a per-SKU search for a locked SKU may take: one call per SKU of a batch.
     max_lock_probes: ClassVar[int] = batch_limit
 
-    def __init__(self, channel_code: str, settings: Mapping[str, str], **kwargs: Any) -> None:
-        super().__init__(channel_code, settings, **kwargs)
+    def _configure(self) -> None:
         self.token = _SellerToken(self)
 
     # -- signing -----------------------------------------------------------------------

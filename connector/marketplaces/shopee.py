@@ -155,8 +155,7 @@ class ShopeeAdapter(MarketplaceAdapter):
     )
     secret_keys: ClassVar[tuple[str, ...]] = ("partner_key", "access_token", "refresh_token")
 
-    def __init__(self, channel_code: str, settings: Mapping[str, str], **kwargs: Any) -> None:
-        super().__init__(channel_code, settings, **kwargs)
+    def _configure(self) -> None:
         self.partner_id = self.settings["partner_id"]
         self.partner_key = self.settings["partner_key"]
         self.shop_id = self.settings["shop_id"]

@@ -152,13 +152,12 @@ class ShopifyAdapter(MarketplaceAdapter):
     required_keys: ClassVar[tuple[str, ...]] = ("access_token", "location_id")
     secret_keys: ClassVar[tuple[str, ...]] = ("access_token",)
 
-    def __init__(self, channel_code: str, settings: Mapping[str, str], **kwargs: Any) -> None:
-        super().__init__(channel_code, settings, **kwargs)
+    def _configure(self) -> None:
         self.api_version = self.settings.get("api_version") or DEFAULT_API_VERSION
         location = to_gid(LOCATION_GID, self.settings["location_id"])
         if location is None:
             raise ValueError(
-                f"channel {channel_code!r} (shopify): location_id must be a number or "
+                f"channel {self.channel_code!r} (shopify): location_id must be a number or "
                 f"{LOCATION_GID}<n>, got {self.settings['location_id']!r}"
             )
         self.location_gid = location

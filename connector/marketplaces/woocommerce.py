@@ -135,8 +135,7 @@ class WooCommerceAdapter(MarketplaceAdapter):
     required_keys: ClassVar[tuple[str, ...]] = ("consumer_key", "consumer_secret")
     secret_keys: ClassVar[tuple[str, ...]] = ("consumer_key", "consumer_secret")
 
-    def __init__(self, channel_code: str, settings: Mapping[str, str], **kwargs: Any) -> None:
-        super().__init__(channel_code, settings, **kwargs)
+    def _configure(self) -> None:
         key, secret = self.settings["consumer_key"], self.settings["consumer_secret"]
         self._https = self.base_url.lower().startswith("https://")
         # Keys never expire: a 401 is retried once by the session, then reported as AUTH.

@@ -31,7 +31,6 @@ from connector.marketplaces.base import (
     StockUpdate,
 )
 from connector.marketplaces.common import ok, oauth_token, reply_json, settle
-from connector.marketplaces.http import ApiSession, Clock
 from connector.stock.model import PushAction, ZeroStockAction
 
 ITEMS_PER_MINUTE = 2000
@@ -51,15 +50,7 @@ class ZalandoAdapter(MarketplaceAdapter):
     required_keys = ("merchant_id", "sales_channel_id", "client_id", "client_secret")
     secret_keys = ("client_secret",)
 
-    def __init__(
-        self,
-        channel_code: str,
-        settings: Mapping[str, str],
-        *,
-        session: ApiSession | None = None,
-        clock: Clock | None = None,
-    ) -> None:
-        super().__init__(channel_code, settings, session=session, clock=clock)
+    def _configure(self) -> None:
         s = self.settings
         self.merchant_id = s["merchant_id"]
         self.sales_channel_id = s["sales_channel_id"]
