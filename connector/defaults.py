@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from connector.config import BridgeConfig, parse_config
+from connector.sandbox.urls import channel_urls
 
 ERP_PORT, SANDBOX_PORT, BRIDGE_PORT = 8069, 8780, 8765
 HOST = "127.0.0.1"
@@ -58,18 +59,6 @@ DEMO_CHANNELS: dict[str, str] = {
     "lazada_sg": "lazada",
     "shopee_sg": "shopee",
 }
-
-# Paths of the token endpoints under each marketplace's sandbox prefix (the real paths).
-_TOKEN_PATHS = {
-    "amazon": "/auth/o2/token",
-    "bol": "/token",
-    "zalando": "/auth/token",
-    "ebay": "/identity/v1/oauth2/token",
-    "etsy": "/v3/public/oauth/token",
-    "lazada": "/rest/auth/token/refresh",
-    "shopee": "/api/v2/auth/access_token/get",
-}
-
 
 def demo_credentials(code: str, marketplace: str) -> dict[str, str]:
     """The sandbox account of a demo channel, with DESIGN.md's key names (not secrets of value)."""
@@ -107,10 +96,7 @@ def embedded_default(
     """The config (TOML-shaped dict) of the embedded stack at the given addresses."""
     channels: dict[str, Any] = {}
     for code, marketplace in DEMO_CHANNELS.items():
-        base = f"{sandbox_url.rstrip('/')}/{marketplace}"
-        section: dict[str, Any] = {"marketplace": marketplace, "base_url": base}
-        if marketplace in _TOKEN_PATHS:
-            section["token_url"] = base + _TOKEN_PATHS[marketplace]
+        section: dict[str, Any] = {"marketplace": marketplace, **channel_urls(sandbox_url, marketplace)}
         section.update(demo_credentials(code, marketplace))
         channels[code] = section
     return {

@@ -28,6 +28,7 @@ from connector.sandbox.amazon import Amazon
 from connector.sandbox.api import Call, MarketplaceApi, json_response
 from connector.sandbox.bol import Bol
 from connector.sandbox.core import LoggedRequest, Sandbox
+from connector.sandbox.urls import channel_urls
 from connector.sandbox.ebay import Ebay
 from connector.sandbox.etsy import Etsy
 from connector.sandbox.kaufland import Kaufland
@@ -41,27 +42,6 @@ APIS: dict[str, MarketplaceApi] = {
     api.name: api
     for api in (Amazon(), Bol(), Zalando(), Kaufland(), Ebay(), Shopify(), Etsy(), WooCommerce(), Lazada(), Shopee())
 }
-
-# The real token path of each marketplace, under the sandbox's per-marketplace prefix.
-TOKEN_PATHS = {
-    "amazon": "/auth/o2/token",
-    "bol": "/token",
-    "zalando": "/auth/token",
-    "ebay": "/identity/v1/oauth2/token",
-    "etsy": "/v3/public/oauth/token",
-    "lazada": "/rest/auth/token/refresh",
-    "shopee": "/api/v2/auth/access_token/get",
-}
-
-
-def channel_urls(sandbox_url: str, marketplace: str) -> dict[str, str]:
-    """base_url (and token_url where the marketplace issues tokens) for a channel."""
-    base = f"{sandbox_url.rstrip('/')}/{marketplace}"
-    urls = {"base_url": base}
-    if marketplace in TOKEN_PATHS:
-        urls["token_url"] = base + TOKEN_PATHS[marketplace]
-    return urls
-
 
 def default_rates() -> dict[str, tuple[float | None, float]]:
     return {name: (api.rate, api.burst) for name, api in APIS.items()}
