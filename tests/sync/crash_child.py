@@ -10,7 +10,7 @@ from pathlib import Path
 from connector.sync.engine import Engine, EngineDeps, EngineSettings
 from connector.sync.state import StateStore
 from tests.sync.fakes import FakeAdapter, FakeFeed, FakeSource, fake_compute
-from tests.sync.test_engine import CHANNELS
+from tests.sync.fakes import CHANNELS
 
 
 def main(path: str) -> None:

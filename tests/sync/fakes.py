@@ -12,9 +12,12 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from connector.marketplaces.base import PushResult, RemoteListing, StockUpdate
+from connector.sync.engine import Engine, EngineDeps, EngineSettings
+from connector.sync.state import StateStore
 from connector.stock.model import (
     Channel,
     Listing,
@@ -245,3 +248,38 @@ class FakeFeed:
         for event_id, pid in new:
             by_product.setdefault(pid, []).append(event_id)
         return by_product, (new[-1][0] if new else after)
+
+
+CHANNELS = [("amazon_de", "amazon"), ("etsy_shop", "etsy"), ("lazada_sg", "lazada")]
+
+
+class Rig:
+    def __init__(self, tmp: Path, products: dict[str, float] | None = None, **settings: float) -> None:
+        self.source = FakeSource(CHANNELS, products or {"MUG": 5, "LAMP": 1, "TEA": 10})
+        self.feed = FakeFeed()
+        self.adapters = {code: FakeAdapter(code) for code, _ in CHANNELS}
+        self.path = tmp / "state.sqlite3"
+        self.now = [1_750_000_000.0]
+        self.settings = EngineSettings(
+            coalesce_s=float(settings.get("coalesce_s", 0.02)),
+            poll_interval_s=float(settings.get("poll_interval_s", 0.05)),
+            max_attempts=int(settings.get("max_attempts", 12)),
+        )
+        self.engine = self.new_engine()
+
+    def new_engine(self) -> Engine:
+        self.store = StateStore.open(self.path)
+        deps = EngineDeps(
+            source=self.source,
+            compute=fake_compute,
+            adapter_factory=lambda code, mp: self.adapters[code],
+            feed=self.feed,
+            clock=lambda: self.now[0],
+        )
+        return Engine(deps, self.settings, self.store)
+
+    def lid(self, code: str, sku: str) -> int:
+        return self.source.listing_id(code, sku)
+
+    def sku(self, code: str, sku: str) -> str:
+        return f"{code}-{sku}"

@@ -6,61 +6,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from connector.marketplaces.base import FailureCategory, PushResult
 from connector.stock.model import PushAction
-from connector.sync.engine import Engine, EngineDeps, EngineSettings
-from connector.sync.state import StateStore
-from tests.sync.fakes import FakeAdapter, FakeFeed, FakeSource, fake_compute
-
-CHANNELS = [("amazon_de", "amazon"), ("etsy_shop", "etsy"), ("lazada_sg", "lazada")]
-
-
-class Rig:
-    def __init__(self, tmp: Path, products: dict[str, float] | None = None, **settings: float) -> None:
-        self.source = FakeSource(CHANNELS, products or {"MUG": 5, "LAMP": 1, "TEA": 10})
-        self.feed = FakeFeed()
-        self.adapters = {code: FakeAdapter(code) for code, _ in CHANNELS}
-        self.path = tmp / "state.sqlite3"
-        self.now = [1_750_000_000.0]
-        self.settings = EngineSettings(
-            coalesce_s=float(settings.get("coalesce_s", 0.02)),
-            poll_interval_s=float(settings.get("poll_interval_s", 0.05)),
-            max_attempts=int(settings.get("max_attempts", 12)),
-        )
-        self.engine = self.new_engine()
-
-    def new_engine(self) -> Engine:
-        self.store = StateStore.open(self.path)
-        deps = EngineDeps(
-            source=self.source,
-            compute=fake_compute,
-            adapter_factory=lambda code, mp: self.adapters[code],
-            feed=self.feed,
-            clock=lambda: self.now[0],
-        )
-        return Engine(deps, self.settings, self.store)
-
-    def lid(self, code: str, sku: str) -> int:
-        return self.source.listing_id(code, sku)
-
-    def sku(self, code: str, sku: str) -> str:
-        return f"{code}-{sku}"
-
-
-@pytest.fixture
-def rig(tmp_path: Path) -> Iterator[Rig]:
-    r = Rig(tmp_path)
-    yield r
-    r.engine.stop()
-    for a in r.adapters.values():
-        if a.gate is not None:
-            a.gate.set()
-
+from tests.sync.fakes import Rig
 
 def test_first_sync_pushes_everything_and_a_second_resync_sends_nothing(rig: Rig) -> None:
     report = rig.engine.start()

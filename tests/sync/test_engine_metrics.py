@@ -11,7 +11,7 @@ from typing import Any
 
 from connector.sync.dispatch import PhaseTimes
 from connector.sync.statusback import StatusPublisher
-from tests.sync.test_engine import Rig
+from tests.sync.fakes import Rig
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,19 +13,9 @@ import pytest
 
 from connector.marketplaces.base import Outcome, PushResult, StockUpdate
 from connector.sync.engine import Engine
-from tests.sync.test_engine import Rig
+from tests.sync.fakes import Rig
 
 pytestmark = pytest.mark.timeout(30)
-
-
-@pytest.fixture
-def rig(tmp_path: Path) -> Iterator[Rig]:
-    r = Rig(tmp_path)
-    yield r
-    r.engine.stop()
-    for a in r.adapters.values():
-        if a.gate is not None:
-            a.gate.set()
 
 
 def test_a_cas_answer_is_the_next_compare_value_after_a_fresh_erp_read(rig: Rig) -> None:

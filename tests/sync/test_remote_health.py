@@ -22,7 +22,7 @@ from connector.sync.remote import running_bridge
 from connector.sync.service import Bridge
 from connector.sync.webhook import sign, sign_timestamped
 from tests.sync.fakes import FakeAdapter, FakeFeed, FakeSource, fake_compute
-from tests.sync.test_engine import CHANNELS
+from tests.sync.fakes import CHANNELS
 from tests.sync.test_service_cli import SECRET, write_config
 
 

@@ -17,7 +17,7 @@ from connector.sync.engine import EngineDeps, EngineSettings
 from connector.sync.service import Bridge
 from connector.sync.webhook import sign
 from tests.sync.fakes import FakeAdapter, FakeFeed, FakeSource, fake_compute
-from tests.sync.test_engine import CHANNELS
+from tests.sync.fakes import CHANNELS
 
 SECRET = "hook-secret-1234"
 

@@ -18,7 +18,7 @@ from connector.stock.model import PushAction, SyncState
 from connector.sync.engine import Engine, EngineDeps, EngineSettings
 from connector.sync.state import MIGRATIONS, SCHEMA_VERSION, ListingMeta, Outcome, StateError, StateStore
 from tests.sync.fakes import FakeAdapter, FakeFeed, FakeSource, fake_compute
-from tests.sync.test_engine import CHANNELS
+from tests.sync.fakes import CHANNELS
 
 META = ListingMeta(1, "bol_nl", "bol", 7, "MUG", "8712345678906", "1234")
 
