@@ -2,7 +2,10 @@
 
 A snapshot costs a fixed number of RPC calls whatever the number of products: quants
 (one `search_read` by product ids and contributing roots with `child_of`), products,
-and in addon mode the listings and allocations of those products. Channels, warehouses,
+and in addon mode the listings and allocations of those products. A live flush asks for
+`cached=True`: the catalog rows (products, listings, allocations) of products seen before
+come from a `CatalogCache`, so it reads only the quants (see connector/erp/catalog.py for
+when the cache is cleared). Channels, warehouses,
 locations and company partners are cached (`ConfigView`); after `erp.cache_ttl_s` the
 source probes each config model's newest `write_date` (one small call each) and reloads
 when one moved. `refresh_config()` forces a reload (e.g. after a deleted record, which a
@@ -13,6 +16,7 @@ Usage::
 
     source = StockSource(connect(config.erp), config)
     snapshot = source.snapshot([7, 8, 9])
+    snapshot = source.snapshot([7], cached=True)  # a live flush: quants only, when known
     for page in source.iter_snapshots():        # every listed product, page by page
         ...
 """
@@ -27,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from connector.config import BridgeConfig
+from connector.erp.catalog import CatalogCache, CatalogEntry
 from connector.erp.client import OdooClient
 from connector.erp.config_view import (
     NO_CONTEXT_FILTER,
@@ -55,6 +60,8 @@ PRODUCT_FIELDS = ["default_code", "barcode", "display_name", "company_id"]
 LISTING_FIELDS = ["channel_id", "product_id", "channel_sku", "external_id", "buffer_qty",
                   "max_qty", "pack_size", "active"]
 ALLOCATION_FIELDS = ["channel_id", "product_id", "mode", "quantity", "date_start", "date_end"]
+# Models behind the cached catalog rows, probed (newest write_date and count) after the TTL.
+CATALOG_MODELS = ("product.product", "marketplace.listing", "marketplace.allocation")
 
 
 class StockSource:
@@ -70,11 +77,15 @@ class StockSource:
         self.mode: Literal["addon", "no_addon"] = self.schema.mode
         self._view: ConfigView | None = None
         self._checked_at = 0.0
+        self.catalog = CatalogCache()
+        self._catalog_stamps: dict[str, tuple[int, str | None]] | None = None
 
     # -- configuration cache ------------------------------------------------------------
 
     def refresh_config(self) -> None:
-        """Reload channels, warehouses, locations (and file listings) now."""
+        """Reload channels, warehouses, locations (and file listings) now, and forget the
+        cached catalog rows."""
+        self.catalog.clear()
         loader = load_addon_view if self.mode == "addon" else load_file_view
         view = loader(self.client, self.config)
         with self._lock:
@@ -94,25 +105,46 @@ class StockSource:
             else:
                 with self._lock:
                     self._checked_at = self._monotonic()
+            self._probe_catalog()
         assert self._view is not None
         return self._view
 
+    def _probe_catalog(self) -> None:
+        """Forget the cached catalog rows when a catalog model's newest write_date or its
+        row count moved (an edit or a deletion the outbox did not announce)."""
+        if self.mode != "addon" or not len(self.catalog):
+            self._catalog_stamps = None
+            return
+        stamps = {model: (self.client.call(model, "search_count", [], **NO_CONTEXT_FILTER),
+                          probe_stamps(self.client, (model,))[model])
+                  for model in CATALOG_MODELS}
+        if self._catalog_stamps is not None and stamps != self._catalog_stamps:
+            log.info("ERP products, listings or allocations changed; re-reading them")
+            self.catalog.clear()
+        self._catalog_stamps = stamps
+
     # -- reads --------------------------------------------------------------------------
 
-    def snapshot(self, product_ids: Iterable[int], now: datetime | None = None) -> StockSnapshot:
-        """Everything the computation needs for `product_ids`, read now."""
+    def snapshot(self, product_ids: Iterable[int], now: datetime | None = None, *,
+                 cached: bool = False) -> StockSnapshot:
+        """Everything the computation needs for `product_ids`, read now; with `cached`, the
+        catalog rows of products read before come from the cache (the quants never do)."""
         wanted = sorted({int(p) for p in product_ids})
         taken_at = now or datetime.now(UTC)
         view = self.config_view()
-        products = self._read_products(wanted) if wanted else {}
-        quants = self._read_quants(wanted, view.roots) if wanted and view.roots else []
-        if self.mode == "addon":
-            listings = self._read_listings(wanted, products) if wanted else []
-            allocations = self._read_allocations(wanted, taken_at) if wanted else []
+        if cached:
+            entries, missing = self.catalog.get(wanted)
+            if missing:
+                generation = self.catalog.generation
+                fresh = self._read_catalog(missing, view, taken_at)
+                self.catalog.store(generation, fresh)
+                entries.update(fresh)
         else:
-            chosen = set(wanted)
-            listings = [item for item in view.listings if item.product_id in chosen]
-            allocations = []
+            entries = self._read_catalog(wanted, view, taken_at)
+        quants = self._read_quants(wanted, view.roots) if wanted and view.roots else []
+        products = {pid: e.product for pid, e in entries.items() if e.product is not None}
+        listings = [item for pid in wanted for item in entries[pid].listings]
+        allocations = [item for pid in wanted for item in entries[pid].allocations]
         return StockSnapshot(
             taken_at=taken_at, product_ids=frozenset(wanted), products=products,
             locations=view.locations, warehouses=view.warehouses, channels=view.channels,
@@ -173,6 +205,27 @@ class StockSource:
                 if item.channel_sku in rest:
                     found.setdefault(item.channel_sku, item.product_id)
         return found
+
+    def _read_catalog(self, wanted: list[int], view: ConfigView,
+                      now: datetime) -> dict[int, CatalogEntry]:
+        """Products, listings and allocations of `wanted` (3 calls in addon mode, 1 without)."""
+        if not wanted:
+            return {}
+        products = self._read_products(wanted)
+        listings: dict[int, list[Listing]] = {pid: [] for pid in wanted}
+        allocations: dict[int, list[Allocation]] = {pid: [] for pid in wanted}
+        if self.mode == "addon":
+            found = self._read_listings(wanted, products)
+            for alloc in self._read_allocations(wanted, now):
+                allocations.setdefault(alloc.product_id, []).append(alloc)
+        else:
+            chosen = set(wanted)
+            found = [item for item in view.listings if item.product_id in chosen]
+        for item in found:
+            listings.setdefault(item.product_id, []).append(item)
+        return {pid: CatalogEntry(products.get(pid), tuple(listings.get(pid, ())),
+                                  tuple(allocations.get(pid, ())))
+                for pid in wanted}
 
     # -- one call each ------------------------------------------------------------------
 

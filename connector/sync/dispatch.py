@@ -30,9 +30,13 @@ from connector.marketplaces.http import AuthFailed, RetryLater
 from connector.stock.model import PushAction
 from connector.sync.ports import AdapterLike
 from connector.sync.tickets import Ticket
+from connector.sync.tracing import PushTrace, PushTracer, Span
 
 log = logging.getLogger(__name__)
 
+# Actions that also switch a listing back on: a newer plain SET that replaces one must keep
+# switching it on, or the listing would stay deactivated with a quantity on it.
+BACK_IN_STOCK = frozenset({PushAction.REACTIVATE, PushAction.RELIST})
 MAX_TAKE = 500  # listings per worker round; the adapter splits them to its batch limit
 # After the state file refused a batch's outcomes: first wait, doubled per failure in a row.
 RECORD_BACKOFF_S = 0.05
@@ -100,6 +104,7 @@ class Job:
     explanation: dict[str, Any] | None = None
     tickets: list[Ticket] = field(default_factory=list)
     queued_at: float = field(default_factory=time.monotonic)
+    erp_spans: tuple[Span, ...] = ()  # wall-clock ERP reads behind this value (traces)
 
     @property
     def listing_id(self) -> int:
@@ -108,6 +113,13 @@ class Job:
     @property
     def wanted(self) -> tuple[int, PushAction]:
         return self.update.quantity, self.update.action
+
+
+def _keep_back_in_stock(older: Job, newer: Job) -> None:
+    """A newer SET taking the place of a back-in-stock push that has not succeeded keeps
+    switching the listing back on."""
+    if older.update.action in BACK_IN_STOCK and newer.update.action is PushAction.SET:
+        newer.update = replace(newer.update, action=older.update.action)
 
 
 # record(jobs, results, duration_ms): durably store outcomes; called on the worker thread
@@ -124,6 +136,7 @@ class ChannelWorker:
         record: Recorder,
         expected: Callable[[int], int | None] = lambda _lid: None,
         times: PhaseTimes | None = None,
+        tracer: Callable[[], PushTracer | None] = lambda: None,
     ) -> None:
         self.channel_code = channel_code
         self._make_adapter = make_adapter
@@ -131,6 +144,7 @@ class ChannelWorker:
         self._adapter_error: str | None = None
         self._record = record
         self._expected = expected
+        self._tracer = tracer
         self._pending: dict[int, Job] = {}
         self._inflight: dict[int, Job] = {}
         self._cond = threading.Condition()
@@ -170,6 +184,7 @@ class ChannelWorker:
             older = self._pending.get(job.listing_id)
             if older is not None:
                 # The older flush's obligation passes to the newer value (read later).
+                _keep_back_in_stock(older, job)
                 job.tickets = older.tickets + job.tickets
                 job.events = (older.events + job.events)[-50:]
                 job.queued_at = older.queued_at
@@ -282,6 +297,7 @@ class ChannelWorker:
             if newer is None:
                 self._pending[job.listing_id] = job
                 continue
+            _keep_back_in_stock(job, newer)
             newer.tickets = job.tickets + newer.tickets
             newer.events = (job.events + newer.events)[-50:]
             newer.queued_at = min(newer.queued_at, job.queued_at)
@@ -301,6 +317,7 @@ class ChannelWorker:
     def _push(self, batch: list[Job]) -> None:
         updates = [replace(j.update, expected_quantity=self._expected(j.listing_id)) for j in batch]
         throttled = self._throttled_s
+        started_at = time.time()
         started = time.monotonic()
         results = self._send(updates)
         sent = time.monotonic()
@@ -309,7 +326,17 @@ class ChannelWorker:
         for suffix in ("", f":{self.channel_code}"):
             self.times.add("rate_limit_wait" + suffix, waited_ms, len(batch))
             self.times.add("http" + suffix, duration_ms - waited_ms, len(batch))
+        tracer = self._tracer()
+        if tracer is not None:
+            sent_at = started_at + waited_ms / 1000
+            tracer.pushed(PushTrace(self.channel_code, j.listing_id, j.update.sku, j.update.quantity,
+                                    sent_at, waited_ms, j.erp_spans) for j in batch)
         self.pushed += len(batch)
+        with self._cond:
+            for job, res in zip(batch, results):
+                newer = self._pending.get(job.listing_id)
+                if newer is not None and res.outcome is not PushOutcome.OK:
+                    _keep_back_in_stock(job, newer)  # the listing is still switched off
         self._record(self.channel_code, batch, results, duration_ms)
         self.times.add("record", (time.monotonic() - sent) * 1000)
 

@@ -30,14 +30,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from connector.marketplaces.base import FailureCategory, PushResult, StockUpdate
 from connector.marketplaces.base import Outcome as PushOutcome
 from connector.stock.model import PushAction, StockSnapshot, SyncState, ZeroStockAction
-from connector.sync.dispatch import ChannelWorker, Job, PhaseTimes
+from connector.sync.dispatch import BACK_IN_STOCK, ChannelWorker, Job, PhaseTimes
 from connector.sync.ports import (
     AdapterFactory,
     ChangeFeed,
@@ -51,6 +51,7 @@ from connector.sync.report import Change, ResyncReport
 from connector.sync.state import ListingMeta, Outcome, StateStore
 from connector.sync.statusback import StatusPublisher
 from connector.sync.tickets import CursorTracker, Ticket
+from connector.sync.tracing import PushTracer, Span
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +155,8 @@ class Engine:
         self._cycle_done = 0
         self._last_cycle_empty = False
         self._pending_products: set[int] = set()
+        self._pending_events: dict[int, dict[int, str]] = {}  # product -> announced event -> reason
+        self.tracer: PushTracer | None = None  # per-push traces, off unless start_tracing()
         self._busy_jobs = 0
         self._ready = threading.Event()
         self._flusher: threading.Thread | None = None
@@ -239,17 +242,33 @@ class Engine:
 
     # -- triggers --------------------------------------------------------------------------
 
-    def wake(self, product_ids: Iterable[int] = ()) -> None:
-        """Something changed: read the change feed now (and look at these products)."""
-        ids = set(product_ids)
+    def wake(self, product_ids: Iterable[int] = (), events: Iterable[tuple[int, int, str]] = ()) -> None:
+        """Something changed: read the change feed now, and look at these products.
+
+        `events` are the webhook's (event id, product id, reason): the flush pushes those
+        products from a fresh read at once, before the change feed answers, and the feed
+        read then only confirms them (see `_cycle`)."""
+        announced = list(events)
+        ids = set(product_ids) | {pid for _eid, pid, _reason in announced}
         now = time.monotonic()
+        tracer = self.tracer
+        if tracer is not None and announced:
+            tracer.arrived(((eid, pid) for eid, pid, _reason in announced), time.time())
         with self._cond:
             self._pending_products |= ids
+            for eid, pid, reason in announced:
+                self._pending_events.setdefault(pid, {})[eid] = reason
             self._last_wake = now
             if self._woken_at is None:
                 self._woken_at = now
             self._start_prefetch(now)
         self._wake.set()
+
+    def start_tracing(self, keep: int = 100_000) -> PushTracer:
+        """Keep per-push traces from now on (benchmarks); see connector.sync.tracing."""
+        if self.tracer is None:
+            self.tracer = PushTracer(keep)
+        return self.tracer
 
     def _start_prefetch(self, now: float) -> None:
         """Start reading the change feed right away when the flusher is idle, so the read
@@ -373,37 +392,63 @@ class Engine:
                 self._cond.notify_all()
 
     def _cycle(self, woken: float | None = None) -> bool:
-        """One round: manual products + new feed entries -> one flush. False if nothing new."""
+        """One round: woken products + new feed entries -> pushes. False if nothing new.
+
+        Products a webhook named are read at once (beside the change-feed read, on its own
+        connection) and their values handed to the workers before the feed answers: the
+        fast path. The feed read then decides what is settled: a product whose feed
+        entries were all announced before that read began is covered by it (the webhook
+        is sent after the commit), and the cursor waits for those pushes; any other
+        product in the feed is read again now. The cursor moves only by the feed (Rule 2).
+        """
         started = time.monotonic()
         with self._cond:
             manual, self._pending_products = self._pending_products, set()
+            announced, self._pending_events = self._pending_events, {}
             prefetch, self._prefetch = self._prefetch, None
             last_wake = self._last_wake
         events: dict[int, list[int]] = {}
         new_pos = self._read_pos
         early: StockSnapshot | None = None
+        early_span: Span | None = None
+        fast_ms = 0.0
         try:
             feed = self.deps.feed
+            source = self.deps.source
             reading: Future[tuple[dict[int, list[int]], Any]] | None = None
+            feed_started = time.time()
             if prefetch is not None and prefetch[0] == self._read_pos:
                 reading = prefetch[2]
+                feed_started -= started - prefetch[1]
                 if last_wake > prefetch[1]:
                     # A wake-up came after the read started: its entries may be missing from
                     # it, so the next cycle runs at once instead of at the next poll.
                     self._wake.set()
+            refreshed = False
             if feed is not None and manual:
-                # The wake-up named its products (Rule 1: which products, never values): read
-                # their truth now, while the change feed is read on its own connection; the
-                # cursor still moves only by the feed.
                 with self._flush_lock:
                     if reading is None:
+                        feed_started = time.time()
                         reading = self._feed_pool().submit(feed.read, self._read_pos)
-                    early = self.deps.source.snapshot(sorted(manual))
-                    events, new_pos = reading.result()
+                    if any(reason == "manual" for found in announced.values() for reason in found.values()):
+                        # A channel/listing/allocation edit: config and catalog are read
+                        # again before this read, not after the cache TTL.
+                        source.refresh_config()
+                        refreshed = True
+                    begun = time.time()
+                    early = source.snapshot(sorted(manual), cached=True)
+                    early_span = (begun, time.time())
+                    fast = time.monotonic()
+                    self._apply(early, trigger="event",
+                                events={pid: sorted(found) for pid, found in announced.items()},
+                                erp_spans=(early_span,))
+                    fast_ms = (time.monotonic() - fast) * 1000
+                events, new_pos = reading.result()
             elif reading is not None:
                 events, new_pos = reading.result()
             elif feed is not None:
                 events, new_pos = feed.read(self._read_pos)
+            feed_span = (feed_started, time.time())
             read = time.monotonic()
             products = manual | set(events)
             if not products:
@@ -413,21 +458,34 @@ class Engine:
                 return False
             with self._flush_lock:
                 locked = time.monotonic()
-                if feed is not None and "manual" in (getattr(feed, "last_reasons", None) or ()):
-                    # A channel/listing/allocation edit in the ERP: channels, warehouses and
-                    # locations are read again before this snapshot, not after the cache TTL.
-                    self.deps.source.refresh_config()
+                if (feed is not None and not refreshed
+                        and "manual" in (getattr(feed, "last_reasons", None) or ())):
+                    source.refresh_config()
                     early = None
-                rest = products - (early.product_ids if early is not None else frozenset())
-                snapshot = early if early is not None and not rest else self.deps.source.snapshot(
-                    sorted(rest if early is None else products)
-                )
+                covered: set[int] = set()
+                if early is not None:
+                    covered = {pid for pid in early.product_ids
+                               if set(events.get(pid, ())) <= set(announced.get(pid, ()))}
+                rest = products - covered
+                snapshot: StockSnapshot | None = None
+                spans: tuple[Span, ...] = ()
+                if rest:
+                    begun = time.time()
+                    snapshot = source.snapshot(sorted(rest), cached=True)
+                    spans = (feed_span, (begun, time.time()))
                 self.flushes += 1
                 self.events_read += sum(len(ids) for ids in events.values())
                 taken = time.monotonic()
                 ticket = self._tracker.open(new_pos) if feed is not None else Ticket()
                 try:
-                    self._apply(snapshot, trigger="event" if events else "manual", events=events, ticket=ticket)
+                    if early is not None and covered:
+                        # Already handed over by the fast path: the same values attach this
+                        # flush's ticket to those pushes, so the cursor waits for them.
+                        self._apply(_only(early, covered), trigger="event", events=events, ticket=ticket,
+                                    erp_spans=(early_span,) if early_span else ())
+                    if snapshot is not None:
+                        self._apply(snapshot, trigger="event" if events else "manual", events=events,
+                                    ticket=ticket, erp_spans=spans)
                 except BaseException:
                     self._tracker.discard(ticket)
                     raise
@@ -436,6 +494,9 @@ class Engine:
             times = self.times
             if woken is not None:
                 times.add("coalesce", (started - woken) * 1000)  # wake-up -> flush start
+            if early_span is not None:
+                times.add("fast_read", (early_span[1] - early_span[0]) * 1000)
+                times.add("fast_compute", fast_ms)
             times.add("feed_read", (read - started) * 1000)
             times.add("flush_lock_wait", (locked - read) * 1000)
             times.add("snapshot", (taken - locked) * 1000)
@@ -443,6 +504,8 @@ class Engine:
         except BaseException:
             with self._cond:
                 self._pending_products |= manual
+                for pid, found in announced.items():
+                    self._pending_events.setdefault(pid, {}).update(found)
             raise
         self._read_pos = new_pos
         self._save_seen(new_pos)
@@ -501,6 +564,7 @@ class Engine:
         report: ResyncReport | None = None,
         audit: _Audit | None = None,
         repair: bool = False,
+        erp_spans: tuple[Span, ...] = (),
     ) -> set[int]:
         """Compute, diff and hand changed listings to the workers. Caller holds _flush_lock.
 
@@ -528,7 +592,11 @@ class Engine:
             scheduled = self._scheduled(code, result.listing_id)
             old_qty, old_action, settled = self._baseline(code, result.listing_id, scheduled)
             forced = force or result.listing_id in force_ids or (repair and self._needs_repair(result.listing_id))
-            unchanged = settled and (old_qty, old_action) == (result.quantity, result.action)
+            unchanged = settled and old_qty == result.quantity and (
+                old_action == result.action
+                # a listing switched back on (or about to be) that keeps its number
+                or (old_action in BACK_IN_STOCK and result.action is PushAction.SET)
+            )
             if unchanged and not forced:
                 if scheduled is not None and ticket is not None and not dry_run:
                     # The value is on its way already: this flush's cursor waits for it too.
@@ -573,6 +641,7 @@ class Engine:
                 events=list((events or {}).get(result.product_id, []))[-50:],
                 explanation=_explanation_dict(result),
                 tickets=[ticket] if ticket is not None else [],
+                erp_spans=erp_spans,
             )
             if ticket is not None:
                 ticket.add()
@@ -665,6 +734,7 @@ class Engine:
                     record=self._record,
                     expected=self._expected,
                     times=self.times,
+                    tracer=lambda: self.tracer,
                 )
                 worker.start()
                 self._workers[channel_code] = worker
@@ -1095,6 +1165,18 @@ class Engine:
                 }
             )
         return out
+
+
+def _only(snapshot: StockSnapshot, product_ids: set[int]) -> StockSnapshot:
+    """The part of `snapshot` about `product_ids`."""
+    return replace(
+        snapshot,
+        product_ids=frozenset(product_ids),
+        products={pid: p for pid, p in snapshot.products.items() if pid in product_ids},
+        listings=[item for item in snapshot.listings if item.product_id in product_ids],
+        quants=[q for q in snapshot.quants if q.product_id in product_ids],
+        allocations=[a for a in snapshot.allocations if a.product_id in product_ids],
+    )
 
 
 def _explanation_dict(result: ListingResultLike) -> dict[str, Any] | None:

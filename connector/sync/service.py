@@ -146,7 +146,7 @@ class Bridge:
     def _on_trigger(self, trigger: Trigger) -> None:
         # The payload says which products to read now (Rule 1); the outbox stays the record.
         assert self.engine is not None
-        self.engine.wake(trigger.product_ids)
+        self.engine.wake(trigger.product_ids, trigger.events)
 
     def _ready(self) -> bool:
         """The first full sync has finished (at start-up, or later by the engine's retries)."""

@@ -72,6 +72,7 @@ class Trigger:
 
     product_ids: frozenset[int] = frozenset()
     event_ids: tuple[int, ...] = ()
+    events: tuple[tuple[int, int, str], ...] = ()  # (event id, product id, reason) announced
     model: str | None = None  # automation payloads: "_model"
     record_id: int | None = None  # automation payloads: "_id"
 
@@ -108,6 +109,7 @@ def parse_payload(data: Any) -> Trigger:
             raise BadPayload("events must be a list")
         products: set[int] = set()
         ids: list[int] = []
+        announced: list[tuple[int, int, str]] = []
         for event in events:
             if not isinstance(event, dict):
                 raise BadPayload("each event must be an object")
@@ -120,7 +122,12 @@ def parse_payload(data: Any) -> Trigger:
                 if not isinstance(eid, int) or isinstance(eid, bool):
                     raise BadPayload("id must be an integer")
                 ids.append(eid)
-        return Trigger(frozenset(products), tuple(ids))
+            reason = event.get("reason")
+            if reason is not None and not isinstance(reason, str):
+                raise BadPayload("reason must be a string")
+            if pid is not None and eid is not None:
+                announced.append((eid, pid, reason or ""))
+        return Trigger(frozenset(products), tuple(ids), tuple(announced))
     if "_model" in data:
         model, rid = data.get("_model"), data.get("_id")
         if not isinstance(model, str) or not isinstance(rid, int) or isinstance(rid, bool):
@@ -133,7 +140,7 @@ def parse_payload(data: Any) -> Trigger:
             products.add(product)
         elif isinstance(product, list) and product and isinstance(product[0], int):
             products.add(product[0])  # a many2one as Odoo reads it: [id, "name"]
-        return Trigger(frozenset(products), (), model, rid)
+        return Trigger(frozenset(products), model=model, record_id=rid)
     raise BadPayload('expected {"events": [...]} or an automation payload with "_model"')
 
 

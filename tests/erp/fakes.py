@@ -61,6 +61,8 @@ class FakeOdoo:
         self.log.append((model, method, args, kwargs))
         if method == "search_read":
             return self._search_read(model, *args, **kwargs)
+        if method == "search_count":
+            return len(self._search_read(model, *args, **kwargs))
         if method == "fields_get":
             names = {k for row in self.tables.get(model, []) for k in row}
             names |= set(self.extra_fields.get(model, []))

@@ -345,3 +345,50 @@ def test_status_writer_raises_a_transient_error_so_the_publisher_requeues() -> N
         writer.write([ListingStatus(10, SyncState.SYNCED, 1, at, None),
                       ListingStatus(11, SyncState.ERROR, None, at, "x")])
     assert calls == ["write"]  # stopped at the first failing group: nothing more was attempted
+
+
+# -- the catalog cache of live flushes ---------------------------------------------------
+
+
+def test_a_cached_snapshot_reads_only_the_quants_of_products_seen_before() -> None:
+    fake = FakeOdoo(demo_tables())
+    source = StockSource(fake, bridge_config())
+    first = source.snapshot([1], now=NOW, cached=True)  # not known yet: everything is read
+    before = dict(fake.calls_by)
+
+    fake.tables["stock.quant"][0]["quantity"] = 99.0
+    second = source.snapshot([1], now=NOW, cached=True)
+
+    read = {k: v - before.get(k, 0) for k, v in fake.calls_by.items() if v != before.get(k, 0)}
+    assert read == {"stock.quant.search_read": 1}
+    assert second.listings == first.listings and second.allocations == first.allocations
+    assert second.products == first.products
+    assert 99.0 in {q.quantity for q in second.quants}  # stock is always read live
+
+
+def test_an_uncached_snapshot_and_refresh_config_read_the_catalog_again() -> None:
+    fake = FakeOdoo(demo_tables())
+    source = StockSource(fake, bridge_config())
+    source.snapshot([1], now=NOW, cached=True)
+    fake.tables["marketplace.listing"][0]["buffer_qty"] = 7.0  # an edit the outbox announces
+
+    assert source.snapshot([1], now=NOW, cached=True).listings[0].buffer_qty != 7.0  # cached
+    assert source.snapshot([1], now=NOW).listings[0].buffer_qty == 7.0  # resync, explain: fresh
+    source.refresh_config()  # what the engine does on a "manual" outbox event
+    assert source.snapshot([1], now=NOW, cached=True).listings[0].buffer_qty == 7.0
+
+
+def test_the_ttl_probe_forgets_the_catalog_when_a_row_is_edited_or_deleted() -> None:
+    fake, clock = FakeOdoo(demo_tables()), Clock()
+    source = StockSource(fake, bridge_config(), monotonic=clock)
+    source.snapshot([1], now=NOW, cached=True)
+    clock.now += 61
+    source.snapshot([1], now=NOW, cached=True)  # the first probe only takes the stamps
+    listings = fake.tables["marketplace.listing"]
+    count = len(source.snapshot([1], now=NOW, cached=True).listings)
+
+    gone = next(r for r in listings if r["product_id"] == 1)
+    listings.remove(gone)  # deleted around the addon: no event, no write_date moves
+    assert len(source.snapshot([1], now=NOW, cached=True).listings) == count  # within the TTL
+    clock.now += 61
+    assert len(source.snapshot([1], now=NOW, cached=True).listings) == count - 1

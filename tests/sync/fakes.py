@@ -135,7 +135,8 @@ class FakeSource:
         cid = next(c.id for c in self.channels.values() if c.code == channel_code)
         return cid * 1000 + self.pid(sku)
 
-    def snapshot(self, product_ids: Iterable[int], now: datetime | None = None) -> StockSnapshot:
+    def snapshot(self, product_ids: Iterable[int], now: datetime | None = None, *,
+                 cached: bool = False) -> StockSnapshot:
         if self.fail is not None:
             raise self.fail
         ids = frozenset(product_ids)

@@ -36,7 +36,7 @@ def test_signed_events_wake_with_their_products(listener: tuple[WebhookListener,
     body = json.dumps({"events": [{"id": 7, "product_id": 3, "reason": "move_done"}, {"id": 8, "product_id": 4}]}).encode()
     reply = post(server.url, body, sign(body, SECRET))
     assert reply.status_code == 202
-    assert got == [Trigger(frozenset({3, 4}), (7, 8))]
+    assert got == [Trigger(frozenset({3, 4}), (7, 8), ((7, 3, "move_done"), (8, 4, "")))]
 
 
 def test_empty_event_list_is_a_plain_wake_up(listener: tuple[WebhookListener, list[Trigger]]) -> None:
@@ -94,7 +94,7 @@ def test_odoo_automation_payload_with_token_or_signature(listener: tuple[Webhook
     assert post(server.url, body, params={"token": SECRET}).status_code == 401
     # the automation token cannot sign
     assert post(server.url, body, sign(body, TOKEN)).status_code == 401
-    assert got == [Trigger(frozenset({7}), (), "stock.quant", 42)] * 2
+    assert got == [Trigger(frozenset({7}), model="stock.quant", record_id=42)] * 2
 
 
 def test_without_an_automation_token_the_query_form_is_refused() -> None:
