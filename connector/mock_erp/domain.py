@@ -199,7 +199,7 @@ class _Compiler:
                 except TypeError:
                     return False
 
-            return ordered, None
+            return ordered, (self._id_range(op, value) if fname == "id" else None)
         # like family
         insensitive = "ilike" in op
         negative = op.startswith("not ")
@@ -233,6 +233,21 @@ class _Compiler:
         for v in values:
             out |= idx.get(v, set())
         return out
+
+    def _id_range(self, op: str, value: Any) -> set[int] | None:
+        """The ids an `id <op> value` leaf can match, when fewer than the table's rows.
+
+        Ids are handed out increasing (`Store.next_id`), so the bridge's outbox poll `id >
+        cursor` looks at the few rows after the cursor instead of the whole growing table.
+        """
+        if not isinstance(value, int) or isinstance(value, bool):
+            return None
+        first, end = {">": (value + 1, None), ">=": (value, None), "<": (1, value), "<=": (1, value + 1)}[op]
+        if end is None:
+            end = self.env.store.next_id.get(self.model, 1)
+        if end - first >= len(self.env.store.table(self.model)):
+            return None  # a full scan is no dearer
+        return set(range(max(first, 1), end))
 
     def _related(self, fname: str, op: str, subdomain: list[Any]) -> tuple[Pred, set[int] | None]:
         fld = self.mdef.fields[fname]

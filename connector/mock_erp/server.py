@@ -69,6 +69,10 @@ def _sanitize(value: Any) -> Any:
     return value
 
 
+def _dumps(data: Any) -> bytes:
+    return json.dumps(data, default=str, separators=(",", ":")).encode()
+
+
 class MockErpApp:
     """The WSGI application; one per running mock."""
 
@@ -79,6 +83,9 @@ class MockErpApp:
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        rpc = self._rpc_route(environ.get("PATH_INFO") or "")
+        if rpc is not None:
+            return self._serve_rpc(environ, start_response, *rpc)
         request = Request(environ)
         try:
             response = self.route(request)
@@ -87,6 +94,47 @@ class MockErpApp:
             response = Response("Internal Server Error", status=500)
         return response(environ, start_response)
 
+    # -- the RPC routes without werkzeug's Request/Response objects ---------------------
+    @staticmethod
+    def _rpc_route(path_info: str) -> tuple[str, bool] | None:
+        """("json", _) for /jsonrpc, (service, legacy) for /xmlrpc[/2]/<service>, else None.
+
+        The routes clients hit hundreds of times a second; building werkzeug's request and
+        response objects for them cost more than the ORM call. `route` answers them alike.
+        """
+        if not path_info.startswith("/") or path_info.startswith("//") or not path_info.isascii():
+            return None  # werkzeug's path normalisation decides those
+        path = path_info.rstrip("/")
+        if path == "/jsonrpc":
+            return "json", False
+        if path.startswith("/xmlrpc/2/"):
+            return path[len("/xmlrpc/2/"):], False
+        if path.startswith("/xmlrpc/"):
+            return path[len("/xmlrpc/"):], True
+        return None
+
+    def _serve_rpc(self, environ: dict[str, Any], start_response: Any, service: str, legacy: bool) -> list[bytes]:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        try:
+            if service == "json" and not legacy:
+                data, ctype = self._json_body(body, self._jsonrpc_dispatch), "application/json"
+            else:
+                data, ctype = self._xmlrpc_body(body, service, legacy).encode(), "text/xml; charset=utf-8"
+            status = "200 OK"
+        except Exception:  # the server keeps serving whatever a handler does
+            log.exception("mock ERP: unhandled error on %s", environ.get("PATH_INFO"))
+            data, ctype, status = b"Internal Server Error", "text/plain; charset=utf-8", "500 INTERNAL SERVER ERROR"
+        start_response(status, [("Content-Type", ctype), ("Content-Length", str(len(data)))])
+        return [data]
+
+    def _jsonrpc_dispatch(self, params: dict[str, Any]) -> Any:
+        return self.services.dispatch(str(params.get("service")), str(params.get("method")),
+                                      list(params.get("args") or []))
+
     def route(self, request: Request) -> Response:
         path = request.path.rstrip("/") or "/"
         if path.startswith("/xmlrpc/2/"):
@@ -94,8 +142,7 @@ class MockErpApp:
         if path.startswith("/xmlrpc/"):
             return self.xmlrpc(request, path[len("/xmlrpc/"):], legacy=True)
         if path == "/jsonrpc":
-            return self.json_route(request, lambda params: self.services.dispatch(
-                str(params.get("service")), str(params.get("method")), list(params.get("args") or [])))
+            return self.json_route(request, self._jsonrpc_dispatch)
         if path.startswith("/json/2"):
             return self.json2(request, path)
         if path.startswith("/doc-bearer/") and path.endswith(".json"):
@@ -122,15 +169,17 @@ class MockErpApp:
 
     # -- XML-RPC ---------------------------------------------------------------------
     def xmlrpc(self, request: Request, service: str, legacy: bool) -> Response:
+        return Response(self._xmlrpc_body(request.get_data(), service, legacy), mimetype="text/xml")
+
+    def _xmlrpc_body(self, data: bytes, service: str, legacy: bool) -> str:
         try:
-            params, method = xmlrpc.client.loads(request.get_data(), use_builtin_types=False)
+            params, method = xmlrpc.client.loads(data, use_builtin_types=False)
             if method is None:
                 raise ValueError("no method in XML-RPC request")
             result = self.services.dispatch(service, method, list(params))
-            body = xmlrpc.client.dumps((_sanitize(result),), methodresponse=True, allow_none=False)
+            return xmlrpc.client.dumps((_sanitize(result),), methodresponse=True, allow_none=False)
         except Exception as exc:  # noqa: BLE001 - every error becomes a fault, as in rpc.py
-            body = xmlrpc.client.dumps(self._fault(exc, legacy), allow_none=False)
-        return Response(body, mimetype="text/xml")
+            return xmlrpc.client.dumps(self._fault(exc, legacy), allow_none=False)
 
     @staticmethod
     def _fault(exc: BaseException, legacy: bool) -> Fault:
@@ -151,10 +200,13 @@ class MockErpApp:
 
     # -- JSON-RPC (the "json" route type) ---------------------------------------------
     def json_route(self, request: Request, handler: Any) -> Response:
+        return Response(self._json_body(request.get_data(), handler), mimetype="application/json")
+
+    def _json_body(self, data: bytes, handler: Any) -> bytes:
         request_id: Any = None
         try:
             try:
-                payload = json.loads(request.get_data() or b"{}")
+                payload = json.loads(data or b"{}")
             except ValueError:
                 raise BadRequest("Invalid JSON data") from None
             if not isinstance(payload, dict):
@@ -165,8 +217,7 @@ class MockErpApp:
                 raise BadRequest("Invalid JSON-RPC params")
             result = handler(params)
             # the ORM already reads empty values as False; only a bare None needs mapping
-            return self._json_response({"jsonrpc": "2.0", "id": request_id,
-                                        "result": False if result is None else result})
+            return _dumps({"jsonrpc": "2.0", "id": request_id, "result": False if result is None else result})
         except Exception as exc:  # noqa: BLE001 - odoo.http.JsonRPCDispatcher.handle_error
             error: dict[str, Any] = {"code": 200, "message": "Odoo Server Error", "data": serialize_exception(exc)}
             if isinstance(exc, NotFound):
@@ -175,13 +226,11 @@ class MockErpApp:
             elif isinstance(exc, SessionExpired):
                 error["code"] = 100
                 error["message"] = "Odoo Session Expired"
-            response = self._json_response({"jsonrpc": "2.0", "id": request_id, "error": error})
-            return response
+            return _dumps({"jsonrpc": "2.0", "id": request_id, "error": error})
 
     @staticmethod
     def _json_response(data: Any, status: int = 200) -> Response:
-        return Response(json.dumps(data, default=str, separators=(",", ":")), status=status,
-                        mimetype="application/json")
+        return Response(_dumps(data), status=status, mimetype="application/json")
 
     # -- web-client session routes ------------------------------------------------------------
     def session_authenticate(self, request: Request, params: dict[str, Any]) -> dict[str, Any]:
