@@ -2,8 +2,10 @@
 
 Body `{"events": [{"id", "product_id", "reason"}]}`, header `X-Signature-256:
 sha256=<hex HMAC-SHA256(secret, raw body)>` (DESIGN.md). Posting happens on one background
-thread in commit order with a short timeout; a failure is logged (never the secret) and
-dropped: the outbox, not the webhook, guarantees delivery. Usage::
+thread in commit order with a short timeout; a failed wake-up is dropped: the outbox, not the
+webhook, guarantees delivery. A target that is down is logged once when deliveries start
+failing and once when they work again (with the count dropped meanwhile), never per wake-up
+at WARNING, and never with the secret. Usage::
 
     notifier = WebhookNotifier("http://127.0.0.1:8765/v1/triggers", "s3cret")
     store.on_events = notifier
@@ -16,6 +18,7 @@ import hmac
 import json
 import logging
 import queue
+import re
 import threading
 from typing import Any
 
@@ -40,6 +43,8 @@ class WebhookNotifier:
         self._thread.start()
         self.sent = 0
         self.failed = 0
+        self.dropped_while_down = 0  # wake-ups lost since deliveries started failing (0 while they work)
+        self._down_since_error: str | None = None  # why the first failure of the current outage failed
 
     def __repr__(self) -> str:
         return f"WebhookNotifier(url={self.url!r}, secret=***)"
@@ -79,11 +84,39 @@ class WebhookNotifier:
             headers["X-Signature-256"] = sign(self._secret, body)
         try:
             response = self._session.post(self.url, data=body, headers=headers, timeout=self.timeout_s)
-            if response.status_code >= 400:
-                self.failed += 1
-                log.warning("webhook %s answered HTTP %s", self.url, response.status_code)
-            else:
-                self.sent += 1
         except requests.RequestException as exc:
-            self.failed += 1
-            log.warning("webhook %s failed: %s", self.url, type(exc).__name__)
+            self._failed(f"unreachable: {_describe(exc)}")
+            return
+        if response.status_code >= 400:
+            self._failed(f"answered HTTP {response.status_code}")
+        else:
+            self._delivered()
+
+    def _failed(self, error: str) -> None:
+        """`error` completes "webhook target <url> ...": "unreachable: <why>" or "answered HTTP <code>"."""
+        self.failed += 1
+        self.dropped_while_down += 1
+        if self._down_since_error is None:
+            self._down_since_error = error
+            log.warning("webhook target %s %s; wake-ups are not delivered, the outbox keeps every event",
+                        self.url, error)
+        else:
+            log.debug("webhook target %s %s; wake-up dropped", self.url, error)
+
+    def _delivered(self) -> None:
+        self.sent += 1
+        if self._down_since_error is not None:
+            log.info("webhook target %s takes wake-ups again; %d wake-up(s) were dropped meanwhile "
+                     "(the outbox kept their events)", self.url, self.dropped_while_down)
+            self._down_since_error = None
+        self.dropped_while_down = 0
+
+
+def _describe(exc: requests.RequestException) -> str:
+    """The exception's class and, when there is one, the OS reason ("Connection refused").
+
+    Not str(exc): requests repeats the whole URL and pool state in it. Never the headers,
+    so never the signature.
+    """
+    reason = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", str(exc))
+    return f"{type(exc).__name__} ({reason.group(1).strip()})" if reason else type(exc).__name__

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import queue
 import socket
 import threading
@@ -17,6 +18,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from connector.mock_erp.server import RunningMockErp, start_mock_erp
+from connector.mock_erp.webhook import WebhookNotifier
 
 SECRET = "test-webhook-secret"
 TIMEOUT = 10
@@ -128,3 +130,66 @@ def test_concurrent_deliveries_stay_consistent() -> None:
                          fields=["quantity", "reserved_quantity"])["result"]
         assert sum(q["quantity"] for q in quants) == 370 - 20
         assert sum(q["reserved_quantity"] for q in quants) == 0
+
+
+# -- a target that is down: logged once when it starts failing, once when it works again ----------
+WEBHOOK_LOGGER = "connector.mock_erp.webhook"
+
+
+def _records(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == WEBHOOK_LOGGER and r.levelno == level]
+
+
+def test_target_down_warns_once_not_per_wake_up(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger=WEBHOOK_LOGGER)
+    notifier = WebhookNotifier(f"http://127.0.0.1:{_dead_port()}/v1/triggers", SECRET, timeout_s=2)
+    try:
+        for i in range(5):
+            notifier([{"id": i + 1, "product_id": 4, "reason": "manual"}])
+        assert notifier.flush(10)
+    finally:
+        notifier.close()
+    [warning] = _records(caplog, logging.WARNING)
+    assert "unreachable: ConnectionError" in warning and "outbox keeps every event" in warning
+    assert len(_records(caplog, logging.DEBUG)) == 4  # the other four wake-ups, quietly
+    assert notifier.failed == 5 and notifier.dropped_while_down == 5 and notifier.sent == 0
+    assert SECRET not in caplog.text
+
+
+def test_target_back_logs_once_with_the_count_dropped(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger=WEBHOOK_LOGGER)
+    status = {"code": 503}
+    got: list[bytes] = []
+
+    @Request.application
+    def app(request: Request) -> Response:
+        got.append(request.get_data())
+        return Response("", status=status["code"])
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    notifier = WebhookNotifier(f"http://127.0.0.1:{server.port}/v1/triggers", SECRET, timeout_s=2)
+    try:
+        for i in range(3):
+            notifier([{"id": i + 1, "product_id": 4, "reason": "manual"}])
+        assert notifier.flush(10)
+        assert _records(caplog, logging.WARNING) == [
+            f"webhook target {notifier.url} answered HTTP 503; wake-ups are not delivered, "
+            "the outbox keeps every event"]
+        status["code"] = 204
+        for i in range(3, 5):
+            notifier([{"id": i + 1, "product_id": 4, "reason": "manual"}])
+        assert notifier.flush(10)
+        status["code"] = 503  # down again: a new outage gets its own single warning
+        notifier([{"id": 6, "product_id": 4, "reason": "manual"}])
+        assert notifier.flush(10)
+    finally:
+        notifier.close()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    [back] = _records(caplog, logging.INFO)
+    assert "takes wake-ups again; 3 wake-up(s) were dropped meanwhile" in back
+    assert len(_records(caplog, logging.WARNING)) == 2
+    assert len(got) == 6 and notifier.sent == 2 and notifier.failed == 4 and notifier.dropped_while_down == 1
