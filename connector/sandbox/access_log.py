@@ -10,6 +10,7 @@ Usage: ``make_server(host, port, app, request_handler=RedactingRequestHandler)``
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -34,6 +35,15 @@ def redact_query(text: str) -> str:
 
 class RedactingRequestHandler(WSGIRequestHandler):
     """werkzeug's request handler whose every log line (access and error) is redacted."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        # Building, styling and redacting the access line cost more than the sandbox's own
+        # work on a request; skip it when the werkzeug logger would drop it anyway. A
+        # logger with no level of its own gets INFO from werkzeug on first use: keep it.
+        logger = logging.getLogger("werkzeug")
+        if logger.level != logging.NOTSET and not logger.isEnabledFor(logging.INFO):
+            return
+        super().log_request(code, size)
 
     def log(self, type: str, message: str, *args: Any) -> None:
         text = message % args if args else message

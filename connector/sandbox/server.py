@@ -19,15 +19,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer
 from werkzeug.wrappers import Request, Response
 
 from connector.sandbox import admin
-from connector.sandbox.access_log import RedactingRequestHandler
 from connector.sandbox.amazon import Amazon
 from connector.sandbox.api import Call, MarketplaceApi, json_response
 from connector.sandbox.bol import Bol
 from connector.sandbox.core import LoggedRequest, Sandbox
+from connector.sandbox.keepalive import KeepAliveServer
 from connector.sandbox.urls import channel_urls
 from connector.sandbox.ebay import Ebay
 from connector.sandbox.etsy import Etsy
@@ -172,5 +172,5 @@ def start_sandbox(
     other faults still work. Usage: ``with start_sandbox(seed=path) as sb: print(sb.url)``
     """
     sandbox = Sandbox(rates=default_rates() if rate_limits else None, seed=load_seed(seed))
-    server = make_server(host, port, SandboxApp(sandbox), threaded=True, request_handler=RedactingRequestHandler)
+    server = KeepAliveServer(host, port, SandboxApp(sandbox))
     return RunningSandbox(sandbox, server)

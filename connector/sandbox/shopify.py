@@ -15,6 +15,7 @@ Listing: sku = variant SKU, external_id = InventoryItem GID; location from extra
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from typing import Any
@@ -104,6 +105,27 @@ class _CostBucket:
             return True, self.available
 
 
+# Parsing and validating a document cost ~5 ms, most of this sandbox's time per Shopify
+# request; the adapters send the same few query texts over and over. Both are pure
+# functions of the text (the schema never changes), so each text is parsed and
+# validated once. Executing a shared document is safe: graphql-core never mutates it.
+@functools.lru_cache(maxsize=256)
+def _parsed(query: str) -> graphql.DocumentNode | graphql.GraphQLError:
+    """The parsed document, or the syntax error to answer with."""
+    try:
+        return graphql.parse(query)
+    except graphql.GraphQLError as exc:
+        return exc
+
+
+@functools.lru_cache(maxsize=256)
+def _invalid(query: str) -> tuple[graphql.GraphQLError, ...]:
+    """The validation errors of a query that parses (see _parsed)."""
+    document = _parsed(query)
+    assert not isinstance(document, graphql.GraphQLError)
+    return tuple(graphql.validate(SCHEMA, document))
+
+
 def _cost(requested: int, available: float, actual: int | None = None) -> dict[str, Any]:
     return {"cost": {"requestedQueryCost": requested, "actualQueryCost": actual,
                      "throttleStatus": {"maximumAvailable": MAX_POINTS, "currentlyAvailable": int(available),
@@ -135,10 +157,9 @@ class Shopify(MarketplaceApi):
         body = call.json()
         if not isinstance(body, dict) or not isinstance(body.get("query"), str):
             return json_response({"errors": [{"message": "Parameter Missing or Invalid"}]}, 400)
-        try:
-            document = graphql.parse(body["query"])
-        except graphql.GraphQLError as exc:
-            return json_response({"errors": [exc.formatted]})
+        document = _parsed(body["query"])
+        if isinstance(document, graphql.GraphQLError):
+            return json_response({"errors": [document.formatted]})
         is_mutation = any(isinstance(d, graphql.OperationDefinitionNode) and d.operation.value == "mutation"
                           for d in document.definitions)
         cost = MUTATION_COST if is_mutation else QUERY_COST
@@ -147,7 +168,7 @@ class Shopify(MarketplaceApi):
         if not ok:
             return json_response({"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
                                   "extensions": _cost(cost, left)})
-        errors = graphql.validate(SCHEMA, document)
+        errors = _invalid(body["query"])
         if errors:
             return json_response({"errors": [e.formatted for e in errors], "extensions": _cost(cost, left)})
         context = {"call": call, "account": found[1], "version": call.params["version"]}
