@@ -16,6 +16,7 @@ Usage::
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -103,7 +104,7 @@ class HttpPoster:
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
         self.redactor = redactor
-        self.session = session or requests.Session()
+        self.session = session or _bound_session(self.base_url)
         self.session.headers.setdefault("User-Agent", "marketplace-stock-sync/0.1")
 
     def __repr__(self) -> str:
@@ -185,3 +186,16 @@ class ServiceRpcTransport:
 
     def _rpc(self, service: str, method: str, args: list[Any]) -> Any:
         raise NotImplementedError
+
+
+def _bound_session(base_url: str) -> requests.Session:
+    """A session for one Odoo URL with the environment's proxy and CA-bundle settings read
+    once here, not on every call: with `trust_env` requests looks for ~/.netrc and re-reads
+    the proxy variables per request, a visible share of a busy bridge's CPU."""
+    session = requests.Session()
+    session.proxies.update(requests.utils.get_environ_proxies(base_url))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+    session.trust_env = False
+    return session

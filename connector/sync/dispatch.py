@@ -328,9 +328,8 @@ class ChannelWorker:
             self.times.add("http" + suffix, duration_ms - waited_ms, len(batch))
         tracer = self._tracer()
         if tracer is not None:
-            sent_at = started_at + waited_ms / 1000
             tracer.pushed(PushTrace(self.channel_code, j.listing_id, j.update.sku, j.update.quantity,
-                                    sent_at, waited_ms, j.erp_spans) for j in batch)
+                                    started_at, waited_ms, j.erp_spans) for j in batch)
         self.pushed += len(batch)
         with self._cond:
             for job, res in zip(batch, results):

@@ -1,15 +1,16 @@
 """Per-push traces, so a benchmark can tell the bridge's own time from the ERP's and the
-marketplace's: when each wake-up (outbox event) arrived, and for each push when it was
-sent, how long the marketplace's rate budget held it and when the bridge was waiting on
-ERP reads for the value it carries.
+marketplace's: when each wake-up (outbox event) arrived, and for each push when the
+bridge handed it to the marketplace's adapter, how long the marketplace's rate budget then
+held the batch, and when the bridge was waiting on ERP reads for the value it carries.
 
 Off by default (a running bridge keeps no traces); `Engine.start_tracing()` turns it on
 with bounded memory. Times are wall-clock (`time.time()`), comparable across the
 processes of one machine.
 
-    bridge-added time of a value = (sent - wake-up arrival)
+    bridge-added time of a value = (handed to the adapter - wake-up arrival)
                                    - ERP read time inside that interval
-                                   - rate-limit wait (the marketplace's documented budget)
+    (what follows the hand-over, the marketplace's rate budget and its HTTP, is not the
+    bridge's; waiting for the channel's previous request to finish is, conservatively)
 
 Usage::
 
@@ -38,8 +39,8 @@ class PushTrace:
     listing_id: int
     channel_sku: str
     quantity: int
-    sent_at: float  # the request left (after the rate-limit wait)
-    rate_wait_ms: float
+    handed_at: float  # the batch went to the adapter (its rate-limit wait and HTTP follow)
+    rate_wait_ms: float  # of the whole batch
     erp_spans: tuple[Span, ...]  # the ERP reads the value came from
 
 

@@ -425,10 +425,14 @@ def _bridge_child(conn: Connection, config_path: str, log_path: str) -> None:
 
     def reset() -> None:
         engine.times.reset()
+        engine.start_tracing().clear()
+
+    def traces() -> dict[str, Any]:
+        return engine.start_tracing().dump()
 
     conn.send(bridge.listener_url)
     try:
-        _serve(conn, {"metrics": engine.metrics, "reset": reset})
+        _serve(conn, {"metrics": engine.metrics, "reset": reset, "traces": traces})
     finally:
         bridge.stop()
         out.close()
@@ -521,7 +525,12 @@ class BridgeChild:
         return dict(self.child.call("metrics"))
 
     def reset(self) -> None:
+        """Forget the phase times so far and keep per-push traces from now on."""
         self.child.call("reset")
+
+    def traces(self) -> dict[str, Any]:
+        """connector.sync.tracing.PushTracer.dump() of the bridge since reset()."""
+        return dict(self.child.call("traces"))
 
     def stop(self) -> None:
         self.child.stop()
@@ -549,6 +558,10 @@ class ProcessStack:
     stored_cursor = Stack.stored_cursor
 
     def stop(self) -> None:
+        try:
+            self.erp.set_webhook(None, None)  # no wake-ups for a bridge that is going away
+        except AssertionError:
+            pass
         try:
             if self.bridge is not None:
                 self.bridge.stop()

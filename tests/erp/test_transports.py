@@ -408,3 +408,21 @@ def test_real_timeout_and_refused_connection(sleeps: Sleeps) -> None:
     closed.close()  # nobody listens there now: connection refused
     with pytest.raises(TransientError, match="cannot reach Odoo"):
         connect(erp_config(url=f"http://127.0.0.1:{port}"), retry=FAST_RETRY, sleep=sleeps)
+
+
+def test_the_environment_proxy_settings_are_read_once_and_still_honoured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from connector.erp.errors import Redactor
+    from connector.erp.transport import HttpPoster
+
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    proxied = HttpPoster("http://odoo.example:8069", 5, Redactor([]))
+    assert proxied.session.proxies.get("http") == "http://proxy.example:3128"
+    assert proxied.session.trust_env is False  # no ~/.netrc or env lookups per call
+
+    monkeypatch.setenv("NO_PROXY", "odoo.example")
+    direct = HttpPoster("http://odoo.example:8069", 5, Redactor([]))
+    assert "http" not in direct.session.proxies
