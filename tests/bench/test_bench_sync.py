@@ -198,8 +198,8 @@ def _splits(traces: dict[str, Any], adjusters: list[Adjuster], stack: ProcessSta
                 continue
             push = carried[-1]
             left = float(push["handed_at"])
-            spans = [tuple(s) for s in push["erp_spans"]]
-            reads = erp_overlap(spans, arrived, left)  # type: ignore[arg-type]
+            spans = [(float(lo), float(hi)) for lo, hi in push["erp_spans"]]
+            reads = erp_overlap(spans, arrived, left)
             out.setdefault(channel, []).append(Split(
                 bridge=max(0.0, left - arrived - reads) * 1000,
                 erp_webhook=max(0.0, arrived - sent) * 1000,
