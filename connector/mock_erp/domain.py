@@ -252,7 +252,7 @@ class _Compiler:
     def _related(self, fname: str, op: str, subdomain: list[Any]) -> tuple[Pred, set[int] | None]:
         fld = self.mdef.fields[fname]
         assert fld.relation is not None
-        matched = set(self.env.search_ids(fld.relation, subdomain, active_test=False))
+        matched = set(self.env.search_ids(fld.relation, subdomain, active_test=False, ordered=False))
         pred, cand = self._in_set(fname, fld.type, matched)
         if op == "not any":
             return (lambda row: not pred(row)), None

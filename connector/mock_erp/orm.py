@@ -95,7 +95,9 @@ class Env:
 
     # -- searching ----------------------------------------------------------------------
     def search_ids(self, model: str, domain: list[Any] | None, *, active_test: bool | None = None,
-                   order: str | None = None, offset: int = 0, limit: int | None = None) -> list[int]:
+                   order: str | None = None, offset: int = 0, limit: int | None = None,
+                   ordered: bool = True) -> list[int]:
+        """Ids matching `domain`; `ordered=False` (a sub-search used as a set) skips the sort."""
         mdef = self.schema[model]
         domain = list(domain or [])
         test = self.context.get("active_test", True) if active_test is None else active_test
@@ -107,7 +109,8 @@ class Env:
             rows = [row for row in table.values() if pred(row)]
         else:
             rows = [row for rid in candidates if (row := table.get(rid)) is not None and pred(row)]
-        rows = self.sort(model, rows, order)
+        if ordered or offset or limit is not None:
+            rows = self.sort(model, rows, order)
         if offset:
             rows = rows[offset:]
         if limit is not None and limit is not False:

@@ -33,6 +33,7 @@ from connector.mock_erp.errors import AccessDenied, AccessError, OdooError, exce
 from connector.mock_erp.orm import GENERIC, SPECIFIC, Method, find_method, public_method
 from connector.mock_erp.rpc import Services
 from connector.mock_erp.webhook import WebhookNotifier
+from connector.mock_erp import xmlrpc_codec
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +174,7 @@ class MockErpApp:
 
     def _xmlrpc_body(self, data: bytes, service: str, legacy: bool) -> str:
         try:
-            params, method = xmlrpc.client.loads(data, use_builtin_types=False)
+            params, method = xmlrpc_codec.loads(data)
             if method is None:
                 raise ValueError("no method in XML-RPC request")
             result = self.services.dispatch(service, method, list(params))
