@@ -158,3 +158,33 @@ def test_like_regex_matches_sql_semantics(pattern: str, value: str) -> None:
         return (p[0] == "_" or p[0] == v[0]) and like(p[1:], v[1:])
 
     assert (like_regex(pattern, False).match(value) is not None) == like(pattern, value)
+
+
+# -- `id <op> n` narrows the scan to an id range: same answers as a full scan ----------------------
+RANGE_DB = MockDatabase(version="19.0")
+for _ in range(3):
+    RANGE_DB.execute(2, "product.product", "action_marketplace_resync", [[1, 2, 3, 4, 5, 6, 7]])
+_EVENTS = sorted(RANGE_DB.store.table("marketplace.stock.event"))
+RANGE_DB.store.delete("marketplace.stock.event", _EVENTS[3])  # a hole, as a deleted row leaves
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from([">", ">=", "<", "<="]), st.integers(-3, len(_EVENTS) + 3),
+       st.sampled_from([None, [("product_id", "in", [2, 5])], [("product_id", "=", 4)]]),
+       st.sampled_from([None, 3]))
+def test_id_ranges_match_a_full_scan(op: str, value: int, extra: list[Any] | None, limit: int | None) -> None:
+    table = RANGE_DB.store.table("marketplace.stock.event")
+    test = {">": value.__lt__, ">=": value.__le__, "<": value.__gt__, "<=": value.__ge__}[op]
+    expected = [rid for rid in sorted(table) if test(rid) and (
+        extra is None or table[rid]["product_id"] in (extra[0][2] if extra[0][1] == "in" else [extra[0][2]]))]
+    domain: list[Any] = [("id", op, value), *(extra or [])]
+    kwargs: dict[str, Any] = {"order": "id desc"} | ({"limit": limit} if limit else {})
+    found = RANGE_DB.execute(2, "marketplace.stock.event", "search", [domain], kwargs)
+    assert found == sorted(expected, reverse=True)[:limit]
+
+
+def test_id_compared_with_a_float_or_string_still_answers_like_before() -> None:
+    events = sorted(RANGE_DB.store.table("marketplace.stock.event"))
+    assert RANGE_DB.execute(2, "marketplace.stock.event", "search", [[("id", ">", 2.5)]], {}) == \
+        [rid for rid in events if rid > 2.5]
+    assert RANGE_DB.execute(2, "marketplace.stock.event", "search", [[("id", ">", "5")]], {}) == []
