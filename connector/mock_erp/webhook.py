@@ -2,7 +2,9 @@
 
 Body `{"events": [{"id", "product_id", "reason"}]}`, header `X-Signature-256:
 sha256=<hex HMAC-SHA256(secret, raw body)>` (DESIGN.md). Posting happens on one background
-thread in commit order with a short timeout; a failed wake-up is dropped: the outbox, not the
+thread in commit order with a short timeout; wake-ups that queued up while a POST was out
+go together in the next one (up to MAX_EVENTS events), so a busy ERP never falls behind
+its own commits by one request per commit; a failed wake-up is dropped: the outbox, not the
 webhook, guarantees delivery. A target that is down is logged once when deliveries start
 failing and once when they work again (with the count dropped meanwhile), never per wake-up
 at WARNING, and never with the secret. Usage::
@@ -26,6 +28,7 @@ import requests
 
 log = logging.getLogger(__name__)
 TIMEOUT_S = 2.0
+MAX_EVENTS = 500  # per POST; the bridge's listener takes bodies up to 1 MiB
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -37,7 +40,7 @@ class WebhookNotifier:
         self.url = url
         self._secret = secret
         self.timeout_s = timeout_s
-        self._queue: queue.Queue[bytes | None] = queue.Queue()
+        self._queue: queue.Queue[list[dict[str, Any]] | None] = queue.Queue()
         self._session = requests.Session()
         self._thread = threading.Thread(target=self._run, name="mock-erp-webhook", daemon=True)
         self._thread.start()
@@ -50,7 +53,7 @@ class WebhookNotifier:
         return f"WebhookNotifier(url={self.url!r}, secret=***)"
 
     def __call__(self, events: list[dict[str, Any]]) -> None:
-        self._queue.put(json.dumps({"events": events}, separators=(",", ":")).encode())
+        self._queue.put(list(events))
 
     def flush(self, timeout_s: float = 5.0) -> bool:
         """Wait (bounded) until every queued wake-up was attempted; True when drained."""
@@ -70,27 +73,39 @@ class WebhookNotifier:
 
     def _run(self) -> None:
         while True:
-            body = self._queue.get()
+            batch = [self._queue.get()]
+            while batch[-1] is not None and sum(len(b or ()) for b in batch) < MAX_EVENTS:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            wakeups = [item for item in batch if item]
+            events = [event for item in wakeups for event in item]
             try:
-                if body is None:
-                    return
-                self._post(body)
+                if events:
+                    self._post(json.dumps({"events": events}, separators=(",", ":")).encode(), len(wakeups))
             finally:
-                self._queue.task_done()
+                for _ in batch:
+                    self._queue.task_done()
+            if batch[-1] is None:
+                return
 
-    def _post(self, body: bytes) -> None:
+    def _post(self, body: bytes, wakeups: int = 1) -> None:
+        """POST one body carrying `wakeups` commits' wake-ups; counters count wake-ups."""
         headers = {"Content-Type": "application/json"}
         if self._secret:
             headers["X-Signature-256"] = sign(self._secret, body)
         try:
             response = self._session.post(self.url, data=body, headers=headers, timeout=self.timeout_s)
         except requests.RequestException as exc:
-            self._failed(f"unreachable: {_describe(exc)}")
-            return
-        if response.status_code >= 400:
-            self._failed(f"answered HTTP {response.status_code}")
+            error = f"unreachable: {_describe(exc)}"
         else:
-            self._delivered()
+            if response.status_code < 400:
+                self._delivered(wakeups)
+                return
+            error = f"answered HTTP {response.status_code}"
+        for _ in range(wakeups):
+            self._failed(error)
 
     def _failed(self, error: str) -> None:
         """`error` completes "webhook target <url> ...": "unreachable: <why>" or "answered HTTP <code>"."""
@@ -103,8 +118,8 @@ class WebhookNotifier:
         else:
             log.debug("webhook target %s %s; wake-up dropped", self.url, error)
 
-    def _delivered(self) -> None:
-        self.sent += 1
+    def _delivered(self, wakeups: int = 1) -> None:
+        self.sent += wakeups
         if self._down_since_error is not None:
             log.info("webhook target %s takes wake-ups again; %d wake-up(s) were dropped meanwhile "
                      "(the outbox kept their events)", self.url, self.dropped_while_down)

@@ -328,6 +328,7 @@ class ChannelWorker:
             self.times.add("http" + suffix, duration_ms - waited_ms, len(batch))
         tracer = self._tracer()
         if tracer is not None:
+            tracer.waited(f"market:{self.channel_code}", started_at, started_at + duration_ms / 1000)
             tracer.pushed(PushTrace(self.channel_code, j.listing_id, j.update.sku, j.update.quantity,
                                     started_at, waited_ms, j.erp_spans) for j in batch)
         self.pushed += len(batch)

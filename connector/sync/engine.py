@@ -449,6 +449,11 @@ class Engine:
             elif feed is not None:
                 events, new_pos = feed.read(self._read_pos)
             feed_span = (feed_started, time.time())
+            tracer = self.tracer
+            if tracer is not None and feed is not None:
+                tracer.waited("erp", *feed_span)
+                if early_span is not None:
+                    tracer.waited("erp", *early_span)
             read = time.monotonic()
             products = manual | set(events)
             if not products:
@@ -473,6 +478,8 @@ class Engine:
                     begun = time.time()
                     snapshot = source.snapshot(sorted(rest), cached=True)
                     spans = (feed_span, (begun, time.time()))
+                    if tracer is not None:
+                        tracer.waited("erp", *spans[1])
                 self.flushes += 1
                 self.events_read += sum(len(ids) for ids in events.values())
                 taken = time.monotonic()

@@ -12,11 +12,17 @@ processes of one machine.
     (what follows the hand-over, the marketplace's rate budget and its HTTP, is not the
     bridge's; waiting for the channel's previous request to finish is, conservatively)
 
+It also keeps every interval the bridge spent waiting on the outside: ERP reads of the
+flusher ("erp") and each channel's adapter calls ("market:<channel>"), so a stricter split
+can take out the ERP reads of a flush the value waited behind and the marketplace's
+answers to the requests it queued behind.
+
 Usage::
 
     tracer = PushTracer(keep=100_000)
     tracer.arrived([(event_id, product_id)], time.time())
     tracer.pushed(PushTrace(...))
+    tracer.waited("erp", started, ended)
     tracer.dump()  # {"arrivals": [[event, product, t], ...], "pushes": [{...}, ...]}
 """
 
@@ -61,6 +67,7 @@ class PushTracer:
     def __init__(self, keep: int = 100_000) -> None:
         self._arrivals: deque[tuple[int, int, float]] = deque(maxlen=keep)
         self._pushes: deque[PushTrace] = deque(maxlen=keep)
+        self._waits: deque[tuple[str, float, float]] = deque(maxlen=keep)
         self._lock = threading.Lock()
 
     def arrived(self, events: Iterable[tuple[int, int]], at: float) -> None:
@@ -72,13 +79,21 @@ class PushTracer:
         with self._lock:
             self._pushes.extend(traces)
 
+    def waited(self, on: str, start: float, end: float) -> None:
+        """The bridge waited on `on` ("erp" or "market:<channel>") from `start` to `end`."""
+        with self._lock:
+            self._waits.append((on, start, end))
+
     def clear(self) -> None:
         with self._lock:
             self._arrivals.clear()
             self._pushes.clear()
+            self._waits.clear()
 
     def dump(self) -> dict[str, Any]:
-        """JSON-able copy: {"arrivals": [[event, product, at]], "pushes": [PushTrace as dict]}."""
+        """JSON-able copy: {"arrivals": [[event, product, at]], "pushes": [PushTrace as dict],
+        "waits": [[on, start, end]]}."""
         with self._lock:
             return {"arrivals": [list(a) for a in self._arrivals],
-                    "pushes": [asdict(p) for p in self._pushes]}
+                    "pushes": [asdict(p) for p in self._pushes],
+                    "waits": [list(w) for w in self._waits]}
