@@ -211,6 +211,18 @@ class ChannelWorker:
             job.tickets.append(ticket)
             return True
 
+    def attach_latest(self, listing_id: int, ticket: Ticket) -> bool:
+        """Make `ticket` wait for the newest queued (else in-flight) value of `listing_id`,
+        whatever it is: a flush whose read is already on its way (or overtaken by a newer
+        read) only needs the cursor to wait for it. False when nothing is scheduled."""
+        with self._cond:
+            job = self._pending.get(listing_id) or self._inflight.get(listing_id)
+            if job is None:
+                return False
+            ticket.add()
+            job.tickets.append(ticket)
+            return True
+
     def is_idle(self) -> bool:
         with self._cond:
             return not self._pending and not self._inflight

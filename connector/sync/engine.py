@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -486,10 +486,10 @@ class Engine:
                 ticket = self._tracker.open(new_pos) if feed is not None else Ticket()
                 try:
                     if early is not None and covered:
-                        # Already handed over by the fast path: the same values attach this
-                        # flush's ticket to those pushes, so the cursor waits for them.
-                        self._apply(_only(early, covered), trigger="event", events=events, ticket=ticket,
-                                    erp_spans=(early_span,) if early_span else ())
+                        # Already handed over by the fast path: this flush's ticket waits for
+                        # those pushes (or newer ones) and hands over nothing itself, so a newer
+                        # value scheduled meanwhile (a retry, a resync) is never replaced by it.
+                        self._attach(early, covered, ticket)
                     if snapshot is not None:
                         self._apply(snapshot, trigger="event" if events else "manual", events=events,
                                     ticket=ticket, erp_spans=spans)
@@ -517,6 +517,17 @@ class Engine:
         self._read_pos = new_pos
         self._save_seen(new_pos)
         return True
+
+    def _attach(self, snapshot: StockSnapshot, product_ids: set[int], ticket: Ticket) -> None:
+        """Make `ticket` wait for whatever is scheduled for the listings of `product_ids`."""
+        codes = {c.id: c.code for c in snapshot.channels.values()}
+        for listing in snapshot.listings:
+            if listing.product_id not in product_ids:
+                continue
+            with self._workers_lock:
+                worker = self._workers.get(codes.get(listing.channel_id, ""))
+            if worker is not None:
+                worker.attach_latest(listing.id, ticket)
 
     def _feed_pool(self) -> ThreadPoolExecutor:
         with self._cond:  # wake() (webhook threads) and the flusher both get here
@@ -1172,18 +1183,6 @@ class Engine:
                 }
             )
         return out
-
-
-def _only(snapshot: StockSnapshot, product_ids: set[int]) -> StockSnapshot:
-    """The part of `snapshot` about `product_ids`."""
-    return replace(
-        snapshot,
-        product_ids=frozenset(product_ids),
-        products={pid: p for pid, p in snapshot.products.items() if pid in product_ids},
-        listings=[item for item in snapshot.listings if item.product_id in product_ids],
-        quants=[q for q in snapshot.quants if q.product_id in product_ids],
-        allocations=[a for a in snapshot.allocations if a.product_id in product_ids],
-    )
 
 
 def _explanation_dict(result: ListingResultLike) -> dict[str, Any] | None:

@@ -167,3 +167,28 @@ def test_a_set_queued_behind_a_failed_reactivate_takes_the_reactivation_over() -
     finally:
         worker.stop()
     assert adapter.pushed() == [("L1", 3, PushAction.REACTIVATE), ("L1", 4, PushAction.REACTIVATE)]
+
+
+def test_settling_a_fast_push_never_replaces_a_newer_value_scheduled_meanwhile(rig: Rig) -> None:
+    gated = GatedFeed(rig)
+    rig.engine.start()
+    assert rig.engine.wait_idle(5)
+    amazon = rig.adapters["amazon_de"]
+    amazon.gate = threading.Event()
+    amazon.started = threading.Event()
+    mug = rig.source.pid("MUG")
+    gated.gate.clear()
+    rig.source.set("MUG", 3)
+    event = rig.feed.emit(mug)
+    rig.engine.wake([mug], [(event, mug, "move_done")])
+    wait(lambda: amazon.started.is_set(), "the fast push to go out")
+
+    rig.source.set("MUG", 2)  # a newer read (here a support resync) queues 2 behind it
+    rig.engine.resync(skus=["MUG"], wait_s=0)
+    gated.gate.set()  # the outbox answers: the fast push is settled, not re-sent
+    amazon.gate.set()
+
+    assert rig.engine.wait_idle(5)
+    sku = rig.sku("amazon_de", "MUG")
+    assert pushed_qty(amazon, sku)[-2:] == [3, 2]
+    assert rig.store.get_cursor("outbox") == event
