@@ -60,6 +60,7 @@ OVERSOLD = "oversold"
 # marketplace). Etsy reads cost two calls each against a 10,000/day budget; Amazon's and
 # eBay's read share the push rate bucket; the rest allow far more.
 AUDIT_READS: dict[str, int] = {"*": 100, "etsy": 20, "amazon": 30, "ebay": 50}
+COVERED_MAX = 10_000  # announced events kept per product before they are simply forgotten
 REPLAY_MAX_CYCLES = 20  # feed reads (each up to the feed's page) replayed before the start-up sync
 GAVE_UP = "gave_up"  # error category of a listing whose transient retries ran out
 _ZERO_ACTIONS = (PushAction.DEACTIVATE, PushAction.END)
@@ -156,6 +157,10 @@ class Engine:
         self._last_cycle_empty = False
         self._pending_products: set[int] = set()
         self._pending_events: dict[int, dict[int, str]] = {}  # product -> announced event -> reason
+        # product -> events announced before one of its fast reads began (not yet settled)
+        self._covered: dict[int, set[int]] = {}
+        self._fast_listings: dict[int, list[tuple[str, int]]] = {}  # product -> (channel, listing)
+        self._fast_wake = threading.Event()  # a wake-up or the feed read's answer, mid-cycle
         self.tracer: PushTracer | None = None  # per-push traces, off unless start_tracing()
         self._busy_jobs = 0
         self._ready = threading.Event()
@@ -178,7 +183,8 @@ class Engine:
             if deps.status_sink and deps.status_factory
             else None
         )
-        self.flushes = 0  # snapshots taken for triggers (benchmarks: RPC per flush)
+        self.flushes = 0  # change-feed reads that found entries (benchmarks: RPC per flush)
+        self.fast_reads = 0  # fast-path reads of webhook-named products
         self.events_read = 0  # change-feed entries read
         self.woken_flushes = 0  # flushes that found work right after a wake-up (not a poll)
         self._load()
@@ -263,6 +269,7 @@ class Engine:
                 self._woken_at = now
             self._start_prefetch(now)
         self._wake.set()
+        self._fast_wake.set()
 
     def start_tracing(self, keep: int = 100_000) -> PushTracer:
         """Keep per-push traces from now on (benchmarks); see connector.sync.tracing."""
@@ -392,142 +399,210 @@ class Engine:
                 self._cond.notify_all()
 
     def _cycle(self, woken: float | None = None) -> bool:
-        """One round: woken products + new feed entries -> pushes. False if nothing new.
+        """One round: fast pushes of woken products while the change feed is read, then the
+        feed's new entries settled. False if nothing new.
 
-        Products a webhook named are read at once (beside the change-feed read, on its own
-        connection) and their values handed to the workers before the feed answers: the
-        fast path. The feed read then decides what is settled: a product whose feed
-        entries were all announced before that read began is covered by it (the webhook
-        is sent after the commit), and the cursor waits for those pushes; any other
-        product in the feed is read again now. The cursor moves only by the feed (Rule 2).
+        Products a webhook named are read at once (the fast path: one quants read when their
+        catalog rows are cached) and their values handed to the workers without waiting for
+        the change-feed read, which runs beside it on its own connection; wake-ups arriving
+        while that read is out get their fast path too. The feed read then settles: a
+        product whose feed entries were all announced before one of its fast reads began is
+        covered by that read (the webhook is sent after the commit), and the cursor only
+        waits for what is scheduled for its listings; any other product in the feed is
+        read again now (a lost webhook loses nothing). The cursor moves only by the feed
+        (Rule 2); every read and its hand-over happen under `_flush_lock`, so values reach
+        the workers in the order they were read (Rule 3).
         """
         started = time.monotonic()
+        feed = self.deps.feed
+        source = self.deps.source
         with self._cond:
-            manual, self._pending_products = self._pending_products, set()
-            announced, self._pending_events = self._pending_events, {}
             prefetch, self._prefetch = self._prefetch, None
             last_wake = self._last_wake
-        events: dict[int, list[int]] = {}
-        new_pos = self._read_pos
-        early: StockSnapshot | None = None
-        early_span: Span | None = None
-        fast_ms = 0.0
-        try:
-            feed = self.deps.feed
-            source = self.deps.source
-            reading: Future[tuple[dict[int, list[int]], Any]] | None = None
-            feed_started = time.time()
-            if prefetch is not None and prefetch[0] == self._read_pos:
-                reading = prefetch[2]
-                feed_started -= started - prefetch[1]
-                if last_wake > prefetch[1]:
-                    # A wake-up came after the read started: its entries may be missing from
-                    # it, so the next cycle runs at once instead of at the next poll.
-                    self._wake.set()
-            refreshed = False
-            if feed is not None and manual:
-                with self._flush_lock:
-                    if reading is None:
-                        feed_started = time.time()
-                        reading = self._feed_pool().submit(feed.read, self._read_pos)
-                    if any(reason == "manual" for found in announced.values() for reason in found.values()):
-                        # A channel/listing/allocation edit: config and catalog are read
-                        # again before this read, not after the cache TTL.
-                        source.refresh_config()
-                        refreshed = True
-                    begun = time.time()
-                    early = source.snapshot(sorted(manual), cached=True)
-                    early_span = (begun, time.time())
-                    fast = time.monotonic()
-                    self._apply(early, trigger="event",
-                                events={pid: sorted(found) for pid, found in announced.items()},
-                                erp_spans=(early_span,))
-                    fast_ms = (time.monotonic() - fast) * 1000
-                events, new_pos = reading.result()
-            elif reading is not None:
-                events, new_pos = reading.result()
-            elif feed is not None:
-                events, new_pos = feed.read(self._read_pos)
-            feed_span = (feed_started, time.time())
-            tracer = self.tracer
-            if tracer is not None and feed is not None:
-                tracer.waited("erp", *feed_span)
-                if early_span is not None:
-                    tracer.waited("erp", *early_span)
-            read = time.monotonic()
-            products = manual | set(events)
-            if not products:
-                if new_pos != self._read_pos:  # entries with no product: just move on
-                    self._tracker.open(new_pos).seal()
-                    self._read_pos = new_pos
-                return False
-            with self._flush_lock:
-                locked = time.monotonic()
-                if (feed is not None and not refreshed
-                        and "manual" in (getattr(feed, "last_reasons", None) or ())):
-                    source.refresh_config()
-                    early = None
-                covered: set[int] = set()
-                if early is not None:
-                    covered = {pid for pid in early.product_ids
-                               if set(events.get(pid, ())) <= set(announced.get(pid, ()))}
-                rest = products - covered
-                snapshot: StockSnapshot | None = None
-                spans: tuple[Span, ...] = ()
-                if rest:
-                    begun = time.time()
-                    snapshot = source.snapshot(sorted(rest), cached=True)
-                    spans = (feed_span, (begun, time.time()))
-                    if tracer is not None:
-                        tracer.waited("erp", *spans[1])
-                self.flushes += 1
-                self.events_read += sum(len(ids) for ids in events.values())
-                taken = time.monotonic()
-                ticket = self._tracker.open(new_pos) if feed is not None else Ticket()
-                try:
-                    if early is not None and covered:
-                        # Already handed over by the fast path: this flush's ticket waits for
-                        # those pushes (or newer ones) and hands over nothing itself, so a newer
-                        # value scheduled meanwhile (a retry, a resync) is never replaced by it.
-                        self._attach(early, covered, ticket)
-                    if snapshot is not None:
-                        self._apply(snapshot, trigger="event" if events else "manual", events=events,
-                                    ticket=ticket, erp_spans=spans)
-                except BaseException:
-                    self._tracker.discard(ticket)
-                    raise
-                ticket.seal()
-            done = time.monotonic()
-            times = self.times
-            if woken is not None:
-                times.add("coalesce", (started - woken) * 1000)  # wake-up -> flush start
-            if early_span is not None:
-                times.add("fast_read", (early_span[1] - early_span[0]) * 1000)
-                times.add("fast_compute", fast_ms)
-            times.add("feed_read", (read - started) * 1000)
-            times.add("flush_lock_wait", (locked - read) * 1000)
-            times.add("snapshot", (taken - locked) * 1000)
-            times.add("compute", (done - taken) * 1000)  # compute, diff, hand-over to workers
-        except BaseException:
+        if feed is None:
+            return self._flush_without_feed(woken)
+        reading: Future[tuple[dict[int, list[int]], Any]]
+        feed_started = time.time()
+        if prefetch is not None and prefetch[0] == self._read_pos:
+            reading = prefetch[2]
+            feed_started -= started - prefetch[1]
+            if last_wake > prefetch[1]:
+                # A wake-up came after the read started: its entries may be missing from
+                # it, so the next cycle runs at once instead of at the next poll.
+                self._wake.set()
+        else:
+            reading = self._feed_pool().submit(feed.read, self._read_pos)
+        reading.add_done_callback(lambda _f: self._fast_wake.set())
+        fast_found = False
+        if woken is not None and not self._pending_products:
+            self.times.add("coalesce", (started - woken) * 1000)  # a plain wake-up -> this read
+        while True:
+            self._fast_wake.clear()
+            if self._fast_path(woken):
+                fast_found = True
+            woken = None
+            if reading.done():
+                break
             with self._cond:
-                self._pending_products |= manual
-                for pid, found in announced.items():
-                    self._pending_events.setdefault(pid, {}).update(found)
-            raise
+                more = bool(self._pending_products)
+            if not more:
+                self._fast_wake.wait(1.0)
+        events, new_pos = reading.result()
+        feed_span = (feed_started, time.time())
+        tracer = self.tracer
+        if tracer is not None:
+            tracer.waited("erp", *feed_span)
+        read = time.monotonic()
+        if not events:
+            if new_pos != self._read_pos:  # entries with no product: just move on
+                self._tracker.open(new_pos).seal()
+                self._read_pos = new_pos
+            return fast_found
+        with self._flush_lock:
+            locked = time.monotonic()
+            config_edit = "manual" in (getattr(feed, "last_reasons", None) or ())
+            if config_edit:
+                # A channel/listing/allocation edit: config and catalog are read again, and
+                # no earlier fast read counts for this flush.
+                source.refresh_config()
+            with self._cond:
+                covered = set() if config_edit else {
+                    pid for pid, ids in events.items() if ids and set(ids) <= self._covered.get(pid, set())
+                }
+            rest = set(events) - covered
+            snapshot: StockSnapshot | None = None
+            spans: tuple[Span, ...] = ()
+            if rest:
+                begun = time.time()
+                snapshot = source.snapshot(sorted(rest), cached=True)
+                spans = (feed_span, (begun, time.time()))
+                if tracer is not None:
+                    tracer.waited("erp", *spans[1])
+            self.flushes += 1
+            self.events_read += sum(len(ids) for ids in events.values())
+            taken = time.monotonic()
+            ticket = self._tracker.open(new_pos)
+            try:
+                # Already handed over by a fast path: this flush's ticket waits for those
+                # pushes (or newer ones) and hands over nothing itself, so a newer value
+                # scheduled meanwhile (a retry, a resync) is never replaced by an older read.
+                self._attach(covered, ticket)
+                if snapshot is not None:
+                    self._apply(snapshot, trigger="event", events=events, ticket=ticket, erp_spans=spans)
+            except BaseException:
+                self._tracker.discard(ticket)
+                raise
+            ticket.seal()
+        self._settled(events)
+        done = time.monotonic()
+        times = self.times
+        times.add("feed_read", (read - started) * 1000)
+        times.add("flush_lock_wait", (locked - read) * 1000)
+        times.add("snapshot", (taken - locked) * 1000)
+        times.add("compute", (done - taken) * 1000)  # compute, diff, hand-over to workers
         self._read_pos = new_pos
         self._save_seen(new_pos)
         return True
 
-    def _attach(self, snapshot: StockSnapshot, product_ids: set[int], ticket: Ticket) -> None:
-        """Make `ticket` wait for whatever is scheduled for the listings of `product_ids`."""
+    def _fast_path(self, woken: float | None) -> bool:
+        """Read the woken products now and hand their values over; False if none waited."""
+        with self._cond:
+            products, self._pending_products = self._pending_products, set()
+            announced, self._pending_events = self._pending_events, {}
+            first_wake, self._woken_at = self._woken_at, None
+        if not products:
+            return False
+        begin = time.monotonic()
+        source = self.deps.source
+        try:
+            with self._flush_lock:
+                if any(reason == "manual" for found in announced.values() for reason in found.values()):
+                    # A channel/listing/allocation edit: config and catalog are read again
+                    # before this read, not after the cache TTL.
+                    source.refresh_config()
+                with self._cond:
+                    # announced before this read began: the read covers them
+                    for pid, found in announced.items():
+                        self._covered.setdefault(pid, set()).update(found)
+                begun = time.time()
+                snapshot = source.snapshot(sorted(products), cached=True)
+                span = (begun, time.time())
+                read = time.monotonic()
+                self.fast_reads += 1
+                self._index_listings(snapshot)
+                self._apply(snapshot, trigger="event",
+                            events={pid: sorted(found) for pid, found in announced.items()},
+                            erp_spans=(span,))
+        except BaseException:
+            with self._cond:
+                self._pending_products |= products
+                for pid, found in announced.items():
+                    self._pending_events.setdefault(pid, {}).update(found)
+                    known = self._covered.get(pid)
+                    if known is not None:
+                        known.difference_update(found)
+                if self._woken_at is None:
+                    self._woken_at = first_wake
+            raise
+        times = self.times
+        since = first_wake if first_wake is not None else woken
+        if since is not None:
+            times.add("coalesce", (begin - since) * 1000)  # wake-up -> its read starts
+        times.add("fast_read", (span[1] - span[0]) * 1000)
+        times.add("fast_compute", (time.monotonic() - read) * 1000)
+        if self.tracer is not None:
+            self.tracer.waited("erp", *span)
+        return True
+
+    def _flush_without_feed(self, woken: float | None) -> bool:
+        """No change feed (tests, plain wake-ups): read the woken products and push."""
+        with self._cond:
+            products, self._pending_products = self._pending_products, set()
+            self._pending_events = {}
+            self._woken_at = None
+        if not products:
+            return False
+        try:
+            with self._flush_lock:
+                snapshot = self.deps.source.snapshot(sorted(products), cached=True)
+                self.flushes += 1
+                self._apply(snapshot, trigger="manual")
+        except BaseException:
+            with self._cond:
+                self._pending_products |= products
+            raise
+        return True
+
+    def _index_listings(self, snapshot: StockSnapshot) -> None:
+        """Remember which listings a fast-read product has, for `_attach` later."""
         codes = {c.id: c.code for c in snapshot.channels.values()}
+        by_product: dict[int, list[tuple[str, int]]] = {pid: [] for pid in snapshot.product_ids}
         for listing in snapshot.listings:
-            if listing.product_id not in product_ids:
-                continue
+            by_product.setdefault(listing.product_id, []).append((codes.get(listing.channel_id, ""), listing.id))
+        with self._cond:
+            self._fast_listings.update(by_product)
+
+    def _attach(self, product_ids: set[int], ticket: Ticket) -> None:
+        """Make `ticket` wait for whatever is scheduled for the listings of `product_ids`."""
+        with self._cond:
+            listings = [item for pid in product_ids for item in self._fast_listings.get(pid, ())]
+        for code, listing_id in listings:
             with self._workers_lock:
-                worker = self._workers.get(codes.get(listing.channel_id, ""))
+                worker = self._workers.get(code)
             if worker is not None:
-                worker.attach_latest(listing.id, ticket)
+                worker.attach_latest(listing_id, ticket)
+
+    def _settled(self, events: Mapping[int, list[int]]) -> None:
+        """Forget the coverage of feed entries that are now settled."""
+        with self._cond:
+            for pid, ids in events.items():
+                known = self._covered.get(pid)
+                if known is None:
+                    continue
+                known.difference_update(ids)
+                if not known or len(known) > COVERED_MAX:  # stale announcements: just forget
+                    del self._covered[pid]
+                    self._fast_listings.pop(pid, None)
 
     def _feed_pool(self) -> ThreadPoolExecutor:
         with self._cond:  # wake() (webhook threads) and the flusher both get here
@@ -771,6 +846,7 @@ class Engine:
             workers = dict(self._workers)
         return {
             "flushes": self.flushes,
+            "fast_reads": self.fast_reads,
             "events_read": self.events_read,
             "pushed": {code: w.pushed for code, w in workers.items()},
             "replaced": {code: w.replaced for code, w in workers.items()},

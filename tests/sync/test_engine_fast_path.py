@@ -192,3 +192,27 @@ def test_settling_a_fast_push_never_replaces_a_newer_value_scheduled_meanwhile(r
     sku = rig.sku("amazon_de", "MUG")
     assert pushed_qty(amazon, sku)[-2:] == [3, 2]
     assert rig.store.get_cursor("outbox") == event
+
+
+def test_wake_ups_arriving_while_the_outbox_read_is_out_are_pushed_at_once(rig: Rig) -> None:
+    gated = GatedFeed(rig)
+    rig.engine.start()
+    assert rig.engine.wait_idle(5)
+    mug, tea = rig.source.pid("MUG"), rig.source.pid("TEA")
+    gated.gate.clear()
+    rig.source.set("MUG", 3)
+    first = rig.feed.emit(mug)
+    rig.engine.wake([mug], [(first, mug, "move_done")])
+    amazon = rig.adapters["amazon_de"]
+    wait(lambda: 3 in pushed_qty(amazon, rig.sku("amazon_de", "MUG")), "the first fast push")
+
+    rig.source.set("TEA", 7)  # a second commit while the same outbox read is still out
+    second = rig.feed.emit(tea)
+    rig.engine.wake([tea], [(second, tea, "move_done")])
+    wait(lambda: 7 in pushed_qty(amazon, rig.sku("amazon_de", "TEA")), "the second fast push")
+    assert not gated.gate.is_set()  # it did not wait for the outbox read
+
+    gated.gate.set()
+    assert rig.engine.wait_idle(5)
+    assert rig.store.get_cursor("outbox") == second
+    assert pushed_qty(amazon, rig.sku("amazon_de", "TEA")).count(7) == 1
