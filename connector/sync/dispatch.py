@@ -3,9 +3,10 @@
 A channel's worker owns its listings' pushes: it holds at most one wanted value per
 listing (a newer one replaces a queued older one), pushes them in batches through the
 channel's adapter, one batch at a time (so one push per listing in flight and never an
-older value after a newer one), and hands every result to `record` before it lets the
-flush tickets go (when recording fails, the batch is queued again with its tickets and
-the worker backs off, so the cursor never passes an unrecorded outcome). Channels never
+older value after a newer one), and hands every result to `record`; the flush tickets go
+only once `record` reports the outcomes durable, while the worker already sends its next
+batch (when recording fails, the batch is queued again with its tickets and the worker
+backs off, so the cursor never passes an unrecorded outcome). Channels never
 share a worker, so a slow API delays only itself.
 
 Usage::
@@ -122,8 +123,10 @@ def _keep_back_in_stock(older: Job, newer: Job) -> None:
         newer.update = replace(newer.update, action=older.update.action)
 
 
-# record(jobs, results, duration_ms): durably store outcomes; called on the worker thread
-Recorder = Callable[[str, Sequence[Job], Sequence[PushResult], float], None]
+# record(channel, jobs, results, duration_ms, done): take the outcomes (on the worker thread)
+# and call done(True) once they are durable, done(False) if writing them failed (maybe on
+# another thread, maybe before returning); raising counts as done(False).
+Recorder = Callable[[str, Sequence[Job], Sequence[PushResult], float, Callable[[bool], None]], None]
 
 
 class ChannelWorker:
@@ -147,6 +150,7 @@ class ChannelWorker:
         self._tracer = tracer
         self._pending: dict[int, Job] = {}
         self._inflight: dict[int, Job] = {}
+        self._recording: dict[int, list[Job]] = {}  # pushed, outcome not yet durable
         self._cond = threading.Condition()
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -204,19 +208,26 @@ class ChannelWorker:
         must not let the cursor pass before that value's outcome is durable (Rule 2).
         False when no such job is left (its outcome is already in the state file)."""
         with self._cond:
-            job = self._pending.get(listing_id) or self._inflight.get(listing_id)
+            job = self._latest(listing_id)
             if job is None or job.wanted != wanted:
                 return False
             ticket.add()
             job.tickets.append(ticket)
             return True
 
+    def _latest(self, listing_id: int) -> Job | None:
+        """The newest job of a listing: queued, else in flight, else being recorded."""
+        job = self._pending.get(listing_id) or self._inflight.get(listing_id)
+        if job is None and self._recording.get(listing_id):
+            job = self._recording[listing_id][-1]
+        return job
+
     def attach_latest(self, listing_id: int, ticket: Ticket) -> bool:
         """Make `ticket` wait for the newest queued (else in-flight) value of `listing_id`,
         whatever it is: a flush whose read is already on its way (or overtaken by a newer
         read) only needs the cursor to wait for it. False when nothing is scheduled."""
         with self._cond:
-            job = self._pending.get(listing_id) or self._inflight.get(listing_id)
+            job = self._latest(listing_id)
             if job is None:
                 return False
             ticket.add()
@@ -225,11 +236,11 @@ class ChannelWorker:
 
     def is_idle(self) -> bool:
         with self._cond:
-            return not self._pending and not self._inflight
+            return not self._pending and not self._inflight and not self._recording
 
     def backlog(self) -> int:
         with self._cond:
-            return len(self._pending) + len(self._inflight)
+            return len(self._pending) + len(self._inflight) + len(self._recording)
 
     def adapter(self) -> AdapterLike | None:
         """The channel's adapter (built on first use), or None when it cannot be built."""
@@ -275,44 +286,69 @@ class ChannelWorker:
                 waited = (taken - job.queued_at) * 1000
                 self.times.add("queue_wait", waited)
                 self.times.add(f"queue_wait:{self.channel_code}", waited)
-            recorded = False
+            handed = False
             try:
-                self._push(batch)
-                recorded = True
+                handed = self._push(batch)
             except Exception:  # the recorder failed (disk full?): keep the worker alive
                 log.exception("channel %s: recording outcomes failed; the batch is queued again", self.channel_code)
             finally:
                 with self._cond:
-                    # Tickets are collected under the lock that `attach` takes, so a ticket
-                    # attached to an in-flight job is either seen here or finds no job.
-                    if recorded:
-                        tickets = [t for job in batch for t in job.tickets]
-                        self._record_failures = 0
-                    else:
-                        tickets = []
+                    self._inflight = {}
+                    if not handed:
                         self._requeue(batch)
                         self._record_failures += 1
-                    self._inflight = {}
                     self._cond.notify_all()
-            for ticket in tickets:
-                ticket.settle()
-            if not recorded:
+            with self._cond:
+                failing = self._record_failures > 0
+            if failing:
                 self._back_off()
+
+    def _durable(self, batch: list[Job], ok: bool) -> None:
+        """The recorder's answer for `batch`: settle its tickets, or queue it again."""
+        with self._cond:
+            # Tickets are collected under the lock that `attach` takes, so a ticket attached
+            # to a job being recorded is either seen here or finds no job.
+            self._forget_recording(batch)
+            if ok:
+                tickets = [t for job in batch for t in job.tickets]
+                self._record_failures = 0
+            else:
+                tickets = []
+                self._requeue(batch)
+                self._record_failures += 1
+            self._cond.notify_all()
+        for ticket in tickets:
+            ticket.settle()
+
+    def _forget_recording(self, batch: list[Job]) -> None:
+        """Take `batch`'s jobs out of the being-recorded set. Caller holds `_cond`."""
+        for job in batch:
+            jobs = self._recording.get(job.listing_id)
+            if jobs is None:
+                continue
+            jobs[:] = [j for j in jobs if j is not job]
+            if not jobs:
+                del self._recording[job.listing_id]
 
     def _requeue(self, batch: list[Job]) -> None:
         """Put a batch whose outcomes could not be recorded back in the queue, tickets and
         all, so the cursor waits for them (Rule 2) and moves once the state file works
-        again. A newer value queued meanwhile keeps its place (Rule 3) and takes over the
+        again. A newer value of the same listing (queued, in flight or being recorded: the
+        worker does not wait for the state file) keeps its place (Rule 3) and takes over the
         older job's tickets, as `submit` does. Caller holds `_cond`."""
         for job in batch:
-            newer = self._pending.get(job.listing_id)
-            if newer is None:
-                self._pending[job.listing_id] = job
+            lid = job.listing_id
+            newer = self._pending.get(lid) or self._inflight.get(lid)
+            if newer is None and self._recording.get(lid):
+                newer = self._recording[lid][-1]
+            if newer is None or newer is job:
+                self._pending[lid] = job
                 continue
-            _keep_back_in_stock(job, newer)
+            if self._pending.get(lid) is newer:
+                _keep_back_in_stock(job, newer)
+                newer.queued_at = min(newer.queued_at, job.queued_at)
             newer.tickets = job.tickets + newer.tickets
             newer.events = (job.events + newer.events)[-50:]
-            newer.queued_at = min(newer.queued_at, job.queued_at)
 
     def _back_off(self) -> None:
         """Wait before retrying after a failed record (doubling up to RECORD_BACKOFF_MAX_S),
@@ -326,7 +362,8 @@ class ChannelWorker:
                     return
                 self._cond.wait(remaining)
 
-    def _push(self, batch: list[Job]) -> None:
+    def _push(self, batch: list[Job]) -> bool:
+        """Send `batch` and hand the results to the recorder; True once handed over."""
         updates = [replace(j.update, expected_quantity=self._expected(j.listing_id)) for j in batch]
         throttled = self._throttled_s
         started_at = time.time()
@@ -349,8 +386,16 @@ class ChannelWorker:
                 newer = self._pending.get(job.listing_id)
                 if newer is not None and res.outcome is not PushOutcome.OK:
                     _keep_back_in_stock(job, newer)  # the listing is still switched off
-        self._record(self.channel_code, batch, results, duration_ms)
-        self.times.add("record", (time.monotonic() - sent) * 1000)
+                self._recording.setdefault(job.listing_id, []).append(job)
+        try:
+            self._record(self.channel_code, batch, results, duration_ms,
+                         lambda ok: self._durable(batch, ok))
+        except BaseException:
+            with self._cond:
+                self._forget_recording(batch)
+            raise
+        self.times.add("hand_to_writer", (time.monotonic() - sent) * 1000)
+        return True
 
     def _send(self, updates: list[StockUpdate]) -> list[PushResult]:
         adapter = self.adapter()

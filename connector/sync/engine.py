@@ -52,6 +52,7 @@ from connector.sync.state import ListingMeta, Outcome, StateStore
 from connector.sync.statusback import StatusPublisher
 from connector.sync.tickets import CursorTracker, Ticket
 from connector.sync.tracing import PushTracer, Span
+from connector.sync.writer import OutcomeWriter
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +177,7 @@ class Engine:
         self._audit_after: dict[str, int] = {}  # channel -> last listing id the drift audit read
         self._audit_read: dict[str, int] = {}  # channel -> listings read by the last audit
         self.times = PhaseTimes()  # shared with the workers; see metrics()
+        self._writer = OutcomeWriter(store.record_outcomes, self.times)
         feed_name = deps.feed.name if deps.feed else "none"
         self._tracker = CursorTracker(lambda pos: store.set_cursor(feed_name, pos))
         self._publisher: StatusPublisher | None = (
@@ -213,6 +215,7 @@ class Engine:
         """
         if self._publisher:
             self._publisher.start()
+        self._writer.start()
         report: ResyncReport | None = None
         if initial_sync:
             report = self._startup_sync()
@@ -232,6 +235,7 @@ class Engine:
             workers = list(self._workers.values())
         for worker in workers:
             worker.stop()
+        self._writer.stop()
         if self._feed_reader is not None:
             self._feed_reader.shutdown(wait=False)
         if self._publisher:
@@ -880,9 +884,15 @@ class Engine:
         return max(res.retry_at or 0.0, now + self._backoff(attempts), floor)
 
     def _record(
-        self, channel_code: str, jobs: Sequence[Job], results: Sequence[PushResult], duration_ms: float
+        self,
+        channel_code: str,
+        jobs: Sequence[Job],
+        results: Sequence[PushResult],
+        duration_ms: float,
+        done: Callable[[bool], None] | None = None,
     ) -> None:
-        """Turn push results into durable outcomes (runs on the channel's worker thread)."""
+        """Turn push results into outcomes (on the channel's worker thread): the in-memory
+        baseline now, the state file by the outcome writer, then `done(ok)`."""
         now = self.deps.clock()
         outcomes: list[Outcome] = []
         attempts_after: dict[int, int] = {}
@@ -942,7 +952,6 @@ class Engine:
                     deferred=deferred and result == "retry",
                 )
             )
-        self.store.record_outcomes(outcomes, now=now)
         with self._known_lock:
             for o in outcomes:
                 lid = o.meta.listing_id
@@ -960,7 +969,14 @@ class Engine:
                     remote_qty=seen,
                     gave_up=o.result == "gave_up",
                 )
-        self._after_record(outcomes, now)
+
+        def written(ok: bool) -> None:
+            if ok:
+                self._after_record(outcomes, now)
+            if done is not None:
+                done(ok)
+
+        self._writer.submit(outcomes, now, written)
 
     def _after_record(self, outcomes: Sequence[Outcome], now: float) -> None:
         for o in outcomes:

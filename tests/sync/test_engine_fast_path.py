@@ -130,7 +130,7 @@ def _job(listing_id: int, qty: int, action: PushAction) -> Job:
 
 
 def _worker(adapter: FakeAdapter) -> ChannelWorker:
-    worker = ChannelWorker("etsy_shop", lambda: adapter, record=lambda *args: None)
+    worker = ChannelWorker("etsy_shop", lambda: adapter, record=lambda *args: args[-1](True))
     worker.start()
     return worker
 

@@ -102,11 +102,13 @@ def test_worker_requeues_a_failed_batch_and_a_newer_value_takes_its_ticket() -> 
     recorded: list[tuple[int, str]] = []
     failures = [2]
 
-    def record(_code: str, jobs: Sequence[Job], results: Sequence[PushResult], _ms: float) -> None:
+    def record(_code: str, jobs: Sequence[Job], results: Sequence[PushResult], _ms: float,
+               done: Callable[[bool], None]) -> None:
         if failures[0] > 0:
             failures[0] -= 1
             raise OSError("disk full")
         recorded.extend((j.update.quantity, r.outcome.value) for j, r in zip(jobs, results))
+        done(True)
 
     stored: list[Any] = []
     tracker = CursorTracker(stored.append)
