@@ -371,9 +371,9 @@ def _erp_child(conn: Connection, fixtures: str | None) -> None:
         erp.stop()
 
 
-def _sandbox_child(conn: Connection, seed: Any) -> None:
+def _sandbox_child(conn: Connection, seed: Any, rate_limits: bool = True) -> None:
     _quiet()
-    running = start_sandbox(seed=seed)
+    running = start_sandbox(seed=seed, rate_limits=rate_limits)
     sandbox = running.sandbox
     original = sandbox.record
     watch: dict[str, list[str]] = {}
@@ -497,8 +497,8 @@ class ErpChild:
 class SandboxChild:
     """The marketplace sandbox in its own process; records when each watched listing changed."""
 
-    def __init__(self, seed: Any) -> None:
-        self.child = Child(_sandbox_child, seed)
+    def __init__(self, seed: Any, rate_limits: bool = True) -> None:
+        self.child = Child(_sandbox_child, seed, rate_limits)
         self.url: str = self.child.hello
 
     def watch(self, pairs: list[tuple[str, str]]) -> None:
@@ -571,18 +571,28 @@ class ProcessStack:
             self.sandbox.stop()
 
 
-def start_process_stack(tmp: Path, *, bridge: Mapping[str, Any] | None = None) -> ProcessStack:
-    """Start the three processes under `tmp`; returns once the bridge's first sync is durable."""
-    sandbox = SandboxChild(sandbox_seed(None))
+# Budgets lifted (benchmarks' reference run): every adapter's token bucket this wide.
+NO_BUDGET = {"rate_per_s": 100_000, "burst": 100_000}
+
+
+def start_process_stack(tmp: Path, *, bridge: Mapping[str, Any] | None = None,
+                        budgets: bool = True) -> ProcessStack:
+    """Start the three processes under `tmp`; returns once the bridge's first sync is durable.
+
+    `budgets=False` lifts the marketplaces' rate budgets: the sandbox's throttles are off and
+    the adapters' token buckets wide open (eBay's per-listing revision budget stays)."""
+    sandbox = SandboxChild(sandbox_seed(None), rate_limits=budgets)
     erp: ErpChild | None = None
     started: BridgeChild | None = None
     try:
         admin = SandboxAdmin(sandbox.url)
-        for marketplace, limit in SANDBOX_RATES.items():
-            admin.set_faults(marketplace, rate_limit=limit)
+        if budgets:
+            for marketplace, limit in SANDBOX_RATES.items():
+                admin.set_faults(marketplace, rate_limit=limit)
         erp = ErpChild()
+        channels = None if budgets else {code: dict(NO_BUDGET) for code in embedded_default()["channels"]}
         data = build_config(erp.url, sandbox.url, tmp / "state.sqlite3", listen=f"127.0.0.1:{free_port()}",
-                            bridge=bridge)
+                            bridge=bridge, channels=channels)
         path = tmp / "bridge.toml"
         path.write_text(toml_dumps(data), encoding="utf-8")
         rpc = OdooRpc(erp.url, erp.database, "admin", "admin")
