@@ -86,6 +86,15 @@ class CatalogCache:
                 self._entries.popitem(last=False)
             return True
 
+    def refresh(self, generation: int, entries: Mapping[int, CatalogEntry]) -> None:
+        """Replace the entries already kept with fresher rows (a full read), adding none."""
+        with self._lock:
+            if generation != self._generation:
+                return
+            for pid, entry in entries.items():
+                if pid in self._entries:
+                    self._entries[pid] = entry
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

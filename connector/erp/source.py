@@ -113,13 +113,13 @@ class StockSource:
         """Forget the cached catalog rows when a catalog model's newest write_date or its
         row count moved (an edit or a deletion the outbox did not announce)."""
         if self.mode != "addon" or not len(self.catalog):
-            self._catalog_stamps = None
-            return
+            return  # nothing cached to vouch for; the last stamps stay the baseline
         stamps = {model: (self.client.call(model, "search_count", [], **NO_CONTEXT_FILTER),
                           probe_stamps(self.client, (model,))[model])
                   for model in CATALOG_MODELS}
-        if self._catalog_stamps is not None and stamps != self._catalog_stamps:
-            log.info("ERP products, listings or allocations changed; re-reading them")
+        if stamps != self._catalog_stamps:  # changed, or no baseline to compare with yet
+            if self._catalog_stamps is not None:
+                log.info("ERP products, listings or allocations changed; re-reading them")
             self.catalog.clear()
         self._catalog_stamps = stamps
 
@@ -140,7 +140,9 @@ class StockSource:
                 self.catalog.store(generation, fresh)
                 entries.update(fresh)
         else:
+            generation = self.catalog.generation
             entries = self._read_catalog(wanted, view, taken_at)
+            self.catalog.refresh(generation, entries)  # a resync also freshens the cache
         quants = self._read_quants(wanted, view.roots) if wanted and view.roots else []
         products = {pid: e.product for pid, e in entries.items() if e.product is not None}
         listings = [item for pid in wanted for item in entries[pid].listings]

@@ -197,9 +197,10 @@ class ChannelWorker:
             self._cond.notify_all()
 
     def scheduled(self, listing_id: int) -> tuple[int, PushAction] | None:
-        """The newest value queued or in flight for a listing, if any."""
+        """The newest value queued, in flight or not yet durable for a listing, if any: a
+        flush that finds it unchanged must still attach its ticket to it (Rule 2)."""
         with self._cond:
-            job = self._pending.get(listing_id) or self._inflight.get(listing_id)
+            job = self._latest(listing_id)
             return job.wanted if job else None
 
     def attach(self, listing_id: int, wanted: tuple[int, PushAction], ticket: Ticket) -> bool:
@@ -294,8 +295,8 @@ class ChannelWorker:
             finally:
                 with self._cond:
                     self._inflight = {}
-                    if not handed:
-                        self._requeue(batch)
+                    if not handed:  # jobs still being recorded are older: not "newer" here
+                        self._requeue(batch, newer_in_recording=False)
                         self._record_failures += 1
                     self._cond.notify_all()
             with self._cond:
@@ -330,7 +331,7 @@ class ChannelWorker:
             if not jobs:
                 del self._recording[job.listing_id]
 
-    def _requeue(self, batch: list[Job]) -> None:
+    def _requeue(self, batch: list[Job], newer_in_recording: bool = True) -> None:
         """Put a batch whose outcomes could not be recorded back in the queue, tickets and
         all, so the cursor waits for them (Rule 2) and moves once the state file works
         again. A newer value of the same listing (queued, in flight or being recorded: the
@@ -339,7 +340,7 @@ class ChannelWorker:
         for job in batch:
             lid = job.listing_id
             newer = self._pending.get(lid) or self._inflight.get(lid)
-            if newer is None and self._recording.get(lid):
+            if newer is None and newer_in_recording and self._recording.get(lid):
                 newer = self._recording[lid][-1]
             if newer is None or newer is job:
                 self._pending[lid] = job

@@ -110,6 +110,9 @@ class _Known:
     state: SyncState
     pushed_qty: int | None
     attempts: int = 0
+    # The action the marketplace last accepted: what "previous" means to the computation
+    # (a REACTIVATE that failed leaves the listing switched off, so the retry reactivates).
+    pushed_action: PushAction | None = None
     # What the marketplace told us it holds when it refused a compare-and-set (Shopify
     # *_STALE): the next push compares with it, after a fresh ERP read (Rule 1 and 3).
     remote_qty: int | None = None
@@ -201,6 +204,7 @@ class Engine:
                 wanted_action=PushAction(row.wanted_action) if row.wanted_action else None,
                 state=SyncState(row.state),
                 pushed_qty=row.pushed_qty,
+                pushed_action=PushAction(row.pushed_action) if row.pushed_action else None,
                 attempts=attempts.get(row.listing_id, 0),
                 gave_up=row.state == SyncState.ERROR.value and (
                     row.error_category == GAVE_UP or (row.last_error or "").startswith("gave up after")
@@ -229,6 +233,7 @@ class Engine:
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
+        self._fast_wake.set()
         if self._flusher is not None:
             self._flusher.join(10)
         with self._workers_lock:
@@ -394,6 +399,8 @@ class Engine:
                 if found and woke and woken is not None:
                     self.woken_flushes += 1
             except Exception as exc:
+                if self._stop.is_set():
+                    return
                 log.error("flush failed (will retry): %s", exc, exc_info=log.isEnabledFor(logging.DEBUG))
                 self._stop.wait(min(self.settings.poll_interval_s, 1.0))
             with self._cond:
@@ -438,19 +445,23 @@ class Engine:
             reading = self._feed_pool().submit(feed.read, self._read_pos)
         reading.add_done_callback(lambda _f: self._fast_wake.set())
         fast_found = False
-        if woken is not None and not self._pending_products:
+        with self._cond:
+            plain = not self._pending_products
+        if woken is not None and plain:
             self.times.add("coalesce", (started - woken) * 1000)  # a plain wake-up -> this read
         while True:
             self._fast_wake.clear()
             if self._fast_path(woken):
                 fast_found = True
             woken = None
-            if reading.done():
+            if reading.done() or self._stop.is_set():
                 break
             with self._cond:
                 more = bool(self._pending_products)
             if not more:
                 self._fast_wake.wait(1.0)
+        if not reading.done():  # stopping with the ERP still answering: leave it to the replay
+            return fast_found
         events, new_pos = reading.result()
         feed_span = (feed_started, time.time())
         tracer = self.tracer
@@ -497,7 +508,7 @@ class Engine:
                 self._tracker.discard(ticket)
                 raise
             ticket.seal()
-        self._settled(events)
+        self._settled(events, new_pos)
         done = time.monotonic()
         times = self.times
         times.add("feed_read", (read - started) * 1000)
@@ -533,7 +544,7 @@ class Engine:
                 span = (begun, time.time())
                 read = time.monotonic()
                 self.fast_reads += 1
-                self._index_listings(snapshot)
+                self._index_listings(snapshot, announced)
                 self._apply(snapshot, trigger="event",
                             events={pid: sorted(found) for pid, found in announced.items()},
                             erp_spans=(span,))
@@ -577,12 +588,15 @@ class Engine:
             raise
         return True
 
-    def _index_listings(self, snapshot: StockSnapshot) -> None:
-        """Remember which listings a fast-read product has, for `_attach` later."""
+    def _index_listings(self, snapshot: StockSnapshot, announced: Iterable[int]) -> None:
+        """Remember which listings a fast-read product with announced events has, for
+        `_attach` when the change feed settles those events."""
         codes = {c.id: c.code for c in snapshot.channels.values()}
-        by_product: dict[int, list[tuple[str, int]]] = {pid: [] for pid in snapshot.product_ids}
+        wanted = set(announced)
+        by_product: dict[int, list[tuple[str, int]]] = {pid: [] for pid in snapshot.product_ids & wanted}
         for listing in snapshot.listings:
-            by_product.setdefault(listing.product_id, []).append((codes.get(listing.channel_id, ""), listing.id))
+            if listing.product_id in wanted:
+                by_product[listing.product_id].append((codes.get(listing.channel_id, ""), listing.id))
         with self._cond:
             self._fast_listings.update(by_product)
 
@@ -596,15 +610,20 @@ class Engine:
             if worker is not None:
                 worker.attach_latest(listing_id, ticket)
 
-    def _settled(self, events: Mapping[int, list[int]]) -> None:
-        """Forget the coverage of feed entries that are now settled."""
+    def _settled(self, events: Mapping[int, list[int]], position: Any) -> None:
+        """Forget the coverage of feed entries that are now settled, and of announcements
+        the feed had already delivered before their webhook came (it never returns them)."""
+        delivered = getattr(self.deps.feed, "delivered", None) or _delivered_by_int
         with self._cond:
             for pid, ids in events.items():
                 known = self._covered.get(pid)
-                if known is None:
-                    continue
-                known.difference_update(ids)
-                if not known or len(known) > COVERED_MAX:  # stale announcements: just forget
+                if known is not None:
+                    known.difference_update(ids)
+            for pid in list(self._covered):
+                known = self._covered[pid]
+                if known:
+                    known.difference_update([eid for eid in known if delivered(position, eid)])
+                if not known or len(known) > COVERED_MAX:
                     del self._covered[pid]
                     self._fast_listings.pop(pid, None)
 
@@ -629,6 +648,18 @@ class Engine:
         with self._workers_lock:
             worker = self._workers.get(channel_code)
         return worker.scheduled(listing_id) if worker else None
+
+    def _previous_action(self, channel_code: str, listing_id: int) -> PushAction | None:
+        """The action the marketplace has or is about to get: the scheduled one, else the
+        last one it accepted (not merely wanted: a refused REACTIVATE left it off)."""
+        scheduled = self._scheduled(channel_code, listing_id)
+        if scheduled is not None:
+            return scheduled[1]
+        with self._known_lock:
+            known = self._known.get(listing_id)
+        if known is None:
+            return None
+        return known.pushed_action or known.wanted_action
 
     def _baseline(
         self, channel_code: str, listing_id: int, scheduled: tuple[int, PushAction] | None | bool = True
@@ -673,8 +704,7 @@ class Engine:
         listings = {listing.id: listing for listing in snapshot.listings}
         previous: dict[int, PushAction] = {}
         for listing in snapshot.listings:
-            code = channel_codes.get(listing.channel_id, "")
-            _qty, action, _settled = self._baseline(code, listing.id)
+            action = self._previous_action(channel_codes.get(listing.channel_id, ""), listing.id)
             if action is not None:
                 previous[listing.id] = action
         results = self._compute(snapshot, previous)
@@ -833,7 +863,8 @@ class Engine:
                     times=self.times,
                     tracer=lambda: self.tracer,
                 )
-                worker.start()
+                if not self._stop.is_set():  # a flush finishing during stop() starts no pushes
+                    worker.start()
                 self._workers[channel_code] = worker
             return worker
 
@@ -965,16 +996,17 @@ class Engine:
                     wanted_action=o.action,
                     state=o.state,
                     pushed_qty=o.quantity if o.accepted else (prior.pushed_qty if prior else None),
+                    pushed_action=o.action if o.accepted else (prior.pushed_action if prior else None),
                     attempts=attempts_after[lid],
                     remote_qty=seen,
                     gave_up=o.result == "gave_up",
                 )
 
         def written(ok: bool) -> None:
+            if done is not None:
+                done(ok)  # tickets first: a slow listener must not hold the cursor back
             if ok:
                 self._after_record(outcomes, now)
-            if done is not None:
-                done(ok)
 
         self._writer.submit(outcomes, now, written)
 
@@ -1243,7 +1275,7 @@ class Engine:
             previous = {}
             for listing in snapshot.listings:
                 code = next((c.code for c in snapshot.channels.values() if c.id == listing.channel_id), "")
-                action = self._baseline(code, listing.id)[1]
+                action = self._previous_action(code, listing.id)
                 if action is not None:
                     previous[listing.id] = action
             results = self._compute(snapshot, previous)
@@ -1275,6 +1307,11 @@ class Engine:
                 }
             )
         return out
+
+
+def _delivered_by_int(position: Any, event_id: int) -> bool:
+    """For a feed whose position is the last event id read (no `delivered` of its own)."""
+    return isinstance(position, int) and event_id <= position
 
 
 def _explanation_dict(result: ListingResultLike) -> dict[str, Any] | None:

@@ -72,6 +72,11 @@ class OutboxChangeFeed:
     def start(self) -> int:
         return int(self.feed.latest_id())
 
+    @staticmethod
+    def delivered(position: Any, event_id: int) -> bool:
+        """A read up to `position` has returned (or will never return) event `event_id`."""
+        return _delivered(position, event_id)
+
     def read(self, after: Any) -> tuple[dict[int, list[int]], Any]:
         high, gaps = _unpack_position(after)
         now = self.clock()
@@ -106,6 +111,11 @@ class OutboxChangeFeed:
         if not gaps:
             return products, high
         return products, {"high": high, "gaps": {str(i): t for i, t in sorted(gaps.items())}}
+
+
+def _delivered(position: Any, event_id: int) -> bool:
+    high, gaps = _unpack_position(position)
+    return event_id <= high and event_id not in gaps
 
 
 def _unpack_position(position: Any) -> tuple[int, dict[int, float]]:

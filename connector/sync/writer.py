@@ -48,6 +48,7 @@ class OutcomeWriter:
         self._times = times or PhaseTimes()
         self._queue: deque[_Item] = deque()
         self._cond = threading.Condition()
+        self._write_lock = threading.Lock()
         self._busy = False
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -73,8 +74,12 @@ class OutcomeWriter:
                 stopped = False
                 self._queue.append(_Item(outcomes, now, done))
                 self._cond.notify_all()
-        if stopped:  # no writer thread (stopped engine, one-shot use): write here
-            self._run([_Item(outcomes, now, done)])
+        if stopped:  # no writer thread (stopped engine, one-shot use): write here, after
+            # anything still queued, so a listing's outcomes keep their order
+            with self._cond:
+                group = list(self._queue) + [_Item(outcomes, now, done)]
+                self._queue.clear()
+            self._run(group)
 
     def wait_idle(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -118,6 +123,10 @@ class OutcomeWriter:
                     self._cond.notify_all()
 
     def _run(self, group: list[_Item]) -> None:
+        with self._write_lock:  # the thread and an inline write never interleave
+            self._run_locked(group)
+
+    def _run_locked(self, group: list[_Item]) -> None:
         started = time.monotonic()
         ok = True
         try:

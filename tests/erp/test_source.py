@@ -392,3 +392,18 @@ def test_the_ttl_probe_forgets_the_catalog_when_a_row_is_edited_or_deleted() -> 
     assert len(source.snapshot([1], now=NOW, cached=True).listings) == count  # within the TTL
     clock.now += 61
     assert len(source.snapshot([1], now=NOW, cached=True).listings) == count - 1
+
+
+def test_an_edit_before_the_first_probe_is_caught_and_a_resync_freshens_the_cache() -> None:
+    fake, clock = FakeOdoo(demo_tables()), Clock()
+    source = StockSource(fake, bridge_config(), monotonic=clock)
+    source.snapshot([1], now=NOW, cached=True)  # a live flush fills the cache
+    row = next(r for r in fake.tables["marketplace.listing"] if r["product_id"] == 1)
+    row["buffer_qty"] = 7.0  # edited around the addon, before any probe took a baseline
+    row["write_date"] = "2099-01-01 00:00:00"
+    clock.now += 61
+    assert source.snapshot([1], now=NOW, cached=True).listings[0].buffer_qty == 7.0
+
+    row["buffer_qty"] = 8.0  # no write_date move, no event: only a full read sees it
+    assert source.snapshot([1], now=NOW).listings[0].buffer_qty == 8.0  # the safety-net resync
+    assert source.snapshot([1], now=NOW, cached=True).listings[0].buffer_qty == 8.0
