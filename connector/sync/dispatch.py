@@ -105,6 +105,7 @@ class Job:
     explanation: dict[str, Any] | None = None
     tickets: list[Ticket] = field(default_factory=list)
     queued_at: float = field(default_factory=time.monotonic)
+    created_at: float = field(default_factory=time.time)  # wall clock, kept when it replaces one
     erp_spans: tuple[Span, ...] = ()  # wall-clock ERP reads behind this value (traces)
 
     @property
@@ -380,7 +381,7 @@ class ChannelWorker:
         if tracer is not None:
             tracer.waited(f"market:{self.channel_code}", started_at, started_at + duration_ms / 1000)
             tracer.pushed(PushTrace(self.channel_code, j.listing_id, j.update.sku, j.update.quantity,
-                                    started_at, waited_ms, j.erp_spans) for j in batch)
+                                    started_at, waited_ms, j.erp_spans, j.created_at) for j in batch)
         self.pushed += len(batch)
         with self._cond:
             for job, res in zip(batch, results):

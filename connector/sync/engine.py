@@ -466,7 +466,7 @@ class Engine:
         feed_span = (feed_started, time.time())
         tracer = self.tracer
         if tracer is not None:
-            tracer.waited("erp", *feed_span)
+            tracer.waited("feed", *feed_span)  # the fast paths do not wait for it
         read = time.monotonic()
         if not events:
             if new_pos != self._read_pos:  # entries with no product: just move on

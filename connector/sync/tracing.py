@@ -12,10 +12,11 @@ processes of one machine.
     (what follows the hand-over, the marketplace's rate budget and its HTTP, is not the
     bridge's; waiting for the channel's previous request to finish is, conservatively)
 
-It also keeps every interval the bridge spent waiting on the outside: ERP reads of the
-flusher ("erp") and each channel's adapter calls ("market:<channel>"), so a stricter split
-can take out the ERP reads of a flush the value waited behind and the marketplace's
-answers to the requests it queued behind.
+It also keeps every interval the bridge spent waiting on the outside: the flusher's stock
+reads ("erp"; a wake-up that arrives during one waits for it), its change-feed reads ("feed";
+nothing waits for those) and each channel's adapter calls ("market:<channel>"; a queued
+value waits for them), so a stricter split can take out the ERP reads a value waited
+behind before it was queued and the marketplace's answers to the requests it queued behind.
 
 Usage::
 
@@ -48,6 +49,7 @@ class PushTrace:
     handed_at: float  # the batch went to the adapter (its rate-limit wait and HTTP follow)
     rate_wait_ms: float  # of the whole batch
     erp_spans: tuple[Span, ...]  # the ERP reads the value came from
+    created_at: float = 0.0  # the value was handed to the channel's queue
 
 
 def erp_overlap(spans: Sequence[Span], start: float, end: float) -> float:

@@ -164,8 +164,8 @@ class Split:
     """Where one (commit, channel) latency went (ms)."""
 
     bridge: float  # the issue's "bridge-added time", conservative: only its own ERP reads out
-    strict: float  # also without waits on the outside it queued behind (earlier flushes'
-    # ERP reads, the channel's answers to earlier requests)
+    strict: float  # also without the waits on the outside it queued behind: stock reads of
+    # other wake-ups before it was queued, the channel's answers to earlier requests after
     erp_webhook: float  # commit -> the webhook reached the bridge
     erp_reads: float  # ERP reads on the path, after the webhook arrived
     rate_wait: float  # the marketplace's rate budget (of the push's batch)
@@ -211,8 +211,12 @@ def _splits(traces: dict[str, Any], adjusters: list[Adjuster], stack: ProcessSta
             left = float(push["handed_at"])
             spans = [(float(lo), float(hi)) for lo, hi in push["erp_spans"]]
             reads = erp_overlap(spans, arrived, left)
-            waits = erp_overlap(spans + outside.get("erp", []) + outside.get(f"market:{channel}", []),
-                                arrived, left)
+            queued = min(max(float(push.get("created_at") or left), arrived), left)
+            waits = erp_overlap(
+                spans
+                + _clip(outside.get("erp", []), arrived, queued)  # stock reads it waited behind
+                + _clip(outside.get(f"market:{channel}", []), queued, left),  # requests queued behind
+                arrived, left)
             out.setdefault(channel, []).append(Split(
                 bridge=max(0.0, left - arrived - reads) * 1000,
                 strict=max(0.0, left - arrived - waits) * 1000,
@@ -222,6 +226,10 @@ def _splits(traces: dict[str, Any], adjusters: list[Adjuster], stack: ProcessSta
                 network=max(0.0, hit[0] - left) * 1000,
             ))
     return out, "; ".join(f"{k} x{v}" for k, v in problems.items())
+
+
+def _clip(spans: list[tuple[float, float]], lo: float, hi: float) -> list[tuple[float, float]]:
+    return [(max(a, lo), min(b, hi)) for a, b in spans if min(b, hi) > max(a, lo)]
 
 
 def _fmt(phase: dict[str, float] | None) -> str:

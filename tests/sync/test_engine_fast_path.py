@@ -111,7 +111,9 @@ def test_traces_split_the_bridge_time_from_the_erp_reads(rig: Rig) -> None:
     mine = [p for p in dump["pushes"] if p["listing_id"] == rig.lid("amazon_de", "MUG")]
     assert [p["quantity"] for p in mine] == [4]
     [(read_start, read_end)] = mine[0]["erp_spans"]
-    assert arrived <= read_start <= read_end <= mine[0]["handed_at"]
+    assert arrived <= read_start <= read_end <= mine[0]["created_at"] <= mine[0]["handed_at"]
+    assert any(on == "erp" for on, _lo, _hi in dump["waits"])  # the stock read it waited on
+    assert any(on == "market:amazon_de" for on, _lo, _hi in dump["waits"])
 
 
 def test_erp_overlap_counts_the_union_of_reads_inside_the_interval() -> None:
