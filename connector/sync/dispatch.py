@@ -102,10 +102,11 @@ class Job:
     meta: Any  # connector.sync.state.ListingMeta
     trigger: str = ""
     events: list[int] = field(default_factory=list)
-    explanation: dict[str, Any] | None = None
+    # built when written (connector.sync.state.Outcome.explanation), not on the flush's path
+    explanation: dict[str, Any] | Callable[[], dict[str, Any] | None] | None = None
     tickets: list[Ticket] = field(default_factory=list)
     queued_at: float = field(default_factory=time.monotonic)
-    created_at: float = field(default_factory=time.time)  # wall clock, kept when it replaces one
+    created_at: float = field(default_factory=time.time)  # wall clock; a replacing job keeps the older's
     erp_spans: tuple[Span, ...] = ()  # wall-clock ERP reads behind this value (traces)
 
     @property
@@ -193,6 +194,7 @@ class ChannelWorker:
                 job.tickets = older.tickets + job.tickets
                 job.events = (older.events + job.events)[-50:]
                 job.queued_at = older.queued_at
+                job.created_at = older.created_at  # the listing has been waiting since then
                 self.replaced += 1
             self._pending[job.listing_id] = job
             self._cond.notify_all()

@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import datetime
 from typing import Any
 
@@ -766,7 +767,7 @@ class Engine:
                 meta=meta,
                 trigger=trigger,
                 events=list((events or {}).get(result.product_id, []))[-50:],
-                explanation=_explanation_dict(result),
+                explanation=partial(_explanation_dict, result),
                 tickets=[ticket] if ticket is not None else [],
                 erp_spans=erp_spans,
             )

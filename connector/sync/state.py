@@ -36,7 +36,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -174,7 +174,9 @@ class Outcome:
     trigger: str = ""
     duration_ms: float = 0.0
     retry_due_at: float | None = None  # with result "retry": park in the retry queue
-    explanation: dict[str, Any] | None = None
+    # the explanation, or a function building it: only the last outcome of a listing in a
+    # write is turned into JSON (a burst replaces a listing's value many times over)
+    explanation: dict[str, Any] | Callable[[], dict[str, Any] | None] | None = None
     accepted: bool = False  # the marketplace now holds `quantity`
     # With result "retry": a hold, not a failure (eBay's revision budget); the stored
     # attempt count stays as it was, so a restart does not turn holds into give-ups.
@@ -423,8 +425,10 @@ class StateStore:
     def record_outcomes(self, outcomes: Iterable[Outcome], now: float | None = None) -> None:
         """Write a batch of push outcomes at once: listing rows, journal, retry queue."""
         stamp = time.time() if now is None else now
+        outcomes = list(outcomes)
+        last = {o.meta.listing_id: i for i, o in enumerate(outcomes)}
         with self._tx() as cur:
-            for o in outcomes:
+            for index, o in enumerate(outcomes):
                 m = o.meta
                 cur.execute(
                     "INSERT INTO listing (listing_id, channel_code, marketplace, product_id, sku, "
@@ -436,7 +440,9 @@ class StateStore:
                     (m.listing_id, m.channel_code, m.marketplace, m.product_id, m.sku,
                      m.channel_sku, m.external_id, stamp),
                 )
-                explanation = json.dumps(o.explanation) if o.explanation is not None else None
+                wanted = o.explanation() if callable(o.explanation) and last[m.listing_id] == index \
+                    else (None if callable(o.explanation) else o.explanation)
+                explanation = json.dumps(wanted) if wanted is not None else None
                 last_error = (o.message or None) if o.result != "ok" else None
                 cur.execute(
                     "UPDATE listing SET wanted_qty = ?, wanted_action = ?, state = ?, "

@@ -188,3 +188,18 @@ def test_sigkill_mid_push_keeps_the_cursor_and_a_restart_converges(tmp_path: Pat
         assert engine.store.get_cursor("outbox") == 1
     finally:
         engine.stop()
+
+
+def test_only_the_last_explanation_of_a_listing_in_one_write_is_built(tmp_path: Path) -> None:
+    store = StateStore.open(tmp_path / "s.sqlite3")
+
+    def never() -> dict[str, object]:
+        raise AssertionError("an overwritten explanation was built")
+
+    store.record_outcomes([outcome(5, explanation=never), outcome(4, explanation=lambda: {"text": "free 4"})])
+    row = store.listing(1)
+    assert row is not None and row.wanted_qty == 4 and row.explanation == {"text": "free 4"}
+    store.record_outcomes([outcome(3, explanation={"text": "free 3"})])  # a plain dict still works
+    row = store.listing(1)
+    assert row is not None and row.explanation == {"text": "free 3"}
+    assert [j.new_qty for j in store.journal(sku="MUG")][-3:] in ([5, 4, 3], [3, 4, 5])
