@@ -284,3 +284,11 @@ class Rig:
 
     def sku(self, code: str, sku: str) -> str:
         return f"{code}-{sku}"
+
+
+def wait(cond: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    """Poll `cond` until true; fail the test after `timeout` seconds naming `what`."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.005)

@@ -15,16 +15,9 @@ from connector.marketplaces.base import PushResult, StockUpdate
 from connector.stock.model import PushAction
 from connector.sync.dispatch import ChannelWorker, Job
 from connector.sync.tracing import erp_overlap
-from tests.sync.fakes import FakeAdapter, Rig
+from tests.sync.fakes import FakeAdapter, Rig, wait
 
 pytestmark = pytest.mark.timeout(30)
-
-
-def wait(cond: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.005)
 
 
 class GatedFeed:

@@ -19,7 +19,7 @@ from connector.sync.dispatch import ChannelWorker, Job
 from connector.sync.engine import Engine, EngineDeps, EngineSettings
 from connector.sync.state import StateStore
 from connector.sync.tickets import CursorTracker, Ticket
-from tests.sync.fakes import FakeAdapter, FakeFeed, FakeSource, fake_compute
+from tests.sync.fakes import FakeAdapter, FakeFeed, FakeSource, fake_compute, wait
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -56,13 +56,6 @@ def engine(tmp_path: Path) -> Iterator[tuple[Engine, FakeSource, FakeFeed, dict[
     eng = Engine(deps, EngineSettings(coalesce_s=0.0, poll_interval_s=0.05), store)
     yield eng, source, feed, adapters, flaky
     eng.stop()
-
-
-def wait(cond: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.005)
 
 
 def test_cursor_moves_once_the_state_file_records_again(engine: Any) -> None:

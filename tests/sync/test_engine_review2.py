@@ -14,8 +14,8 @@ import pytest
 
 from connector.marketplaces.base import PushResult
 from connector.stock.model import PushAction
-from tests.sync.fakes import Rig
-from tests.sync.test_engine_fast_path import GatedFeed, wait
+from tests.sync.fakes import Rig, wait
+from tests.sync.test_engine_fast_path import GatedFeed
 
 pytestmark = pytest.mark.timeout(30)
 

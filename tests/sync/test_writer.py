@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -16,16 +17,9 @@ from connector.stock.model import PushAction
 from connector.sync.dispatch import ChannelWorker, Job
 from connector.sync.tickets import CursorTracker
 from connector.sync.writer import OutcomeWriter
-from tests.sync.fakes import FakeAdapter
+from tests.sync.fakes import FakeAdapter, wait
 
 pytestmark = pytest.mark.timeout(30)
-
-
-def wait(cond: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.005)
 
 
 class SlowStore:
@@ -110,44 +104,47 @@ class HeldRecorder:
         done(ok)
 
 
-def test_the_worker_sends_on_while_the_cursor_waits_for_the_write() -> None:
-    adapter = FakeAdapter("amazon_de")
-    recorder = HeldRecorder()
-    moved: list[int] = []
-    tracker = CursorTracker(moved.append)
-    worker = ChannelWorker("amazon_de", lambda: adapter, record=recorder)
-    worker.start()
-    try:
-        worker.submit(_job(1, 5, tracker, 1))
-        wait(lambda: len(recorder.waiting) == 1, "the first push")
-        worker.submit(_job(2, 7, tracker, 2))
-        wait(lambda: len(recorder.waiting) == 2, "the second push, before the first write")
-        assert moved == [] and not worker.is_idle()
-        recorder.answer(0, True)
-        recorder.answer(1, True)
-        wait(worker.is_idle, "the worker to be idle")
-    finally:
-        worker.stop()
-    assert moved[-1] == 2
+@dataclass
+class Held:
+    """A channel worker whose recorder answers by hand, and the cursor positions it let go."""
+
+    adapter: FakeAdapter
+    recorder: HeldRecorder
+    tracker: CursorTracker
+    moved: list[int]
+    worker: ChannelWorker
 
 
-def test_a_failed_write_never_sends_the_older_value_after_a_newer_one() -> None:
-    adapter = FakeAdapter("amazon_de")
-    recorder = HeldRecorder()
+@pytest.fixture
+def held() -> Iterator[Held]:
     moved: list[int] = []
-    tracker = CursorTracker(moved.append)
+    adapter, recorder = FakeAdapter("amazon_de"), HeldRecorder()
     worker = ChannelWorker("amazon_de", lambda: adapter, record=recorder)
     worker.start()
-    try:
-        worker.submit(_job(1, 5, tracker, 1))
-        wait(lambda: len(recorder.waiting) == 1, "the first push")
-        worker.submit(_job(1, 3, tracker, 2))  # the same listing, newer value
-        wait(lambda: len(recorder.waiting) == 2, "the newer push")
-        recorder.answer(0, False)  # the state file refused 5's outcome
-        assert moved == []  # position 1 now waits for the newer value's outcome
-        recorder.answer(1, True)
-        wait(lambda: moved[-1:] == [2], "the cursor to reach position 2")
-        time.sleep(0.05)
-    finally:
-        worker.stop()
-    assert [q for _s, q, _a in adapter.pushed()] == [5, 3]  # 5 was not sent again after 3
+    yield Held(adapter, recorder, CursorTracker(moved.append), moved, worker)
+    worker.stop()
+
+
+def test_the_worker_sends_on_while_the_cursor_waits_for_the_write(held: Held) -> None:
+    held.worker.submit(_job(1, 5, held.tracker, 1))
+    wait(lambda: len(held.recorder.waiting) == 1, "the first push")
+    held.worker.submit(_job(2, 7, held.tracker, 2))
+    wait(lambda: len(held.recorder.waiting) == 2, "the second push, before the first write")
+    assert held.moved == [] and not held.worker.is_idle()
+    held.recorder.answer(0, True)
+    held.recorder.answer(1, True)
+    wait(held.worker.is_idle, "the worker to be idle")
+    assert held.moved[-1] == 2
+
+
+def test_a_failed_write_never_sends_the_older_value_after_a_newer_one(held: Held) -> None:
+    held.worker.submit(_job(1, 5, held.tracker, 1))
+    wait(lambda: len(held.recorder.waiting) == 1, "the first push")
+    held.worker.submit(_job(1, 3, held.tracker, 2))  # the same listing, newer value
+    wait(lambda: len(held.recorder.waiting) == 2, "the newer push")
+    held.recorder.answer(0, False)  # the state file refused 5's outcome
+    assert held.moved == []  # position 1 now waits for the newer value's outcome
+    held.recorder.answer(1, True)
+    wait(lambda: held.moved[-1:] == [2], "the cursor to reach position 2")
+    time.sleep(0.05)
+    assert [q for _s, q, _a in held.adapter.pushed()] == [5, 3]  # 5 was not sent again after 3
