@@ -170,10 +170,14 @@ class ChannelWorker:
         )
         self._thread.start()
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def signal_stop(self) -> None:
+        """Ask the worker to stop after its current batch (stop() then waits for it)."""
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self.signal_stop()
         if self._thread is not None:
             self._thread.join(timeout)
         if self._adapter is not None:

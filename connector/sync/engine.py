@@ -83,6 +83,7 @@ class EngineSettings:
     resync_page_size: int | None = None
     wait_outcomes_s: float = 120.0  # how long resync waits for its pushes to finish
     status_interval_s: float = 1.0  # sync status write-back to the ERP: at most this late
+    stop_timeout_s: float = 5.0  # how long stop() waits for pushes in flight, all channels together
 
 
 @dataclass(slots=True)
@@ -239,8 +240,11 @@ class Engine:
             self._flusher.join(10)
         with self._workers_lock:
             workers = list(self._workers.values())
+        for worker in workers:  # all at once: ten slow channels must not take ten timeouts
+            worker.signal_stop()
+        deadline = time.monotonic() + self.settings.stop_timeout_s
         for worker in workers:
-            worker.stop()
+            worker.stop(max(0.0, deadline - time.monotonic()))
         self._writer.stop()
         if self._feed_reader is not None:
             self._feed_reader.shutdown(wait=False)

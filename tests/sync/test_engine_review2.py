@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +116,25 @@ def test_stop_does_not_wait_out_a_hung_outbox_read_nor_push_afterwards(tmp_path:
         assert len(rig.source.snapshots) == reads  # no ERP reads after stop
     finally:
         gated.gate.set()
+
+
+def test_stop_waits_for_hung_channels_together_not_one_after_another(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.settings = replace(rig.settings, stop_timeout_s=0.5)
+    rig.engine = rig.new_engine()
+    rig.engine.start()
+    assert rig.engine.wait_idle(5)
+    for adapter in rig.adapters.values():  # every marketplace hangs on its next push
+        adapter.gate = threading.Event()
+        adapter.started = threading.Event()
+    rig.source.set("MUG", 2)
+    rig.engine.wake([rig.source.pid("MUG")])
+    for adapter in rig.adapters.values():
+        assert adapter.started.wait(5)
+    started = time.monotonic()
+    rig.engine.stop()
+    took = time.monotonic() - started
+    for adapter in rig.adapters.values():
+        assert adapter.gate is not None
+        adapter.gate.set()
+    assert took < 1.4, f"stop() took {took:.1f}s for {len(rig.adapters)} hung channels"
