@@ -95,6 +95,15 @@ class RemoteListing:
     raw: Mapping[str, object] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class PastPush:
+    """A push the marketplace accepted, as the bridge journaled it (`restore_history`)."""
+
+    sku: str  # the channel SKU
+    quantity: int
+    at: float  # wall clock
+
+
 class MarketplaceAdapter(abc.ABC):
     """Base of every adapter. Subclasses set the class attributes and implement
     `_push_batch` and `read`; `push` splits into batches of `batch_limit`."""
@@ -114,6 +123,9 @@ class MarketplaceAdapter(abc.ABC):
     # Optional hook set by the bridge's wiring: (config key, new value) whenever the
     # marketplace replaces a credential (a rotated refresh token), to persist it durably.
     on_token_rotated: Callable[[str, str], None] | None = None
+    # How far back `restore_history` wants the pushes this channel's marketplace accepted
+    # (0: it keeps no per-listing usage). eBay: a day, for its revision cap.
+    history_window_s: ClassVar[float] = 0.0
 
     def __init__(
         self,
@@ -201,6 +213,11 @@ class MarketplaceAdapter(abc.ABC):
         if persist_access:
             self._token_rotated("access_token", access)
         return current_refresh
+
+    def restore_history(self, pushes: Sequence[PastPush]) -> None:
+        """Rebuild per-listing usage from the pushes the marketplace accepted in the last
+        `history_window_s` (from the bridge's journal), so a restart does not reset a cap
+        the marketplace keeps counting. Default: nothing to rebuild."""
 
     def _token_rotated(self, key: str, value: str) -> None:
         """Report a credential the marketplace just replaced: `self._token_rotated("refresh_token", new)`.

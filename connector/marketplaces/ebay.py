@@ -21,7 +21,9 @@ pay for is not sent: it comes back RETRY with `retry_at` = when it may go. The a
 no copy of the held value: whatever the engine pushes at (or after) that time is what goes,
 so a newer value replaces a held one (latest wins) and the ones in between cost nothing.
 Pushes to 0 (SET 0, DEACTIVATE, END) always go at once (an oversell costs more than a
-revision) and are counted, so the next non-zero push waits for them.
+revision) and are counted, so the next non-zero push waits for them. The budget survives a
+restart: the bridge hands the adapter the pushes eBay accepted in the last day, from its
+journal (`restore_history`).
 
 Usage::
 
@@ -33,7 +35,7 @@ Usage::
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -43,6 +45,7 @@ from connector.marketplaces.base import (
     FailureCategory,
     MarketplaceAdapter,
     Outcome,
+    PastPush,
     PushResult,
     RemoteListing,
     StockUpdate,
@@ -88,6 +91,15 @@ class RevisionBudget:
     def spend(self, key: str) -> None:
         self._levels[key] = (self._level(key) - 1.0, self.clock.now())
 
+    def replay(self, key: str, times: Iterable[float]) -> None:
+        """Spend one revision at each past time (wall clock), as if the bucket had seen them."""
+        tokens, at = self._levels.get(key, (self.burst, float("-inf")))
+        for t in sorted(times):
+            tokens = min(self.burst, tokens + (t - at) / self.spacing_s) - 1.0
+            at = t
+        if at != float("-inf"):
+            self._levels[key] = (tokens, at)
+
 
 class EbayAdapter(MarketplaceAdapter):
     """Inventory-API-managed listings: `channel_sku` = inventory SKU, `external_id` = offer id
@@ -101,6 +113,7 @@ class EbayAdapter(MarketplaceAdapter):
     default_zero_stock = ZeroStockAction.PUSH_ZERO
     required_keys = ("client_id", "client_secret", "refresh_token", "marketplace_id")
     secret_keys = ("client_secret", "refresh_token")
+    history_window_s = 86_400.0  # the revisions of the last day count against the cap
 
     def _configure(self) -> None:
         s = self.settings
@@ -113,6 +126,14 @@ class EbayAdapter(MarketplaceAdapter):
             default_lifetime_s=7200.0,
         )
         self.revisions = RevisionBudget(self.clock)
+
+    def restore_history(self, pushes: Sequence[PastPush]) -> None:
+        """Every revision eBay took in the last day still counts after a restart."""
+        by_sku: dict[str, list[float]] = {}
+        for push in pushes:
+            by_sku.setdefault(push.sku, []).append(push.at)
+        for sku, times in by_sku.items():
+            self.revisions.replay(sku, times)
 
     def call(self, method: str, path: str, body: Any = None, **params: str) -> requests.Response:
         headers = {"Accept": "application/json"}

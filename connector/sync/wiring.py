@@ -172,10 +172,16 @@ def marketplace_caps() -> dict[str, int]:
     return caps
 
 
-def make_adapter_factory(config: BridgeConfig, tokens: TokenVault | None = None) -> Any:
+JOURNAL_HISTORY_ROWS = 200_000  # newest journal rows an adapter's history is rebuilt from
+
+
+def make_adapter_factory(config: BridgeConfig, tokens: TokenVault | None = None,
+                         store: StateStore | None = None) -> Any:
     """(channel code, marketplace) -> adapter; with `tokens`, rotated credentials are
-    read from and written to the state store (connector.sync.credentials)."""
-    from connector.marketplaces.base import MarketplaceAdapter
+    read from and written to the state store (connector.sync.credentials); with `store`,
+    an adapter that meters per-listing usage gets its recent accepted pushes back from the
+    journal (eBay's daily revision cap survives a restart)."""
+    from connector.marketplaces.base import MarketplaceAdapter, PastPush
     from connector.marketplaces.registry import build_adapter
 
     def factory(channel_code: str, marketplace: str) -> AdapterLike:
@@ -193,6 +199,10 @@ def make_adapter_factory(config: BridgeConfig, tokens: TokenVault | None = None)
         )
         if tokens is not None and isinstance(adapter, MarketplaceAdapter):
             adapter.on_token_rotated = tokens.saver(channel_code, settings)
+        if store is not None and isinstance(adapter, MarketplaceAdapter) and adapter.history_window_s > 0:
+            since = time.time() - adapter.history_window_s
+            rows = store.journal(channel=channel_code, since=since, limit=JOURNAL_HISTORY_ROWS)
+            adapter.restore_history([PastPush(r.channel_sku, r.new_qty, r.at) for r in rows if r.result == "ok"])
         return adapter
 
     return factory
@@ -241,7 +251,7 @@ def build_deps(config: BridgeConfig, store: StateStore | None = None) -> tuple[E
         source=source,
         compute=compute_listings,
         adapter_factory=make_adapter_factory(
-            config, TokenVault(store) if store is not None and not store.read_only else None
+            config, TokenVault(store) if store is not None and not store.read_only else None, store
         ),
         feed=feed,
         status_sink=sink,

@@ -295,3 +295,24 @@ def test_budget_never_allows_more_than_250_in_any_day() -> None:
         assert in_day <= REVISIONS_PER_DAY
     assert len(sent) >= 3 * (REVISIONS_PER_DAY - REVISION_BURST)  # and still uses the allowance
 
+
+
+def test_a_restart_remembers_the_revisions_of_the_last_day(clock: ManualClock) -> None:
+    budget = RevisionBudget(clock)
+    now = clock.now()
+    budget.replay("MUG", [now - 60] * REVISION_BURST)  # the whole burst, a minute ago
+    budget.replay("TEA", [now - 2 * 86_400 - n for n in range(REVISION_BURST)])  # long refilled
+    assert budget.wait("MUG") == pytest.approx(REVISION_SPACING_S - 60, abs=1)
+    assert budget.wait("TEA") == 0.0 and budget.wait("PEN") == 0.0
+
+
+def test_the_adapter_holds_a_listing_whose_burst_was_spent_before_a_restart(
+    adapter: EbayAdapter, mock: responses.RequestsMock, clock: ManualClock
+) -> None:
+    from connector.marketplaces.base import PastPush
+
+    now = clock.now()
+    adapter.restore_history([PastPush("MUG", 10 + n, now - 30) for n in range(REVISION_BURST)])
+    [held] = adapter.push([StockUpdate(1, "MUG", 5, external_id="1")])
+    assert held.outcome is Outcome.RETRY and held.deferred
+    assert api_calls(mock) == []  # nothing was sent
