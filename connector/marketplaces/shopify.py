@@ -11,13 +11,25 @@ overwrite the sale (oversell). Instead the row's current `available` is read and
 comes back RETRY soon (`STALE_RETRY_S`) with `applied_quantity` = what Shopify holds now:
 the engine recomputes from a fresh ERP read and uses that as the next compare value.
 
+An item not stocked at the channel's location (the pre-read finds no `inventoryLevel` there,
+or the set answers `ITEM_NOT_STOCKED_AT_LOCATION`) is activated there with
+`inventoryActivate(available: <wanted>)` (up to `ACTIVATE_PER_REQUEST` aliased fields per
+request); OK once Shopify returns the new level. There is no level to compare with, so this
+is not compare-and-set: if Shopify answers with a level holding another `available` (the item
+was activated meanwhile; Shopify then leaves the level as it is), the row comes back RETRY
+with that value, like a stale compare. Its `userErrors` are plain `UserError {field message}`
+(no code in the schema): an error on `inventoryItemId` fails the row UNKNOWN_LISTING, any
+other VALIDATION, with Shopify's field and message. Channel setting `activate_at_location`
+("true" default, or "false"): with "false" a not-stocked item fails UNKNOWN_LISTING instead.
+
 Throttling is cost based; a throttled reply is HTTP 200 with `errors[].extensions.code ==
 "THROTTLED"` (or a 429): both are retried after `(requested - available) / restoreRate` s.
 
 Usage::
 
     adapter = ShopifyAdapter("shop_eu", {"base_url": "https://acme.myshopify.com",
-                                         "access_token": "shpat_..", "location_id": "2"})
+                                         "access_token": "shpat_..", "location_id": "2",
+                                         "activate_at_location": "true"})
     adapter.push([StockUpdate(1, "MUG", 7, external_id="gid://shopify/InventoryItem/1",
                               expected_quantity=5)])
 """
@@ -48,6 +60,10 @@ ITEM_GID = "gid://shopify/InventoryItem/"
 LOCATION_GID = "gid://shopify/Location/"
 CAS_ROUNDS = 3  # sets per batch for rows held back by another row's error (not stale ones)
 STALE_RETRY_S = 2.0  # a stale row is retried this soon, after the engine re-reads the ERP
+# inventoryActivate fields per request: a mutation field costs ~10 points and Shopify
+# refuses a single query over 1000 requested points (MAX_COST_EXCEEDED).
+ACTIVATE_PER_REQUEST = 25
+NOT_STOCKED = "ITEM_NOT_STOCKED_AT_LOCATION"
 
 SET_MUTATION = """mutation StockBridgeSet($input: InventorySetQuantitiesInput!) {
   inventorySetQuantities(input: $input)%s {
@@ -55,6 +71,11 @@ SET_MUTATION = """mutation StockBridgeSet($input: InventorySetQuantitiesInput!) 
     userErrors { code field message }
   }
 }"""
+
+ACTIVATE_FIELD = """  a%(n)d: inventoryActivate(inventoryItemId: $item%(n)d, locationId: $locationId, available: $available%(n)d)%(directive)s {
+    inventoryLevel { id quantities(names: ["available"]) { name quantity } }
+    userErrors { field message }
+  }"""
 
 READ_QUERY = """query StockBridgeRead($ids: [ID!]!, $locationId: ID!) {
   nodes(ids: $ids) {
@@ -161,6 +182,13 @@ class ShopifyAdapter(MarketplaceAdapter):
                 f"{LOCATION_GID}<n>, got {self.settings['location_id']!r}"
             )
         self.location_gid = location
+        activate = str(self.settings.get("activate_at_location") or "true").strip().lower()
+        if activate not in ("true", "false"):
+            raise ValueError(
+                f"channel {self.channel_code!r} (shopify): activate_at_location must be "
+                f'"true" or "false", got {self.settings.get("activate_at_location")!r}'
+            )
+        self.activate_at_location = activate == "true"
         self.url = f"{self.base_url}/admin/api/{self.api_version}/graphql.json"
         # Shopify access tokens do not refresh: a 401 is retried once, then reported.
         self._auth = StaticAuth({"X-Shopify-Access-Token": self.settings["access_token"]})
@@ -203,11 +231,8 @@ class ShopifyAdapter(MarketplaceAdapter):
             }
             row["changeFromQuantity" if change_from else "compareQuantity"] = compare
             quantities.append(row)
-        directive = (
-            f' @idempotent(key: "{uuid.uuid4()}")' if needs_idempotency_key(self.api_version) else ""
-        )
         return {
-            "query": SET_MUTATION % directive,
+            "query": SET_MUTATION % self._idempotent(),
             "variables": {
                 "input": {
                     "name": "available",
@@ -217,6 +242,24 @@ class ShopifyAdapter(MarketplaceAdapter):
                 }
             },
         }
+
+    def _idempotent(self) -> str:
+        """The `@idempotent` directive where the API version requires it on inventory mutations."""
+        return f' @idempotent(key: "{uuid.uuid4()}")' if needs_idempotency_key(self.api_version) else ""
+
+    def activate_request(self, rows: Sequence[tuple[str, int]]) -> dict[str, Any]:
+        """The GraphQL body activating (item GID, available) rows at our location, one aliased
+        `inventoryActivate` field per row (`a0`, `a1`, ...)."""
+        params = ["$locationId: ID!"]
+        fields = []
+        variables: dict[str, Any] = {"locationId": self.location_gid}
+        for n, (item_gid, available) in enumerate(rows):
+            params.append(f"$item{n}: ID!, $available{n}: Int")
+            fields.append(ACTIVATE_FIELD % {"n": n, "directive": self._idempotent()})
+            variables[f"item{n}"] = item_gid
+            variables[f"available{n}"] = available
+        query = "mutation StockBridgeActivate(%s) {\n%s\n}" % (", ".join(params), "\n".join(fields))
+        return {"query": query, "variables": variables}
 
     def _read_available(self, item_gids: Sequence[str]) -> dict[str, Mapping[str, Any] | None]:
         """item GID -> {"available": n, ...} at our location, or None (unknown / not stocked)."""
@@ -262,8 +305,11 @@ class ShopifyAdapter(MarketplaceAdapter):
                     results.setdefault(row.update.listing_id, gave_up(row.update, exc))
         return [results[u.listing_id] for u in batch if u.listing_id in results]
 
-    def _refresh_compare(self, rows: list[_Row], results: dict[int, PushResult]) -> list[_Row]:
-        """Fill in the compare value from a fresh read; rows Shopify does not know fail here."""
+    def _refresh_compare(
+        self, rows: list[_Row], results: dict[int, PushResult], not_stocked: list[_Row]
+    ) -> list[_Row]:
+        """Fill in the compare value from a fresh read; rows Shopify does not know fail here,
+        rows it knows but does not stock at our location go to `not_stocked`."""
         current = self._read_available([r.item_gid for r in rows])
         kept = []
         for row in rows:
@@ -273,11 +319,7 @@ class ShopifyAdapter(MarketplaceAdapter):
                     row.update, FailureCategory.UNKNOWN_LISTING, f"inventory item {row.item_gid} not found"
                 )
             elif not values.get("stocked"):
-                results[row.update.listing_id] = PushResult.failed(
-                    row.update,
-                    FailureCategory.UNKNOWN_LISTING,
-                    f"inventory item {row.item_gid} is not stocked at {self.location_gid}",
-                )
+                not_stocked.append(row)
             else:
                 available = values.get("available")
                 row.compare = available if isinstance(available, int) else 0
@@ -289,7 +331,9 @@ class ShopifyAdapter(MarketplaceAdapter):
         unknown = [r for r in pending if r.compare is None]
         if unknown:
             known = [r for r in pending if r.compare is not None]
-            pending = known + self._refresh_compare(unknown, results)
+            not_stocked: list[_Row] = []
+            pending = known + self._refresh_compare(unknown, results, not_stocked)
+            self._not_stocked(not_stocked, results)
         for _round in range(CAS_ROUNDS):
             if not pending:
                 return
@@ -309,6 +353,7 @@ class ShopifyAdapter(MarketplaceAdapter):
                     errors_by_row.setdefault(index, []).append(error)
             stale: list[_Row] = []
             retry_again: list[_Row] = []
+            activate: list[_Row] = []
             for index, row in enumerate(pending):
                 row_errors = errors_by_row.get(index) or global_errors
                 if not row_errors:
@@ -327,13 +372,18 @@ class ShopifyAdapter(MarketplaceAdapter):
                     stale.append(row)
                 elif codes & set(_RETRY_LATER_CODES):
                     retry_again.append(row)
+                elif codes == {NOT_STOCKED} and index in errors_by_row and self.activate_at_location:
+                    activate.append(row)
                 else:
                     code = next(iter(sorted(codes)))
+                    hint = f"; {self._activation_hint()}" if code == NOT_STOCKED else ""
                     results[row.update.listing_id] = PushResult.failed(
-                        row.update, _CATEGORY.get(code, FailureCategory.OTHER), f"{code}: {message}"
+                        row.update, _CATEGORY.get(code, FailureCategory.OTHER), f"{code}: {message}{hint}"
                     )
             if stale:
                 self._settle_stale(stale, results)
+            if activate:
+                self._not_stocked(activate, results)
             pending = retry_again
         for row in pending:
             results[row.update.listing_id] = PushResult.retry(
@@ -347,7 +397,18 @@ class ShopifyAdapter(MarketplaceAdapter):
         """Stale rows: report what Shopify holds now and retry soon; never re-send the value
         computed before the marketplace changed (it may predate a sale the ERP lacks)."""
         compared = {row.update.listing_id: row.compare for row in stale}
-        for row in self._refresh_compare(stale, results):
+        gone: list[_Row] = []
+        kept = self._refresh_compare(stale, results, gone)
+        for row in gone:
+            # Shopify stocked it a moment ago: whatever was sold there predates our value,
+            # so it is not sent again (not even through an activation) before a fresh ERP read.
+            results[row.update.listing_id] = PushResult.retry(
+                row.update,
+                f"inventory item {row.item_gid} is no longer stocked at {self.location_gid} "
+                "(deactivated meanwhile); recompute from a fresh ERP read",
+                self.clock.now() + STALE_RETRY_S,
+            )
+        for row in kept:
             results[row.update.listing_id] = PushResult(
                 row.update.listing_id,
                 Outcome.RETRY,
@@ -359,6 +420,79 @@ class ShopifyAdapter(MarketplaceAdapter):
                 retry_at=self.clock.now() + STALE_RETRY_S,
                 applied_quantity=row.compare,
             )
+
+    def _not_stocked(self, rows: list[_Row], results: dict[int, PushResult]) -> None:
+        """Rows whose item Shopify does not stock at our location: activate them there with
+        the wanted quantity, or fail them when the channel opted out."""
+        if not rows:
+            return
+        if not self.activate_at_location:
+            for row in rows:
+                results[row.update.listing_id] = PushResult.failed(
+                    row.update,
+                    FailureCategory.UNKNOWN_LISTING,
+                    f"{NOT_STOCKED}: inventory item {row.item_gid} is not stocked at "
+                    f"{self.location_gid}; {self._activation_hint()}",
+                )
+            return
+        for start in range(0, len(rows), ACTIVATE_PER_REQUEST):
+            chunk = rows[start : start + ACTIVATE_PER_REQUEST]
+            body = self.activate_request([(r.item_gid, max(0, r.update.quantity)) for r in chunk])
+            payload = self._graphql(body["query"], body["variables"])
+            data = payload.get("data") or {}
+            for n, row in enumerate(chunk):
+                outcome = data.get(f"a{n}") if isinstance(data, Mapping) else None
+                results[row.update.listing_id] = self._activated(row, outcome)
+
+    def _activation_hint(self) -> str:
+        return (
+            f'set activate_at_location = "true" on channel {self.channel_code!r} to let the '
+            "bridge activate the item there (inventoryActivate)"
+        )
+
+    def _activated(self, row: _Row, outcome: Any) -> PushResult:
+        """The result of one `inventoryActivate` field."""
+        wanted = max(0, row.update.quantity)
+        outcome = outcome if isinstance(outcome, Mapping) else {}
+        errors = [e for e in outcome.get("userErrors") or [] if isinstance(e, Mapping)]
+        if errors:
+            detail = "; ".join(
+                f"{'.'.join(str(p) for p in (e.get('field') or [])) or '-'}: {e.get('message', '')}"
+                for e in errors
+            )
+            on_item = any("inventoryItemId" in (e.get("field") or []) for e in errors)
+            return PushResult.failed(
+                row.update,
+                FailureCategory.UNKNOWN_LISTING if on_item else FailureCategory.VALIDATION,
+                self.session.redact(
+                    f"inventoryActivate refused {row.item_gid} at {self.location_gid}: {detail}"
+                ),
+            )
+        level = outcome.get("inventoryLevel")
+        if not isinstance(level, Mapping):
+            return PushResult.failed(
+                row.update,
+                FailureCategory.OTHER,
+                f"inventoryActivate returned no inventory level for {row.item_gid} at {self.location_gid}",
+            )
+        available = next(
+            (q.get("quantity") for q in level.get("quantities") or []
+             if isinstance(q, Mapping) and q.get("name") == "available"),
+            None,
+        )
+        if isinstance(available, int) and available != wanted:
+            # Already stocked there (activated meanwhile): Shopify kept its own number.
+            return PushResult(
+                row.update.listing_id,
+                Outcome.RETRY,
+                message=(
+                    f"{row.item_gid} was already stocked at {self.location_gid} with {available} "
+                    f"available, not set to {wanted}; recompute from a fresh ERP read"
+                ),
+                retry_at=self.clock.now() + STALE_RETRY_S,
+                applied_quantity=available,
+            )
+        return PushResult(row.update.listing_id, Outcome.OK, applied_quantity=wanted)
 
     # -- read back ---------------------------------------------------------------------
 

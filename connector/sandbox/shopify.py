@@ -7,10 +7,18 @@ subset of the Admin schema that stock sync touches.
   -> userErrors COMPARE_QUANTITY_STALE / CHANGE_FROM_QUANTITY_STALE / INVALID_INVENTORY_ITEM ...
   (all-or-nothing). ``changeFromQuantity`` exists from 2026-01; from 2026-04 it is required
   and ``compareQuantity`` is gone.
+- mutation inventoryActivate(inventoryItemId, locationId, available, onHand) -> {inventoryLevel,
+  userErrors: [UserError {field message}]} (the 2025-01 schema's shape: no code). The sandbox
+  keeps one location per listing: activating it at another known location moves it there
+  with `available` (0 when not given; from 2026-04 the quantity is kept, as Shopify now
+  does); at its own location it answers the level unchanged (unverified: third-party code
+  says Shopify does the same). Unknown item -> field ["inventoryItemId"], unknown location
+  (not the account's `location_id`, its `locations`, or any listing's) -> ["locationId"].
 - query inventoryItem(id) { inventoryLevel(locationId) { quantities(names) } }, inventoryLevel(id)
 Throttle: cost-based bucket (1000 points, 50/s restore); over it -> HTTP 200 with
 ``errors[{message: "Throttled", extensions: {code: "THROTTLED"}}]`` and extensions.cost.
-Listing: sku = variant SKU, external_id = InventoryItem GID; location from extra or account.
+Listing: sku = variant SKU, external_id = InventoryItem GID; location from extra or account
+(seed `location_id` on a listing to have it stocked elsewhere than the account's location).
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from connector.sandbox.api import Call, MarketplaceApi, json_response
 from connector.sandbox.core import Listing
 
 SDL = """
+directive @idempotent(key: String!) on FIELD
 interface Node { id: ID! }
 type Query {
   nodes(ids: [ID!]!): [Node]!
@@ -37,7 +46,11 @@ type Query {
 }
 type Mutation {
   inventorySetQuantities(input: InventorySetQuantitiesInput!): InventorySetQuantitiesPayload
+  inventoryActivate(inventoryItemId: ID!, locationId: ID!, available: Int, onHand: Int,
+                    stockAtLegacyLocation: Boolean = false): InventoryActivatePayload
 }
+type InventoryActivatePayload { inventoryLevel: InventoryLevel  userErrors: [UserError!]! }
+type UserError { field: [String!]  message: String! }
 input InventorySetQuantitiesInput {
   name: String!
   reason: String!
@@ -242,6 +255,35 @@ class _Root:
 
     def location(self, info: graphql.GraphQLResolveInfo, id: str | None = None) -> dict[str, Any]:  # noqa: A002
         return {"id": id or info.context["account"].get("location_id") or DEFAULT_LOCATION, "name": "Sandbox warehouse"}
+
+    def inventoryActivate(  # noqa: N802
+        self, info: graphql.GraphQLResolveInfo, inventoryItemId: str, locationId: str,  # noqa: N803
+        available: int | None = None, onHand: int | None = None,  # noqa: N803
+        stockAtLegacyLocation: bool = False,  # noqa: N803
+    ) -> dict[str, Any]:
+        call: Call = info.context["call"]
+        account: dict[str, Any] = info.context["account"]
+        call.items += 1
+        with call.market.lock:
+            listing = call.market.find(external_id=str(inventoryItemId))
+            if listing is None:
+                return {"inventoryLevel": None, "userErrors": [
+                    {"field": ["inventoryItemId"], "message": "Inventory item does not exist"}]}
+            known = {str(account.get("location_id") or DEFAULT_LOCATION), *map(str, account.get("locations") or ())}
+            known.update(_location_of(other, account) for other in call.market.listings.values())
+            if str(locationId) not in known:
+                return {"inventoryLevel": None, "userErrors": [
+                    {"field": ["locationId"], "message": "Location does not exist"}]}
+            if _location_of(listing, account) != locationId:
+                committed = int(listing.extra.get("committed", 0))
+                if available is not None:
+                    listing.quantity = available
+                elif onHand is not None:
+                    listing.quantity = onHand - committed
+                elif info.context["version"] < "2026-04":
+                    listing.quantity = 0
+                listing.extra["location_id"] = str(locationId)
+            return {"inventoryLevel": _level(listing, str(locationId)), "userErrors": []}
 
     def inventorySetQuantities(self, info: graphql.GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
         call: Call = info.context["call"]

@@ -1,7 +1,9 @@
-"""Shopify adapter against `responses`: inventorySetQuantities with compare-and-set."""
+"""Shopify adapter against `responses`: inventorySetQuantities with compare-and-set, and
+inventoryActivate for items not stocked at the channel's location."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -9,7 +11,7 @@ import responses
 
 from connector.marketplaces.base import FailureCategory, Outcome, StockUpdate
 from connector.marketplaces.http import ManualClock
-from connector.marketplaces.shopify import ShopifyAdapter
+from connector.marketplaces.shopify import ACTIVATE_PER_REQUEST, ShopifyAdapter
 from tests.marketplaces.conftest import body_of
 from tests.support.specs import validate_request, validate_shopify_graphql
 
@@ -151,20 +153,145 @@ def test_held_back_forever_is_bounded_and_retryable(rsps: responses.RequestsMock
     assert len(rsps.calls) == 3
 
 
-def test_per_item_error_in_batch(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+def test_per_item_error_in_batch_with_activation_off(rsps: responses.RequestsMock, clock: ManualClock) -> None:
     rsps.post(URL, json=set_errors({"code": "ITEM_NOT_STOCKED_AT_LOCATION",
                                     "field": ["input", "quantities", "0", "locationId"],
                                     "message": "The specified inventory item is not stocked at the location."}))
     rsps.post(URL, json=set_ok())
-    results = adapter(clock).push([
+    results = adapter(clock, activate_at_location="false").push([
         StockUpdate(1, "A", 7, external_id=f"{ITEM}1", expected_quantity=5),
         StockUpdate(2, "B", 3, external_id=f"{ITEM}2", expected_quantity=4),
     ])
     assert results[0].outcome is Outcome.FAILED
     assert results[0].category is FailureCategory.UNKNOWN_LISTING
     assert "not stocked at the location" in results[0].message
+    assert "activate_at_location" in results[0].message
     assert results[1].outcome is Outcome.OK
     assert [q["inventoryItemId"] for q in quantities(rsps.calls[1])] == [f"{ITEM}2"]
+    assert len(rsps.calls) == 2  # no inventoryActivate
+
+
+def activate_reply(*fields: dict[str, Any]) -> dict[str, Any]:
+    return {"data": {f"a{n}": f for n, f in enumerate(fields)}}
+
+
+def activated(available: int) -> dict[str, Any]:
+    return {"inventoryLevel": {"id": "gid://shopify/InventoryLevel/1?inventory_item_id=1&location_id=2",
+                               "quantities": [{"name": "available", "quantity": available}]},
+            "userErrors": []}
+
+
+def test_not_stocked_on_read_is_activated_with_the_wanted_quantity(
+    rsps: responses.RequestsMock, clock: ManualClock
+) -> None:
+    rsps.post(URL, json=read_reply((1, None), (2, 4), (3, None)))
+    rsps.post(URL, json=activate_reply(activated(7), activated(0)))
+    rsps.post(URL, json=set_ok())
+    a, b, c = adapter(clock).push([
+        StockUpdate(1, "A", 7, external_id=f"{ITEM}1"),
+        StockUpdate(2, "B", 3, external_id=f"{ITEM}2"),
+        StockUpdate(3, "C", 0, external_id=f"{ITEM}3"),  # a zero push activates with 0
+    ])
+    body = body_of(rsps.calls[1])
+    assert body["variables"] == {"locationId": LOC, "item0": f"{ITEM}1", "available0": 7,
+                                 "item1": f"{ITEM}3", "available1": 0}
+    assert "a0: inventoryActivate(inventoryItemId: $item0, locationId: $locationId, available: $available0)" in body["query"]
+    assert "a1: inventoryActivate(" in body["query"] and "@idempotent" not in body["query"]
+    validate_shopify_graphql(body["query"], body["variables"])
+    validate_request("shopify", "POST", rsps.calls[1].request.url, rsps.calls[1].request.body,
+                     dict(rsps.calls[1].request.headers))
+    # the stocked item keeps compare-and-set with the value read
+    assert quantities(rsps.calls[2]) == [
+        {"inventoryItemId": f"{ITEM}2", "locationId": LOC, "quantity": 3, "compareQuantity": 4}]
+    assert [(r.outcome, r.applied_quantity) for r in (a, b, c)] == [(Outcome.OK, 7), (Outcome.OK, 3), (Outcome.OK, 0)]
+
+
+def test_not_stocked_answer_to_a_set_is_activated(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(URL, json=set_errors({"code": "ITEM_NOT_STOCKED_AT_LOCATION",
+                                    "field": ["input", "quantities", "1", "locationId"],
+                                    "message": "The specified inventory item is not stocked at the location."}))
+    rsps.post(URL, json=activate_reply(activated(3)))
+    rsps.post(URL, json=set_ok())
+    a, b = adapter(clock).push([
+        StockUpdate(1, "A", 7, external_id=f"{ITEM}1", expected_quantity=5),
+        StockUpdate(2, "B", 3, external_id=f"{ITEM}2", expected_quantity=4),
+    ])
+    assert body_of(rsps.calls[1])["variables"] == {"locationId": LOC, "item0": f"{ITEM}2", "available0": 3}
+    assert [q["inventoryItemId"] for q in quantities(rsps.calls[2])] == [f"{ITEM}1"]
+    assert [(r.outcome, r.applied_quantity) for r in (a, b)] == [(Outcome.OK, 7), (Outcome.OK, 3)]
+
+
+def test_activation_user_errors_fail_with_shopifys_field_and_message(
+    rsps: responses.RequestsMock, clock: ManualClock
+) -> None:
+    rsps.post(URL, json=read_reply((1, None), (2, None)))
+    rsps.post(URL, json=activate_reply(
+        {"inventoryLevel": None, "userErrors": [{"field": ["inventoryItemId"],
+                                                 "message": "Inventory item does not exist"}]},
+        {"inventoryLevel": None, "userErrors": [{"field": ["locationId"],
+                                                 "message": "Location is not active"}]}))
+    a, b = adapter(clock).push([StockUpdate(1, "A", 7, external_id=f"{ITEM}1"),
+                                StockUpdate(2, "B", 2, external_id=f"{ITEM}2")])
+    assert (a.outcome, a.category) == (Outcome.FAILED, FailureCategory.UNKNOWN_LISTING)
+    assert a.message == f"inventoryActivate refused {ITEM}1 at {LOC}: inventoryItemId: Inventory item does not exist"
+    assert (b.outcome, b.category) == (Outcome.FAILED, FailureCategory.VALIDATION)
+    assert "locationId: Location is not active" in b.message
+    assert len(rsps.calls) == 2  # no set for rows that failed
+
+
+def test_activation_finding_another_value_comes_back_like_a_stale_compare(
+    rsps: responses.RequestsMock, clock: ManualClock
+) -> None:
+    """Stocked meanwhile: Shopify keeps its level; our value is not forced over it."""
+    rsps.post(URL, json=read_reply((1, None)))
+    rsps.post(URL, json=activate_reply(activated(9)))
+    [result] = adapter(clock).push([StockUpdate(1, "A", 7, external_id=f"{ITEM}1")])
+    assert (result.outcome, result.applied_quantity) == (Outcome.RETRY, 9)
+    assert result.retry_at == clock.now() + 2.0
+    assert len(rsps.calls) == 2
+
+
+def test_activation_off_fails_not_stocked_read_with_a_hint(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(URL, json=read_reply((1, None)))
+    [result] = adapter(clock, activate_at_location="False").push([StockUpdate(1, "A", 7, external_id=f"{ITEM}1")])
+    assert (result.outcome, result.category) == (Outcome.FAILED, FailureCategory.UNKNOWN_LISTING)
+    assert f"{ITEM}1 is not stocked at {LOC}" in result.message
+    assert 'activate_at_location = "true"' in result.message
+    assert len(rsps.calls) == 1
+
+
+def test_activate_at_location_must_be_true_or_false(clock: ManualClock) -> None:
+    with pytest.raises(ValueError, match="activate_at_location"):
+        adapter(clock, activate_at_location="yes")
+    assert adapter(clock).activate_at_location is True
+
+
+def test_activation_is_chunked_and_idempotent_from_2026_04(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    url = f"{BASE}/admin/api/2026-04/graphql.json"
+    count = ACTIVATE_PER_REQUEST + 1
+    rsps.post(url, json=read_reply(*[(i, None) for i in range(count)]))
+    rsps.post(url, json=activate_reply(*[activated(1)] * ACTIVATE_PER_REQUEST))
+    rsps.post(url, json=activate_reply(activated(1)))
+    results = adapter(clock, api_version="2026-04").push(
+        [StockUpdate(i, f"S{i}", 1, external_id=f"{ITEM}{i}") for i in range(count)])
+    first, second = body_of(rsps.calls[1]), body_of(rsps.calls[2])
+    assert first["query"].count("inventoryActivate(") == ACTIVATE_PER_REQUEST
+    assert len(set(re.findall(r'@idempotent\(key: "([^"]+)"\)', first["query"]))) == ACTIVATE_PER_REQUEST
+    assert second["variables"] == {"locationId": LOC, "item0": f"{ITEM}{count - 1}", "available0": 1}
+    assert all(r.outcome is Outcome.OK for r in results)
+
+
+def test_throttled_activation_waits_and_goes_on(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(URL, json=read_reply((1, None)))
+    rsps.post(URL, json={"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
+                         "extensions": {"cost": {"requestedQueryCost": 110, "actualQueryCost": None,
+                                                 "throttleStatus": {"maximumAvailable": 2000,
+                                                                    "currentlyAvailable": 10, "restoreRate": 100}}}})
+    rsps.post(URL, json=activate_reply(activated(7)))
+    [result] = adapter(clock).push([StockUpdate(1, "A", 7, external_id=f"{ITEM}1")])
+    assert result.outcome is Outcome.OK
+    assert clock.sleeps[0] == pytest.approx(1.0)
+    assert "inventoryActivate" in body_of(rsps.calls[2])["query"]
 
 
 def test_throttled_in_200_body_waits_the_documented_time(rsps: responses.RequestsMock, clock: ManualClock) -> None:
@@ -238,3 +365,16 @@ def test_read_back(rsps: responses.RequestsMock, clock: ManualClock) -> None:
     [one, two] = adapter(clock).read([("S1", f"{ITEM}1"), ("S2", f"{ITEM}2")])
     assert (one.quantity, one.found, one.raw["on_hand"]) == (4, True, 5)
     assert two.found is False
+
+
+def test_stale_row_found_deactivated_is_not_activated_before_a_fresh_erp_read(
+    rsps: responses.RequestsMock, clock: ManualClock
+) -> None:
+    rsps.post(URL, json=set_errors({"code": "COMPARE_QUANTITY_STALE",
+                                    "field": ["input", "quantities", "0", "compareQuantity"],
+                                    "message": "The compareQuantity argument no longer matches"}))
+    rsps.post(URL, json=read_reply((1, None)))
+    [result] = adapter(clock).push([StockUpdate(1, "A", 7, external_id=f"{ITEM}1", expected_quantity=5)])
+    assert (result.outcome, result.applied_quantity) == (Outcome.RETRY, None)
+    assert result.retry_at == clock.now() + 2.0 and "no longer stocked" in result.message
+    assert len(rsps.calls) == 2
