@@ -24,7 +24,7 @@ from connector.erp.errors import (
     Redactor,
     classify_fault,
 )
-from connector.erp.transport import HttpPoster, ServiceRpcTransport
+from connector.erp.transport import ServiceRpcTransport
 
 _FAULT_NAMES = {1: "", 2: "odoo.exceptions.UserError", 3: "odoo.exceptions.AccessDenied",
                 4: "odoo.exceptions.AccessError"}

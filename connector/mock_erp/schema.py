@@ -12,7 +12,7 @@ behaviour (see `stock.py`). Usage::
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 SUPPORTED_VERSIONS = ("16.0", "17.0", "18.0", "19.0")
