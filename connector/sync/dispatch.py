@@ -210,14 +210,15 @@ class ChannelWorker:
             job = self._latest(listing_id)
             return job.wanted if job else None
 
-    def attach(self, listing_id: int, wanted: tuple[int, PushAction], ticket: Ticket) -> bool:
-        """Make `ticket` wait for the queued or in-flight job of `listing_id` when it carries
-        `wanted`: a flush that skips a listing because this value is already on its way
-        must not let the cursor pass before that value's outcome is durable (Rule 2).
-        False when no such job is left (its outcome is already in the state file)."""
+    def attach(self, listing_id: int, ticket: Ticket, wanted: tuple[int, PushAction] | None = None) -> bool:
+        """Make `ticket` wait for the newest job of `listing_id` (queued, in flight or being
+        recorded), or only when it carries `wanted` if given: a flush that skips a listing
+        because its value is already on its way must not let the cursor pass before that
+        value's outcome is durable (Rule 2). False when no such job is left (its outcome is
+        already in the state file)."""
         with self._cond:
             job = self._latest(listing_id)
-            if job is None or job.wanted != wanted:
+            if job is None or (wanted is not None and job.wanted != wanted):
                 return False
             ticket.add()
             job.tickets.append(ticket)
@@ -229,18 +230,6 @@ class ChannelWorker:
         if job is None and self._recording.get(listing_id):
             job = self._recording[listing_id][-1]
         return job
-
-    def attach_latest(self, listing_id: int, ticket: Ticket) -> bool:
-        """Make `ticket` wait for the newest queued (else in-flight) value of `listing_id`,
-        whatever it is: a flush whose read is already on its way (or overtaken by a newer
-        read) only needs the cursor to wait for it. False when nothing is scheduled."""
-        with self._cond:
-            job = self._latest(listing_id)
-            if job is None:
-                return False
-            ticket.add()
-            job.tickets.append(ticket)
-            return True
 
     def is_idle(self) -> bool:
         with self._cond:

@@ -613,7 +613,7 @@ class Engine:
             with self._workers_lock:
                 worker = self._workers.get(code)
             if worker is not None:
-                worker.attach_latest(listing_id, ticket)
+                worker.attach(listing_id, ticket)
 
     def _settled(self, events: Mapping[int, list[int]], position: Any) -> None:
         """Forget the coverage of feed entries that are now settled, and of announcements
@@ -732,7 +732,7 @@ class Engine:
             if unchanged and not forced:
                 if scheduled is not None and ticket is not None and not dry_run:
                     # The value is on its way already: this flush's cursor waits for it too.
-                    self._worker(code, result.marketplace).attach(result.listing_id, scheduled, ticket)
+                    self._worker(code, result.marketplace).attach(result.listing_id, ticket, scheduled)
                 if report is not None:
                     report.unchanged += 1
                 if audit is not None and old_qty is not None and old_action is not None:
