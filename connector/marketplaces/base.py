@@ -18,9 +18,9 @@ import logging
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from connector.marketplaces.http import ApiSession, Clock, SystemClock
+from connector.marketplaces.http import ApiSession, AuthFailed, Clock, SystemClock
 from connector.stock.model import PushAction, ZeroStockAction
 
 log = logging.getLogger(__name__)
@@ -213,6 +213,28 @@ class MarketplaceAdapter(abc.ABC):
         if persist_access:
             self._token_rotated("access_token", access)
         return current_refresh
+
+    def _adopt_refresh_reply(
+        self, status: int, payload: Any, current_refresh: str | None, *,
+        who: str, accepted: bool = True, code: object = None,
+    ) -> tuple[str, str | None]:
+        """The access token of a refresh-grant reply, adopted as `_adopt_refreshed` does
+        (access token persisted too), with the refresh token now in force; or AuthFailed
+        with the marketplace's message (and `code`, when it sends one) and the advice to
+        re-authorize the `who` ("seller", "shop"). `accepted` is the marketplace's own
+        success flag, for APIs that answer 200 with an error code."""
+        access = payload.get("access_token") if isinstance(payload, Mapping) else None
+        if status >= 400 or not access or not accepted:
+            message = payload.get("message", "") if isinstance(payload, Mapping) else ""
+            shown = "" if code is None else f"{code} "
+            raise AuthFailed(
+                f"{self.session.name}: token refresh failed (HTTP {status}) {shown}"
+                f"{self.session.redact(str(message))}; re-authorize the {who}"
+            )
+        refresh = self._adopt_refreshed(
+            str(access), str(payload.get("refresh_token") or ""), current_refresh, persist_access=True,
+        )
+        return str(access), refresh or current_refresh
 
     def restore_history(self, pushes: Sequence[PastPush]) -> None:
         """Rebuild per-listing usage from the pushes the marketplace accepted in the last

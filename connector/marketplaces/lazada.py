@@ -246,20 +246,13 @@ class LazadaAdapter(MarketplaceAdapter):
             sign=self._signer(REFRESH, params, with_token=False),
         )
         payload = reply_json(response)
-        access = payload.get("access_token") if isinstance(payload, Mapping) else None
-        if response.status_code >= 400 or not access or str(payload.get("code", "0")) != "0":
-            code = payload.get("code", "") if isinstance(payload, Mapping) else ""
-            message = payload.get("message", "") if isinstance(payload, Mapping) else ""
-            raise AuthFailed(
-                f"{self.session.name}: token refresh failed (HTTP {response.status_code}) {code} "
-                f"{self.session.redact(str(message))}; re-authorize the seller"
-            )
-        # The config's access_token is dead now: keep the fresh one for a restart too.
-        token.refresh_token = self._adopt_refreshed(
-            str(access), str(payload.get("refresh_token") or ""), token.refresh_token,
-            persist_access=True,
+        # The config's access_token is dead now: the fresh one is kept for a restart too.
+        access, token.refresh_token = self._adopt_refresh_reply(
+            response.status_code, payload, token.refresh_token, who="seller",
+            accepted=str(payload.get("code", "0")) == "0" if isinstance(payload, Mapping) else False,
+            code=payload.get("code", "") if isinstance(payload, Mapping) else "",
         )
-        return str(access), float(payload.get("expires_in") or ACCESS_TOKEN_LIFETIME_S)
+        return access, float(payload.get("expires_in") or ACCESS_TOKEN_LIFETIME_S)
 
     # -- push --------------------------------------------------------------------------
 

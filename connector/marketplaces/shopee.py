@@ -222,19 +222,12 @@ class ShopeeAdapter(MarketplaceAdapter):
             "POST", url, json=body, sign=self._signer(REFRESH, shop_level=False)
         )
         payload = reply_json(response)
-        access = payload.get("access_token") if isinstance(payload, Mapping) else None
-        if response.status_code >= 400 or not access:
-            message = payload.get("message", "") if isinstance(payload, Mapping) else ""
-            raise AuthFailed(
-                f"{self.session.name}: token refresh failed (HTTP {response.status_code}) "
-                f"{self.session.redact(str(message))}; re-authorize the shop"
-            )
-        # The config's access_token is dead after 4 h: keep the fresh one for a restart too.
-        token.refresh_token = self._adopt_refreshed(
-            str(access), str(payload.get("refresh_token") or ""), token.refresh_token,
-            persist_access=True,
-        ) or token.refresh_token
-        return str(access), float(payload.get("expire_in") or ACCESS_TOKEN_LIFETIME_S)
+        # The config's access_token is dead after 4 h: the fresh one is kept for a restart too.
+        access, refresh = self._adopt_refresh_reply(
+            response.status_code, payload, token.refresh_token, who="shop",
+        )
+        token.refresh_token = refresh or token.refresh_token
+        return access, float(payload.get("expire_in") or ACCESS_TOKEN_LIFETIME_S)
 
     # -- push --------------------------------------------------------------------------
 
