@@ -17,7 +17,15 @@ from typing import Any
 
 from connector.mock_erp.errors import ValidationError
 from connector.mock_erp.events import emit
-from connector.mock_erp.orm import Env, Recordset, before_unlink, method, on_create, on_write
+from connector.mock_erp.orm import (
+    Env,
+    Recordset,
+    before_unlink,
+    method,
+    on_create,
+    on_write,
+    write_records,
+)
 
 # As addons/marketplace_stock_sync/models: the fields whose change alters what a listing
 # or every listing of a channel publishes. The sync status fields are not here: the
@@ -33,6 +41,34 @@ def action_resync(rs: Recordset) -> bool:
     for row in rs.rows():
         emit(rs.env, row["product_id"], "manual")
     return True
+
+
+# As the addon's BRIDGE_WRITABLE_FIELDS: what `report_sync_status` may set.
+SYNC_STATUS_FIELDS = frozenset({"sync_state", "last_pushed_qty", "last_sync_at", "last_error"})
+
+
+@method(models=["marketplace.listing"], api_model=True)
+def report_sync_status(rs: Recordset, statuses: list[Any]) -> list[int]:
+    """The addon's one-call status write-back: equal values are written together, through
+    `write` (so its checks apply), deleted listings skipped; returns the ids written."""
+    env = rs.env
+    groups: dict[tuple[tuple[str, Any], ...], list[int]] = {}
+    for status in statuses:
+        if not isinstance(status, dict) or "id" not in status:
+            raise ValidationError("Each status needs the listing's id.")
+        vals = {key: value for key, value in status.items() if key != "id"}
+        unknown = sorted(set(vals) - SYNC_STATUS_FIELDS)
+        if unknown:
+            raise ValidationError(
+                f"Only sync status fields can be reported, not: {', '.join(unknown)}")
+        groups.setdefault(tuple(sorted(vals.items())), []).append(int(status["id"]))
+    written: list[int] = []
+    for vals, ids in groups.items():
+        present = [lid for lid in ids if env.store.row("marketplace.listing", lid) is not None]
+        if present:
+            write_records(env, "marketplace.listing", present, dict(vals))
+            written.extend(present)
+    return written
 
 
 @method("action_resync", models=["marketplace.channel"])

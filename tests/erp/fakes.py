@@ -14,6 +14,8 @@ import operator
 from collections import Counter
 from typing import Any
 
+from connector.erp.errors import MissingModelError
+
 Row = dict[str, Any]
 
 # field -> comodel for the many2one/many2many fields the bridge reads
@@ -51,6 +53,7 @@ class FakeOdoo:
         self.calls = 0
         self.calls_by: Counter[str] = Counter()
         self.log: list[tuple[str, str, tuple[Any, ...], dict[str, Any]]] = []
+        self.has_report_sync_status = True  # False: an addon older than that method
 
     def close(self) -> None:
         pass
@@ -74,6 +77,15 @@ class FakeOdoo:
                 if row["id"] in ids:
                     row.update(vals)
             return True
+        if (model, method) == ("marketplace.listing", "report_sync_status"):
+            if not self.has_report_sync_status:
+                raise MissingModelError(f"The method '{model}.{method}' does not exist")
+            (statuses,) = args
+            rows = {row["id"]: row for row in self.tables.get(model, [])}
+            for status in statuses:
+                if status["id"] in rows:
+                    rows[status["id"]].update({k: v for k, v in status.items() if k != "id"})
+            return [status["id"] for status in statuses if status["id"] in rows]
         raise AssertionError(f"unexpected call {model}.{method}")
 
     # -- search_read ------------------------------------------------------------------

@@ -311,8 +311,29 @@ def test_write_date_poller_misses_nothing_and_does_not_repeat() -> None:
 # -- status write-back -------------------------------------------------------------------
 
 
-def test_status_writer_groups_identical_values() -> None:
+def test_status_writer_reports_a_batch_in_one_call() -> None:
     fake = FakeOdoo(demo_tables())
+    writer = ListingStatusWriter(fake, enabled=True)
+    at = datetime(2025, 3, 1, 12, 0, 5, tzinfo=UTC)
+    statuses = [ListingStatus(10, SyncState.SYNCED, 4, at, None),
+                ListingStatus(12, SyncState.SYNCED, 7, at, None),
+                ListingStatus(11, SyncState.ERROR, None, at, "unknown SKU"),
+                ListingStatus(11, SyncState.SYNCED, 2, at, None)]  # later status wins
+    assert writer.write(statuses) == 1
+    ((model, method, args, _),) = [entry for entry in fake.log if entry[0] == "marketplace.listing"]
+    assert (model, method) == ("marketplace.listing", "report_sync_status")
+    assert sorted(args[0], key=lambda s: s["id"]) == [
+        {"id": lid, "sync_state": "synced", "last_pushed_qty": qty,
+         "last_sync_at": "2025-03-01 12:00:05", "last_error": False}
+        for lid, qty in ((10, 4), (11, 2), (12, 7))]
+    assert {row["id"]: row["last_pushed_qty"] for row in fake.tables["marketplace.listing"]
+            if row["id"] in (10, 11, 12)} == {10: 4, 11: 2, 12: 7}
+    assert ListingStatusWriter(fake, enabled=False).write(statuses) == 0
+
+
+def test_status_writer_groups_identical_values_for_an_addon_without_the_batch_method() -> None:
+    fake = FakeOdoo(demo_tables())
+    fake.has_report_sync_status = False
     writer = ListingStatusWriter(fake, enabled=True)
     at = datetime(2025, 3, 1, 12, 0, 5, tzinfo=UTC)
     statuses = [ListingStatus(10, SyncState.SYNCED, 4, at, None),
@@ -320,13 +341,14 @@ def test_status_writer_groups_identical_values() -> None:
                 ListingStatus(11, SyncState.ERROR, None, at, "unknown SKU"),
                 ListingStatus(11, SyncState.SYNCED, 4, at, None)]  # later status wins
     assert writer.write(statuses) == 1
+    assert not writer.batched  # asked once, then remembered
     ((model, method, args, _),) = [entry for entry in fake.log if entry[1] == "write"]
     assert (model, args[0]) == ("marketplace.listing", [10, 11, 12])
     assert args[1] == {"sync_state": "synced", "last_pushed_qty": 4,
                        "last_sync_at": "2025-03-01 12:00:05", "last_error": False}
     assert writer.write([ListingStatus(10, SyncState.ERROR, None, at, "x"),
                          ListingStatus(12, SyncState.SYNCED, 1, at, None)]) == 2
-    assert ListingStatusWriter(fake, enabled=False).write(statuses) == 0
+    assert [entry[1] for entry in fake.log].count("report_sync_status") == 1
 
 
 def test_status_writer_raises_a_transient_error_so_the_publisher_requeues() -> None:
@@ -344,7 +366,7 @@ def test_status_writer_raises_a_transient_error_so_the_publisher_requeues() -> N
     with pytest.raises(TransientError, match="cannot reach Odoo"):
         writer.write([ListingStatus(10, SyncState.SYNCED, 1, at, None),
                       ListingStatus(11, SyncState.ERROR, None, at, "x")])
-    assert calls == ["write"]  # stopped at the first failing group: nothing more was attempted
+    assert calls == ["report_sync_status"]  # one batch call failed: nothing more was attempted
 
 
 # -- the catalog cache of live flushes ---------------------------------------------------

@@ -131,6 +131,23 @@ def test_listing_sync_status_writes_are_silent(db: MockDatabase, woken: Woken) -
     assert woken == []
 
 
+def test_listing_sync_status_reports_in_one_call_are_silent(db: MockDatabase, woken: Woken) -> None:
+    first, second = listing_of(db, "amazon_de", "MUG-CER-350"), listing_of(db, "woo_shop", "MUG-CER-350")
+    mark = last_event(db)
+    written = x(db, "marketplace.listing", "report_sync_status", [
+        {"id": first, "sync_state": "synced", "last_pushed_qty": 7},
+        {"id": second, "sync_state": "error", "last_error": "unknown SKU"},
+        {"id": 999999, "sync_state": "synced"}])  # a deleted listing is skipped
+    assert sorted(written) == sorted([first, second])
+    rows = x(db, "marketplace.listing", "read", [first, second], ["sync_state", "last_pushed_qty", "last_error"])
+    assert [(r["sync_state"], r["last_pushed_qty"], r["last_error"]) for r in rows] == [
+        ("synced", 7, False), ("error", 0, "unknown SKU")]
+    assert events_after(db, mark) == []
+    assert woken == []
+    with pytest.raises(Exception, match="Only sync status fields"):
+        x(db, "marketplace.listing", "report_sync_status", [{"id": first, "channel_sku": "X"}])
+
+
 def test_listing_create_and_product_change(db: MockDatabase) -> None:
     lamp, mug = product(db, "LAMP-DESK-01"), product(db, "MUG-CER-350")
     mark = last_event(db)

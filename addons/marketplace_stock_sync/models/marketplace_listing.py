@@ -1,5 +1,7 @@
 # Copyright 2025 Marketplace Stock Sync contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 
@@ -138,6 +140,42 @@ class MarketplaceListing(models.Model):
             products | self.product_id, "manual"
         )
         return res
+
+    @api.model
+    def report_sync_status(self, statuses):
+        """The bridge's status write-back for many listings in one call.
+
+        ``statuses`` is a list of dicts: ``id`` plus any of the sync status fields
+        (``sync_state``, ``last_pushed_qty``, ``last_sync_at``, ``last_error``).
+        Listings with equal values are written together, through ``write`` and so under
+        the caller's access rights, record rules and the bridge write guard; ids of
+        listings deleted meanwhile are skipped. Returns the ids written.
+
+        One RPC instead of one per distinct quantity: on a real server every RPC pays
+        the API key check, so the write-back of a stock change on ten channels with
+        ten different numbers would otherwise cost ten calls.
+        """
+        groups = defaultdict(list)
+        for status in statuses:
+            if not isinstance(status, dict) or "id" not in status:
+                raise ValidationError(self.env._("Each status needs the listing's id."))
+            vals = {key: value for key, value in status.items() if key != "id"}
+            unknown = sorted(set(vals) - BRIDGE_WRITABLE_FIELDS)
+            if unknown:
+                raise ValidationError(
+                    self.env._(
+                        "Only sync status fields can be reported, not: %s",
+                        ", ".join(unknown),
+                    )
+                )
+            groups[tuple(sorted(vals.items()))].append(int(status["id"]))
+        written = []
+        for vals, ids in groups.items():
+            listings = self.browse(ids).exists()
+            if listings:
+                listings.write(dict(vals))
+                written.extend(listings.ids)
+        return written
 
     def action_resync(self):
         """Ask the bridge to recompute and push these listings now."""

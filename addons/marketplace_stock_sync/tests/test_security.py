@@ -1,7 +1,7 @@
 # Copyright 2025 Marketplace Stock Sync contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import Command
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 from .common import MarketplaceCase
@@ -62,6 +62,38 @@ class TestSecurity(MarketplaceCase):
             self.env["stock.quant"].with_user(self.bridge).create(
                 {"product_id": self.product.id, "location_id": self.stock.id, "quantity": 1}
             )
+
+    def test_bridge_reports_many_statuses_in_one_call(self):
+        second = self.env["marketplace.listing"].create(
+            {"channel_id": self.channel.id, "product_id": self.product2.id, "channel_sku": "MSS-2"}
+        )
+        gone = self.env["marketplace.listing"].create(
+            {"channel_id": self.channel.id, "product_id": self.product2.id, "channel_sku": "MSS-3"}
+        )
+        gone_id = gone.id
+        gone.unlink()
+        events = self.env["marketplace.stock.event"].search_count([])
+        written = (
+            self.env["marketplace.listing"]
+            .with_user(self.bridge)
+            .report_sync_status(
+                [
+                    {"id": self.listing.id, "sync_state": "synced", "last_pushed_qty": 4},
+                    {"id": second.id, "sync_state": "error", "last_error": "unknown SKU"},
+                    {"id": gone_id, "sync_state": "synced", "last_pushed_qty": 1},
+                ]
+            )
+        )
+        self.assertEqual(sorted(written), sorted([self.listing.id, second.id]))
+        self.assertEqual((self.listing.sync_state, self.listing.last_pushed_qty), ("synced", 4))
+        self.assertEqual((second.sync_state, second.last_error), ("error", "unknown SKU"))
+        # status reports are no publishing change: no outbox event, no loop
+        self.assertEqual(self.env["marketplace.stock.event"].search_count([]), events)
+        with self.assertRaises(ValidationError):
+            self.env["marketplace.listing"].with_user(self.bridge).report_sync_status(
+                [{"id": self.listing.id, "channel_sku": "OTHER"}]
+            )
+        self.assertEqual(self.listing.channel_sku, "MSS-1")
 
     def test_user_reads_manager_configures(self):
         with self.assertRaises(AccessError):
