@@ -19,7 +19,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 ENV_CONFIG = "STOCK_BRIDGE_CONFIG"
 ENV_PREFIX = "STOCK_BRIDGE_"
@@ -40,6 +42,27 @@ class ConfigError(Exception):
     """One line: which key, what is wrong."""
 
 
+def check_http_url(value: str, what: str = "URL") -> str:
+    """`value` if it is an http(s) URL with a host and a valid port, else ValueError.
+
+    Checked in the file so that a typo is exit 2 at once, not a connection error later."""
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # ValueError when out of range or not a number
+    except ValueError:
+        raise ValueError(f"{what} must be an http(s) URL with a valid port") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{what} must be an http(s) URL (http://host[:port]/...)")
+    del port
+    return value
+
+
+def _not_empty(value: SecretStr | None) -> SecretStr | None:
+    if value is not None and not value.get_secret_value().strip():
+        raise ValueError("must not be empty (leave it out or set it)")
+    return value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -56,6 +79,20 @@ class ErpConfig(_Strict):
     mode: Literal["auto", "addon", "no_addon"] = "auto"
     cache_ttl_s: float = Field(default=60.0, ge=0)
     page_size: int = Field(default=5000, ge=1)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return check_http_url(value, "url")
+
+    @field_validator("database", "username")
+    @classmethod
+    def _filled(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+    _secrets_filled = field_validator("password", "api_key")(_not_empty)
 
     @model_validator(mode="after")
     def _one_secret(self) -> ErpConfig:
@@ -107,12 +144,17 @@ class BridgeSection(_Strict):
     def listen_port(self) -> int:
         return int(self.listen.rsplit(":", 1)[1])
 
-    @model_validator(mode="after")
-    def _listen_shape(self) -> BridgeSection:
-        host, sep, port = self.listen.rpartition(":")
+    _secrets_filled = field_validator("webhook_secret", "automation_token")(_not_empty)
+
+    @field_validator("listen")
+    @classmethod
+    def _listen_shape(cls, listen: str) -> str:
+        host, sep, port = listen.rpartition(":")
         if not sep or not host or not port.isdigit():
-            raise ValueError(f"listen must be host:port, got {self.listen!r}")
-        return self
+            raise ValueError(f"must be host:port, got {listen!r}")
+        if not 0 <= int(port) <= 65535:
+            raise ValueError(f"port must be 0..65535, got {port}")
+        return listen
 
 
 class PeakPeriodConfig(_Strict):
@@ -156,6 +198,18 @@ class ChannelConfig(BaseModel):
     max_qty: float = Field(default=0, ge=0)
     zero_stock_action: Literal["push_zero", "deactivate", "end_listing"] | None = None
     listings: list[ListingConfig] = Field(default_factory=list)
+
+    @field_validator("base_url", "token_url")
+    @classmethod
+    def _urls(cls, value: str | None) -> str | None:
+        return None if value is None else check_http_url(value, "it")
+
+    @model_validator(mode="after")
+    def _scalar_extras(self) -> ChannelConfig:
+        for key, value in (self.model_extra or {}).items():
+            if not isinstance(value, (str, int, float, SecretStr)) or isinstance(value, bool):
+                raise ValueError(f"{key} must be a string or a number")
+        return self
 
     def settings(self, code: str, environ: Mapping[str, str] | None = None) -> dict[str, str]:
         """The adapter's flat string settings: file values overlaid by the environment."""
@@ -234,6 +288,11 @@ def parse_config(
     data: dict[str, Any], source: str = "config", environ: Mapping[str, str] | None = None
 ) -> BridgeConfig:
     env = os.environ if environ is None else environ
+    for section in ("erp", "bridge", "channels", "velocity_classes"):
+        if section in data and not isinstance(data[section], dict):
+            raise ConfigError(f"{source}: {section}: must be a table ([{section}])")
+    if "erp" not in data and not any(k.startswith(f"{ENV_PREFIX}ERP_") for k in env):
+        raise ConfigError(f"{source}: erp: missing section [erp]")
     data = {**data, "erp": dict(data.get("erp", {}))}
     _erp_env_overlay(data, env)
     data["source"] = source

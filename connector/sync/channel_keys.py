@@ -38,6 +38,14 @@ OPTIONAL_KEYS: dict[str, frozenset[str]] = {
 }
 
 
+# Keys whose value the marketplace's API takes as an integer id: a typo there would only
+# show up as a signature or "shop not found" error at the first call, so it is checked here.
+NUMERIC_KEYS: dict[str, frozenset[str]] = {
+    "shopee": frozenset({"partner_id", "shop_id"}),
+    "etsy": frozenset({"shop_id"}),
+}
+
+
 def _adapter(marketplace: str) -> type:
     from connector.marketplaces.registry import adapter_class
 
@@ -93,6 +101,10 @@ def validate_channel(
             env = f"{ENV_PREFIX}{code.upper()}_{key.upper()}"
             hint = f" (or set {env})" if is_secret_key(key) else ""
             raise ConfigError(f"{where}: missing key {key!r} for marketplace {marketplace}{hint}")
+    for key in sorted(NUMERIC_KEYS.get(marketplace, frozenset())):
+        value = settings.get(key, "").strip()
+        if value and not value.isdigit():  # the value is an id, never a secret: no echo anyway
+            raise ConfigError(f"{where}: {key} must be a number for marketplace {marketplace}")
 
 
 def validate_channels(

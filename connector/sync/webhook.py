@@ -81,6 +81,69 @@ class BadPayload(ValueError):
     pass
 
 
+# A trigger is a short list of small ids: anything nested deeper or with longer numbers is
+# not a trigger, and refusing it before `json.loads` keeps a hostile body from reaching the
+# parser's recursion limit or Python's int-digit limit (both would surface as a 500).
+MAX_JSON_DEPTH = 32
+MAX_NUMBER_CHARS = 40
+
+
+def _too_deep(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when brackets outside strings nest deeper than `limit` (a linear scan)."""
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+def _bounded_number(kind: Callable[[str], Any]) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        if len(text) > MAX_NUMBER_CHARS:
+            raise BadPayload(f"number longer than {MAX_NUMBER_CHARS} characters")
+        return kind(text)
+
+    return parse
+
+
+def _reject_constant(name: str) -> Any:
+    raise BadPayload(f"{name} is not a JSON number")
+
+
+def load_json(body: bytes) -> Any:
+    """The body as JSON, or BadPayload (never RecursionError/ValueError from a pathology)."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadPayload("body is not UTF-8") from exc
+    if _too_deep(text):
+        raise BadPayload(f"JSON nested deeper than {MAX_JSON_DEPTH}")
+    try:
+        return json.loads(
+            text,
+            parse_int=_bounded_number(int),
+            parse_float=_bounded_number(float),
+            parse_constant=_reject_constant,
+        )
+    except BadPayload:
+        raise
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        raise BadPayload("body is not JSON") from exc
+
+
 class ResyncRequest(BaseModel):
     """The body of `POST /v1/resync` (the CLI's resync options)."""
 
@@ -199,15 +262,20 @@ class WebhookApp:
             return _json({"error": "not found"}, 404)
         if request.method != "POST":
             return _json({"error": "method not allowed"}, 405)
+        bad_length = _bad_content_length(request)
+        if bad_length is not None:
+            return _json({"error": bad_length}, 400)
         body = self._body(request)
         if not self._authentic(request, body):
             log.warning("trigger rejected: missing or wrong signature from %s", request.remote_addr)
             return _json({"error": "missing or invalid signature"}, 401)
         try:
-            trigger = parse_payload(json.loads(body.decode("utf-8")))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return _json({"error": "body is not JSON"}, 400)
+            data = load_json(body)
         except BadPayload as exc:
+            return _json({"error": str(exc)}, 400)
+        try:
+            trigger = parse_payload(data)
+        except BadPayload as exc:  # well-formed JSON of the wrong shape (documented as 400)
             return _json({"error": str(exc)}, 400)
         self._on_trigger(trigger)
         with self._lock:
@@ -255,6 +323,9 @@ class WebhookApp:
     def _resync(self, request: Request, handler: ResyncHandler) -> Response:
         if request.method != "POST":
             return _json({"error": "method not allowed"}, 405)
+        bad_length = _bad_content_length(request)
+        if bad_length is not None:
+            return _json({"error": bad_length}, 400)
         body = self._body(request)
         refused = self._authentic_resync(request, body)
         if refused is not None:
@@ -266,6 +337,19 @@ class WebhookApp:
             problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
             return _json({"error": f"bad resync request: {problems}"}, 400)
         return Response(_stream_resync(handler, wanted), status=200, mimetype="application/x-ndjson")
+
+
+def _bad_content_length(request: Request) -> str | None:
+    """Why the Content-Length header is unusable (negative, not a number), else None.
+
+    werkzeug reads a bad one as "no length"; answering 400 here keeps it from being judged
+    by the signature check first (a 401 would blame the sender's secret)."""
+    raw = request.headers.get("Content-Length")
+    if raw is None:
+        return None
+    if not raw.strip().isdigit():
+        return "bad Content-Length"
+    return None
 
 
 def _stream_resync(handler: ResyncHandler, wanted: ResyncRequest) -> Iterator[bytes]:
