@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 RUN_STAMP  := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: venv venv-test run demo test typecheck pytest lint-addon bench clean
+.PHONY: venv venv-test run demo test typecheck pytest lint-addon odoo-addon-tests bench clean
 
 # `make run` needs only the runtime dependencies; `make test` adds the test extra.
 venv: $(RUN_STAMP)
@@ -31,14 +31,18 @@ run: venv
 demo: venv
 	$(BIN)/stock-bridge demo
 
-## Everything CI runs: type check, addon lint, the test suite (benchmarks in quick mode).
-test: venv-test typecheck lint-addon pytest
+## Everything CI runs: type check, addon lint, the addon's tests on real Odoo 18 (skipped
+## in one line without the kit), the test suite (benchmarks in quick mode).
+test: venv-test typecheck lint-addon odoo-addon-tests pytest
 
 typecheck: venv-test
 	$(BIN)/mypy
 
 lint-addon: venv-test
 	@if [ -d addons/marketplace_stock_sync ]; then $(BIN)/python -m tests.addon.lint; else echo "no addon yet"; fi
+
+odoo-addon-tests:
+	@bash scripts/odoo_addon_tests.sh
 
 pytest: venv-test
 	$(BIN)/pytest -q

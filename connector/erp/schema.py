@@ -49,39 +49,48 @@ class Schema:
 
 def check_schema(client: OdooClient, requested: Literal["auto", "addon", "no_addon"]) -> Schema:
     """Resolve the mode from `requested` and the installed models; verify required fields."""
-    wanted = ["stock.quant", *ADDON_FIELDS, "marketplace.stock.event"]
-    rows = client.call("ir.model", "search_read", [("model", "in", wanted)], ["model"])
-    present = {row["model"] for row in rows}
-    if "stock.quant" not in present:
+    # One fields_get per model both proves the model exists and lists its fields. The
+    # bridge group may not read ir.model on real Odoo (AccessError), while fields_get
+    # needs no model access right (odoo/models.py: fields_get only hides fields whose
+    # groups the user lacks), so this works for the least-privilege user.
+    seen = {model: _fields_or_none(client, model)
+            for model in [*STOCK_FIELDS, *ADDON_FIELDS, "marketplace.stock.event"]}
+    if seen["stock.quant"] is None:
         raise MissingModelError(missing_model_hint("stock.quant"))
-    addon_present = all(model in present for model in ADDON_FIELDS)
-    if requested == "addon" and not addon_present:
-        missing = next(m for m in ADDON_FIELDS if m not in present)
-        raise MissingModelError(missing_model_hint(missing))
-    mode: Mode = "addon" if requested == "addon" or (requested == "auto" and addon_present) \
+    absent = [model for model in ADDON_FIELDS if seen[model] is None]
+    if requested == "addon" and absent:
+        raise MissingModelError(missing_model_hint(absent[0]))
+    mode: Mode = "addon" if requested == "addon" or (requested == "auto" and not absent) \
         else "no_addon"
     if requested == "auto":
         log.info("ERP mode: %s (marketplace_stock_sync addon %s)", mode,
-                 "installed" if addon_present else "not installed; reading the config file")
-    _require_fields(client, STOCK_FIELDS)
+                 "installed" if not absent else "not installed; reading the config file")
+    _require_fields(seen, STOCK_FIELDS)
     flag = None
     if mode == "addon":
-        fields = _require_fields(client, ADDON_FIELDS)
-        listing = fields["marketplace.listing"]
+        _require_fields(seen, ADDON_FIELDS)
+        listing = seen["marketplace.listing"] or {}
         flag = next((f for f in BUFFER_FLAGS if listing.get(f, {}).get("type") == "boolean"), None)
-    return Schema(mode=mode, has_event_model="marketplace.stock.event" in present,
+    return Schema(mode=mode, has_event_model=seen["marketplace.stock.event"] is not None,
                   listing_buffer_flag=flag)
 
 
-def _require_fields(client: OdooClient,
-                    required: dict[str, tuple[str, ...]]) -> dict[str, dict[str, Any]]:
-    seen: dict[str, dict[str, Any]] = {}
+def _fields_or_none(client: OdooClient, model: str) -> dict[str, Any] | None:
+    try:
+        fields: dict[str, Any] = client.call(model, "fields_get", [], ["type"])
+    except MissingModelError:
+        return None
+    return fields
+
+
+def _require_fields(seen: dict[str, dict[str, Any] | None],
+                    required: dict[str, tuple[str, ...]]) -> None:
     for model, names in required.items():
-        fields = client.call(model, "fields_get", [], ["type"])
+        fields = seen[model]
+        if fields is None:
+            raise MissingModelError(missing_model_hint(model))
         missing = [name for name in names if name not in fields]
         if missing:
             hint = ("upgrade the addon marketplace_stock_sync" if model.startswith("marketplace.")
                     else "check the Odoo version and installed apps")
             raise MissingModelError(f"{model} lacks field(s) {', '.join(missing)}: {hint}")
-        seen[model] = fields
-    return seen

@@ -63,10 +63,10 @@ def report_sync_status(rs: Recordset, statuses: list[Any]) -> list[int]:
                 f"Only sync status fields can be reported, not: {', '.join(unknown)}")
         groups.setdefault(tuple(sorted(vals.items())), []).append(int(status["id"]))
     written: list[int] = []
-    for vals, ids in groups.items():
+    for key, ids in groups.items():
         present = [lid for lid in ids if env.store.row("marketplace.listing", lid) is not None]
         if present:
-            write_records(env, "marketplace.listing", present, dict(vals))
+            write_records(env, "marketplace.listing", present, dict(key))
             written.extend(present)
     return written
 

@@ -14,7 +14,7 @@ import operator
 from collections import Counter
 from typing import Any
 
-from connector.erp.errors import MissingModelError
+from connector.erp.errors import AccessError, MissingModelError, missing_model_hint
 
 Row = dict[str, Any]
 
@@ -41,6 +41,13 @@ OPS = {"=": operator.eq, "!=": operator.ne, ">": operator.gt, ">=": operator.ge,
        "<": operator.lt, "<=": operator.le}
 
 
+# Models an app installs (Inventory, the addon); a test removes one from the "ir.model"
+# table to play a server without it.
+OPTIONAL_MODELS = ("stock.quant", "stock.location", "stock.warehouse", "product.product",
+                   "marketplace.channel", "marketplace.listing", "marketplace.allocation",
+                   "marketplace.stock.event")
+
+
 class FakeOdoo:
     """Counts every call like RpcClient (`calls`, `calls_by`, `log`)."""
 
@@ -62,6 +69,15 @@ class FakeOdoo:
         self.calls += 1
         self.calls_by[f"{model}.{method}"] += 1
         self.log.append((model, method, args, kwargs))
+        if model == "ir.model":
+            # As on real Odoo 18 for the addon's bridge group (Internal User + Marketplace
+            # Bridge): ir.model is the list of installed models, not readable by that user.
+            raise AccessError("You are not allowed to access 'Models' (ir.model) records.")
+        installed = {row["model"] for row in self.tables.get("ir.model", [])} \
+            if "ir.model" in self.tables else set(OPTIONAL_MODELS)
+        if model in OPTIONAL_MODELS and model not in installed:
+            # What Odoo's RPC answers for a model no installed app defines.
+            raise MissingModelError(missing_model_hint(model))
         if method == "search_read":
             return self._search_read(model, *args, **kwargs)
         if method == "search_count":
@@ -184,10 +200,8 @@ def demo_tables() -> dict[str, list[Row]]:
     ]
     stamp = "2025-01-01 00:00:00"
     return {
-        "ir.model": [{"id": i, "model": m} for i, m in enumerate(
-            ["stock.quant", "stock.location", "stock.warehouse", "product.product",
-             "marketplace.channel", "marketplace.listing", "marketplace.allocation",
-             "marketplace.stock.event"], start=1)],
+        # Tests uninstall a model by removing its row here (see OPTIONAL_MODELS).
+        "ir.model": [{"id": i, "model": m} for i, m in enumerate(OPTIONAL_MODELS, start=1)],
         "res.company": [{"id": 1, "partner_id": 1, "write_date": stamp},
                         {"id": 2, "partner_id": 2, "write_date": stamp}],
         "stock.location": [{"id": i, "complete_name": n, "location_id": p, "usage": u,

@@ -11,7 +11,7 @@ import pytest
 
 from connector.config import BridgeConfig, ConfigError, parse_config
 from connector.erp.changes import OutboxFeed, WriteDatePoller
-from connector.erp.errors import MissingModelError, TransientError
+from connector.erp.errors import AccessError, MissingModelError, TransientError
 from connector.erp.source import StockSource
 from connector.erp.status import ListingStatus, ListingStatusWriter
 from connector.stock.model import AllocationMode, SyncState, ZeroStockAction
@@ -429,3 +429,14 @@ def test_an_edit_before_the_first_probe_is_caught_and_a_resync_freshens_the_cach
     row["buffer_qty"] = 8.0  # no write_date move, no event: only a full read sees it
     assert source.snapshot([1], now=NOW).listings[0].buffer_qty == 8.0  # the safety-net resync
     assert source.snapshot([1], now=NOW, cached=True).listings[0].buffer_qty == 8.0
+
+
+def test_start_needs_no_read_right_on_ir_model() -> None:
+    # Real Odoo 18 refuses ir.model to the addon's bridge group; FakeOdoo does the same,
+    # so starting proves the mode is found from fields_get alone.
+    odoo = FakeOdoo(demo_tables())
+    source = StockSource(odoo, bridge_config())
+    assert source.mode == "addon"
+    assert not any(model == "ir.model" for model, *_ in odoo.log)
+    with pytest.raises(AccessError):
+        odoo.call("ir.model", "search_read", [], ["model"])
