@@ -86,15 +86,15 @@ class WireFault:
     on: str = "any"
     remaining: int = 0
     hold_ms: int = 1000
+    used_up: bool = False
 
     def take(self, is_read: bool) -> bool:
         """Whether this request gets the fault (and count it)."""
-        if self.on != "any" and (self.on == "read") != is_read:
+        if self.used_up or (self.on != "any" and (self.on == "read") != is_read):
             return False
         if self.remaining > 0:
             self.remaining -= 1
-            if self.remaining == 0:
-                self.on = "none"  # used up: matches nothing any more
+            self.used_up = self.remaining == 0
         return True
 
     @classmethod
