@@ -181,15 +181,14 @@ class AmazonAdapter(MarketplaceAdapter):
         reply = self.send(
             "GET",
             self.item_url(sku),
-            expect(ItemReply),
+            expect(ItemReply, lambda item: require(
+                item.sku == sku, f"getListingsItem for {sku!r} answered about another SKU")),
             params={
                 "marketplaceIds": self.marketplace_id,
                 "includedData": included,
                 "issueLocale": self.issue_locale,
             },
         )
-        if reply.body is not None:
-            require(reply.body.sku == sku, f"getListingsItem for {sku!r} answered about another SKU")
         return reply
 
     def _fulfilment_refusal(self, update: StockUpdate) -> PushResult | None:
@@ -230,7 +229,8 @@ class AmazonAdapter(MarketplaceAdapter):
         reply = self.send(
             "PATCH",
             self.item_url(update.sku),
-            expect(SubmissionReply),
+            expect(SubmissionReply, lambda reply: require(
+                reply.sku == update.sku, f"the PATCH of {update.sku!r} was answered about another SKU")),
             params={"marketplaceIds": self.marketplace_id, "issueLocale": self.issue_locale},
             json=self.patch_body(quantity),
         )
@@ -244,7 +244,6 @@ class AmazonAdapter(MarketplaceAdapter):
             else:
                 category = FailureCategory.VALIDATION
             return PushResult.failed(update, category, self.session.redact(message))
-        require(submission.sku == update.sku, f"the PATCH of {update.sku!r} was answered about another SKU")
         status = submission.status
         issues = [i for i in submission.issues if i.severity == "ERROR"]
         if status == "INVALID" or issues:

@@ -92,16 +92,25 @@ def _brief(exc: ValidationError, limit: int = 3) -> str:
 
 def require(condition: bool, why: str) -> None:
     """For checks a model cannot state alone (a reply about another item, a state that is
-    not the one asked for): `require(reply.sku == sku, "reply names another SKU")`."""
+    not the one asked for): `require(reply.sku == sku, "reply names another SKU")`. Meant
+    for `expect`'s `check`, so that the session retries the request."""
     if not condition:
         raise Unconfirmed(why)
 
 
-def expect(model: type[M]) -> Callable[[requests.Response], M]:
-    """The `confirm` hook for `ApiSession.exchange`: a 2xx must hold a valid `model`."""
+def expect(
+    model: type[M], check: Callable[[M], None] | None = None
+) -> Callable[[requests.Response], M]:
+    """The `confirm` hook for `ApiSession.exchange`: a 2xx must hold a valid `model`, and
+    pass `check` (which calls `require`) when given, e.g. that the reply is about the item
+    that was sent: `expect(PatchReply, lambda r: require(r.sku == sku, "another SKU"))`.
+    Both run inside the session's retries, so a reply that fails them is sent again."""
 
     def confirm(response: requests.Response) -> M:
-        return confirm_body(response, model)
+        body = confirm_body(response, model)
+        if check is not None:
+            check(body)
+        return body
 
     confirm.__name__ = f"expect_{model.__name__}"
     return confirm

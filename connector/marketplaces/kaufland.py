@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import requests
@@ -103,6 +103,15 @@ class BulkReply(Confirmation):
     data: list[BulkEntry]
 
 
+def _about(id_unit: int) -> Callable[[UnitReply], None]:
+    """A unit reply confirms only when it is about the unit that was asked for."""
+
+    def check(reply: UnitReply) -> None:
+        require(reply.data.id_unit == id_unit, f"Kaufland answered about unit {reply.data.id_unit}, not {id_unit}")
+
+    return check
+
+
 class KauflandAdapter(MarketplaceAdapter):
     """Units per storefront; `external_id` = id_unit, `channel_sku` = EAN."""
 
@@ -143,9 +152,10 @@ class KauflandAdapter(MarketplaceAdapter):
             )
 
     def call(
-        self, method: str, path: str, confirm: type[C], body: Any = None, **params: str
+        self, method: str, path: str, confirm: type[C], body: Any = None,
+        check: Callable[[C], None] | None = None, **params: str,
     ) -> Exchange[C]:
-        """One signed call whose 2xx must be a valid `confirm` reply."""
+        """One signed call whose 2xx must be a valid `confirm` reply (and pass `check`)."""
         headers = {"Accept": "application/json", "User-Agent": self.user_agent}
         data: bytes | None = None
         if body is not None:
@@ -153,7 +163,7 @@ class KauflandAdapter(MarketplaceAdapter):
             data = json.dumps(body, separators=(",", ":")).encode()
             headers["Content-Type"] = "application/json"
         return self.session.exchange(
-            method, f"{self.api}{path}", confirm=expect(confirm),
+            method, f"{self.api}{path}", confirm=expect(confirm, check),
             params={"storefront": self.storefront, **params}, data=data, headers=headers, sign=self.sign,
         )
 
@@ -214,9 +224,9 @@ class KauflandAdapter(MarketplaceAdapter):
         return [self._one(u, i, by_unit.get(i)) for u, i in bulk]
 
     def _patch(self, update: StockUpdate, id_unit: int) -> PushResult:
-        reply = self.call("PATCH", f"/units/{id_unit}", UnitReply, self.unit_data(update))
+        reply = self.call("PATCH", f"/units/{id_unit}", UnitReply, self.unit_data(update),
+                          check=_about(id_unit))
         if reply.body is not None:
-            require(reply.body.data.id_unit == id_unit, f"PATCH of unit {id_unit} answered about another unit")
             entry = BulkEntry(id_unit=id_unit, status_code=reply.status, unit=reply.body.data)
         else:
             payload = reply_json(reply.response)
@@ -259,10 +269,9 @@ class KauflandAdapter(MarketplaceAdapter):
             id_unit = self._id_unit(StockUpdate(0, sku, 0, external_id=external_id))
             unit: Unit | None = None
             if id_unit is not None:
-                one = self.call("GET", f"/units/{id_unit}", UnitReply)
+                one = self.call("GET", f"/units/{id_unit}", UnitReply, check=_about(id_unit))
                 raw = one.response
                 if one.body is not None:
-                    require(one.body.data.id_unit == id_unit, f"unit {id_unit} read answered about another unit")
                     unit = one.body.data
             else:
                 many = self.call("GET", "/units", UnitsReply, ean=sku)
