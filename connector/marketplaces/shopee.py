@@ -44,7 +44,7 @@ from connector.marketplaces.base import (
     StockUpdate,
 )
 from connector.marketplaces.common import reply_json, settle, split_id
-from connector.marketplaces.confirm import Confirmation, expect, unconfirmed
+from connector.marketplaces.confirm import Confirmation, TokenReply, expect, unconfirmed
 from connector.marketplaces.http import AuthFailed, CachedToken, Transient
 from connector.stock.model import PushAction, ZeroStockAction
 
@@ -76,20 +76,6 @@ class ShopeeReply(Confirmation):
             response = self.response or {}
             if not any(isinstance(response.get(name), list) for name in self.lists):
                 raise ValueError(f"a successful reply must hold response.{' or '.join(self.lists)}")
-        return self
-
-
-class TokenReply(Confirmation):
-    """access_token/get: the new tokens, or Shopee's `error` refusing them; a body with
-    neither says nothing (retried), a refusal stays a refusal (AuthFailed)."""
-
-    access_token: str | None = None
-    error: str | None = None
-
-    @model_validator(mode="after")
-    def _says_something(self) -> TokenReply:
-        if not self.access_token and not self.error:
-            raise ValueError("neither access_token nor error")
         return self
 
 
