@@ -35,11 +35,9 @@ Usage::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote
-
-import requests
 
 from connector.marketplaces.base import (
     FailureCategory,
