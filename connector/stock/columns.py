@@ -67,7 +67,7 @@ class StringColumn:
 
     @classmethod
     def of(cls, values: Iterable[str | None]) -> StringColumn:
-        b = _StringBuilder()
+        b = StringColumnBuilder()
         b.extend(values)
         return b.build()
 
@@ -88,7 +88,9 @@ class StringColumn:
         return len(self.data) + self.offsets.nbytes + extra
 
 
-class _StringBuilder:
+class StringColumnBuilder:
+    """Strings appended page by page; `build()` makes the column once."""
+
     def __init__(self) -> None:
         self.chunks: list[bytes] = []
         self.lengths = array("q")
@@ -172,8 +174,8 @@ class ListingColumnsBuilder:
         self._active = array("b")
         self._velocity = array("h")
         self._classes: dict[str, int] = {}
-        self._sku = _StringBuilder()
-        self._external = _StringBuilder()
+        self._sku = StringColumnBuilder()
+        self._external = StringColumnBuilder()
 
     def add(self, listings: Iterable[Listing]) -> None:
         page = list(listings)

@@ -21,12 +21,12 @@ Usage::
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 import numpy as np
 
-from connector.stock.buffers import channel_buffer
 from connector.stock.columns import NONE_ID, ColumnarSnapshot, Floats, Int64s, ids_array
 from connector.stock.model import PushAction, ZeroStockAction
 from connector.stock.plans import EPS, ChannelContext, ChannelPlan, active_holds, holds_of
@@ -34,8 +34,6 @@ from connector.stock.table import ACTION_CODE, ResultTable
 
 __all__ = ["compute_table"]
 
-_DEACTIVATE = ACTION_CODE[PushAction.DEACTIVATE]
-_END = ACTION_CODE[PushAction.END]
 _SET = ACTION_CODE[PushAction.SET]
 _REACTIVATE = ACTION_CODE[PushAction.REACTIVATE]
 _RELIST = ACTION_CODE[PushAction.RELIST]
@@ -63,98 +61,171 @@ def compute_table(
         )
     previous = previous_actions or {}
     lst = snap.listings
-    n = len(lst)
     pid = lst.product_id
 
     # Channel of each listing -> its plan (index into `plan_ids`), -1: inactive/unknown.
     plan_ids = np.array(sorted(context.plans), dtype=np.int64)
     plans = [context.plans[int(c)] for c in plan_ids]
     if len(plan_ids):
-        pos = np.searchsorted(plan_ids, lst.channel_id)
-        pos_ok = np.minimum(pos, len(plan_ids) - 1)
-        plan_of = np.where(plan_ids[pos_ok] == lst.channel_id, pos_ok, -1)
+        pos = np.minimum(np.searchsorted(plan_ids, lst.channel_id), len(plan_ids) - 1)
+        plan_of = np.where(plan_ids[pos] == lst.channel_id, pos, -1).astype(np.int32)
+        del pos
     else:
-        plan_of = np.full(n, -1, dtype=np.int64)
-    product_ok = _member(pid, snap.product_ids)
-    eligible = lst.active & (plan_of >= 0) & product_ok
+        plan_of = np.full(len(lst), -1, dtype=np.int32)
+    eligible = lst.active & (plan_of >= 0) & _member(pid, snap.product_ids)
 
     wanted_rows: np.ndarray | None = None
     if listing_ids is not None:
-        wanted_ids = ids_array(listing_ids)
-        wanted_rows = _member(lst.id, wanted_ids) & eligible
+        wanted_rows = _member(lst.id, ids_array(listing_ids)) & eligible
         # Oversold is decided over all listings of a wanted listing's product.
         eligible &= _member(pid, np.unique(pid[wanted_rows]))
     rows = np.flatnonzero(eligible)
-    if wanted_rows is not None:
-        out_rows = np.flatnonzero(wanted_rows)
-    else:
-        out_rows = rows
+    del eligible
 
-    # Dense product index: direct when ids are compact (Odoo's are), else via unique.
-    r_pid = pid[rows]
-    q_pid = snap.quants.product_id
-    p_index, q_index, n_products = _product_index(r_pid, q_pid)
-    r_plan = plan_of[rows]
-
-    # free(P, scope) for every scope a listed channel uses.
-    free = np.zeros(len(rows), dtype=np.float64)
-    scope_of_plan = np.array([p.scope_index for p in plans], dtype=np.int64)
-    r_scope = scope_of_plan[r_plan] if len(rows) else np.zeros(0, dtype=np.int64)
-    for s in np.unique(r_scope):
-        per_product = _free_by_product(snap, context, int(s), q_index, n_products)
-        sel = r_scope == s
-        free[sel] = per_product[p_index[sel]]
-
-    # held(P, ¬C) and own allocations: only listings whose product has active holds.
-    held = np.zeros(len(rows), dtype=np.float64)
-    own = np.full(len(rows), np.nan)
-    holds_by_product = active_holds(snap.allocations, now)
-    if holds_by_product:
-        with_holds = np.flatnonzero(_member(r_pid, ids_array(holds_by_product)))
-        cache: dict[tuple[int, int], tuple[float, float]] = {}
-        r_chan = lst.channel_id[rows]
-        for k in with_holds.tolist():
-            key = (int(r_pid[k]), int(r_chan[k]))
-            got = cache.get(key)
-            if got is None:
-                h = holds_of(holds_by_product[key[0]], key[1], context.channel_codes)
-                got = (h.held, np.nan if h.own_allocation is None else h.own_allocation)
-                cache[key] = got
-            held[k], own[k] = got
-    pool = free - held
-    has_own = ~np.isnan(own)
-    pool = np.where(has_own & (own < pool), own, pool)
-
-    buffer = _buffers(snap, context, rows, r_plan, plans, now)
-    pack = lst.pack_size[rows]
-    raw = np.where(pack > 1, (pool - buffer) / np.maximum(pack, 1) + EPS, pool - buffer + EPS)
-    published = np.floor(np.clip(raw, -1.0, _MAX_PUBLISHED)).astype(np.int64)
-    published[free < 0] = 0  # the other channels of this product follow below
-    positive = published > 0
-
-    # Caps apply to positive numbers only: a cap below 1 makes 0 with the action SET,
-    # exactly as the per-listing loop does.
-    cap = _caps(snap, rows, r_plan, plans)
-    published = np.where(positive, np.minimum(published, cap), 0)
-
-    zero_code = np.array([ACTION_CODE[p.zero_push] for p in plans], dtype=np.int8)
-    action = np.where(positive, _SET, zero_code[r_plan] if len(rows) else _SET).astype(np.int8)
-    _back_in_stock(action, positive, lst.id[rows], previous)
-
+    run = _Run(snap, context, now, plans, previous)
+    quantity = np.empty(len(rows), dtype=np.int64)
+    action = np.empty(len(rows), dtype=np.int8)
+    # In chunks, so that the temporaries (a dozen arrays per step) stay a few MB however
+    # many listings there are; only the outputs are full length.
+    for lo in range(0, len(rows), _CHUNK):
+        part = rows[lo : lo + _CHUNK]
+        quantity[lo : lo + len(part)], action[lo : lo + len(part)] = run.chunk(
+            part, plan_of[part]
+        )
     # Oversold: negative free stock on any channel's scope zeroes all of the product's listings.
-    negative = free < 0
     oversold = np.zeros(len(rows), dtype=bool)
-    if negative.any():
-        bad = np.zeros(n_products, dtype=bool)
-        bad[p_index[negative]] = True
-        oversold = bad[p_index]
-        published[oversold] = 0
-        action[oversold] = zero_code[r_plan[oversold]]
+    if run.bad.any():
+        for lo in range(0, len(rows), _CHUNK):
+            part = rows[lo : lo + _CHUNK]
+            hit = run.bad[run.product_index(pid[part])]
+            if hit.any():
+                at = lo + np.flatnonzero(hit)
+                oversold[at] = True
+                quantity[at] = 0
+                action[at] = run.zero_code[plan_of[rows[at]]]
 
+    out_rows = rows
     if wanted_rows is not None:
-        keep = _member(rows, out_rows)
-        published, action, oversold = published[keep], action[keep], oversold[keep]
-    return ResultTable(snap, context, now, previous, out_rows, published, action, oversold)
+        keep = wanted_rows[rows]
+        out_rows, quantity, action, oversold = rows[keep], quantity[keep], action[keep], oversold[keep]
+    return ResultTable(snap, context, now, previous, out_rows, quantity, action, oversold)
+
+
+_CHUNK = 1 << 16
+
+
+class _Run:
+    """One call's small indexes (per plan, per product) and the per-chunk formula."""
+
+    def __init__(
+        self,
+        snap: ColumnarSnapshot,
+        context: ChannelContext,
+        now: datetime,
+        plans: list[ChannelPlan],
+        previous: Mapping[int, PushAction],
+    ) -> None:
+        self.snap, self.context, self.now, self.plans = snap, context, now, plans
+        lst = snap.listings
+        # Dense product index: the ids themselves when compact (Odoo's are), else ranks.
+        q_pid = snap.quants.product_id
+        both_lo = min(int(pid.min()) if len(pid) else 0 for pid in (lst.product_id, q_pid))
+        both_hi = max(int(pid.max()) if len(pid) else 0 for pid in (lst.product_id, q_pid))
+        self.uniq: Int64s | None = None
+        if both_lo >= 0 and both_hi <= 4 * (len(lst) + len(q_pid)) + 1024:
+            self.n_products = both_hi + 1
+        else:
+            self.uniq = np.unique(np.concatenate((lst.product_id, q_pid)))
+            self.n_products = len(self.uniq)
+        self.q_index = self.product_index(q_pid)
+        self.scope_of_plan = np.array([p.scope_index for p in plans], dtype=np.int32)
+        self.zero_code = np.array([ACTION_CODE[p.zero_push] for p in plans], dtype=np.int8)
+        self.plan_cap = _plan_caps(plans)
+        self.buffer_table = _buffer_table(plans, lst.velocity_classes, now)
+        self.free: dict[int, Floats] = {}
+        self.holds = active_holds(snap.allocations, now)
+        self.with_holds = ids_array(self.holds)
+        self.holds_cache: dict[tuple[int, int], tuple[float, float]] = {}
+        self.bad = np.zeros(self.n_products, dtype=bool)
+        self.deactivated = ids_array(i for i, a in previous.items() if a == PushAction.DEACTIVATE)
+        self.ended = ids_array(i for i, a in previous.items() if a == PushAction.END)
+
+    def product_index(self, product_ids: Int64s) -> Int64s:
+        if self.uniq is None:
+            return product_ids
+        return np.searchsorted(self.uniq, product_ids)
+
+    def free_of_scope(self, scope: int) -> Floats:
+        got = self.free.get(scope)
+        if got is None:
+            got = _free_by_product(self.snap, self.context, scope, self.q_index, self.n_products)
+            self.free[scope] = got
+        return got
+
+    def chunk(self, rows: Int64s, r_plan: np.ndarray) -> tuple[Int64s, np.ndarray]:
+        """Published numbers and action codes of these listing rows (all eligible)."""
+        lst = self.snap.listings
+        r_pid = lst.product_id[rows]
+        p_index = self.product_index(r_pid)
+        r_scope = self.scope_of_plan[r_plan]
+        free = np.empty(len(rows), dtype=np.float64)
+        for s in np.unique(r_scope).tolist():
+            sel = r_scope == s
+            free[sel] = self.free_of_scope(s)[p_index[sel]]
+
+        # held(P, ¬C) and own allocations: only listings whose product has active holds.
+        pool = free.copy()
+        if len(self.with_holds):
+            with_holds = np.flatnonzero(_member(r_pid, self.with_holds))
+            if len(with_holds):
+                r_chan = lst.channel_id[rows[with_holds]]
+                for k, p, c in zip(with_holds.tolist(), r_pid[with_holds].tolist(), r_chan.tolist()):
+                    held, own = self._holds(p, c)
+                    pool[k] = free[k] - held
+                    if own == own and own < pool[k]:  # own == own: not NaN, C has allocations
+                        pool[k] = own
+
+        buffer = self.buffer_table[r_plan, lst.velocity[rows]]
+        own_buffer = lst.buffer_qty[rows]
+        has_own = ~np.isnan(own_buffer)
+        buffer[has_own] = np.maximum(0.0, own_buffer[has_own])
+        pack = lst.pack_size[rows]
+        raw = pool - buffer
+        packed = pack > 1
+        raw[packed] /= pack[packed]
+        raw += EPS
+        np.clip(raw, -1.0, _MAX_PUBLISHED, out=raw)
+        published = np.floor(raw).astype(np.int64)
+        negative = free < 0
+        published[negative] = 0  # the other channels of this product follow (oversold)
+        if negative.any():
+            self.bad[p_index[negative]] = True
+        positive = published > 0
+
+        # Caps apply to positive numbers only: a cap below 1 makes 0 with the action SET,
+        # exactly as the per-listing loop does.
+        cap = self.plan_cap[r_plan]
+        own_max = lst.max_qty[rows]
+        capped = own_max > 0
+        cap[capped] = np.minimum(cap[capped], np.floor(np.minimum(own_max[capped], _MAX_PUBLISHED)))
+        np.minimum(published, cap, out=published)
+        published[~positive] = 0
+
+        action = np.where(positive, np.int8(_SET), self.zero_code[r_plan]).astype(np.int8)
+        ids = lst.id[rows]
+        for listed, code in ((self.deactivated, _REACTIVATE), (self.ended, _RELIST)):
+            if len(listed):
+                action[positive & _member(ids, listed)] = code
+        return published, action
+
+    def _holds(self, product_id: int, channel_id: int) -> tuple[float, float]:
+        key = (product_id, channel_id)
+        got = self.holds_cache.get(key)
+        if got is None:
+            h = holds_of(self.holds[product_id], channel_id, self.context.channel_codes)
+            got = (h.held, math.nan if h.own_allocation is None else h.own_allocation)
+            self.holds_cache[key] = got
+        return got
 
 
 def _member(values: Int64s, sorted_unique: Int64s) -> np.ndarray:
@@ -163,18 +234,6 @@ def _member(values: Int64s, sorted_unique: Int64s) -> np.ndarray:
         return np.zeros(len(values), dtype=bool)
     pos = np.minimum(np.searchsorted(sorted_unique, values), len(sorted_unique) - 1)
     return np.asarray(sorted_unique[pos] == values)
-
-
-def _product_index(r_pid: Int64s, q_pid: Int64s) -> tuple[Int64s, Int64s, int]:
-    """Dense indexes of the listings' and the quants' products, and how many there are."""
-    both = np.concatenate((r_pid, q_pid))
-    if len(both) == 0:
-        return r_pid.copy(), q_pid.copy(), 0
-    lo, hi = int(both.min()), int(both.max())
-    if lo >= 0 and hi <= 4 * len(both) + 1024:
-        return r_pid, q_pid, hi + 1
-    uniq, inverse = np.unique(both, return_inverse=True)
-    return inverse[: len(r_pid)], inverse[len(r_pid) :], len(uniq)
 
 
 def _free_by_product(
@@ -195,52 +254,22 @@ def _free_by_product(
     return totals
 
 
-def _buffers(
-    snap: ColumnarSnapshot,
-    context: ChannelContext,
-    rows: Int64s,
-    r_plan: Int64s,
-    plans: list[ChannelPlan],
-    now: datetime,
+def _buffer_table(
+    plans: list[ChannelPlan], velocity_classes: tuple[str, ...], now: datetime
 ) -> Floats:
-    """The listing's own buffer (never below 0), else its channel's rule for its velocity."""
-    lst = snap.listings
-    classes: tuple[str | None, ...] = (*lst.velocity_classes, None)  # -1 -> None
-    table = np.array(
-        [[channel_buffer(p.channel.buffer, v, now).total for v in classes] for p in plans]
-        or [[0.0]],
-        dtype=np.float64,
-    )
-    velocity = lst.velocity[rows].astype(np.int64)
-    velocity[velocity < 0] = len(classes) - 1
-    rule = table[r_plan, velocity] if len(rows) else np.zeros(0)
-    own = lst.buffer_qty[rows]
-    return np.where(np.isnan(own), rule, np.maximum(0.0, own))
+    """[plan, velocity index] -> the channel rule's buffer; the last column is class None
+    (so that index -1 reads it)."""
+    classes: tuple[str | None, ...] = (*velocity_classes, None)
+    rows = [[p.buffer(v, now).total for v in classes] for p in plans]
+    return np.array(rows or [[0.0] * len(classes)], dtype=np.float64)
 
 
-def _caps(
-    snap: ColumnarSnapshot, rows: Int64s, r_plan: Int64s, plans: list[ChannelPlan]
-) -> Int64s:
-    """The smallest positive max of listing, channel and marketplace, floored; else no cap."""
+def _plan_caps(plans: list[ChannelPlan]) -> Int64s:
+    """The smallest positive max of the channel and its marketplace, floored; else none."""
     big = np.iinfo(np.int64).max
-    per_plan = []
+    out = []
     for p in plans:
         caps = [p.channel.max_qty] + ([p.marketplace_max] if p.marketplace_max else [])
-        positive = [int(np.floor(c)) for c in caps if c is not None and c > 0]
-        per_plan.append(min(positive) if positive else big)
-    plan_cap = np.array(per_plan or [big], dtype=np.int64)[r_plan] if len(rows) else np.zeros(0, np.int64)
-    own = snap.listings.max_qty[rows]
-    own_cap = np.where(own > 0, np.floor(np.minimum(own, _MAX_PUBLISHED)), _MAX_PUBLISHED).astype(np.int64)
-    return np.minimum(plan_cap, own_cap)
-
-
-def _back_in_stock(
-    action: np.ndarray, positive: np.ndarray, ids: Int64s, previous: Mapping[int, PushAction]
-) -> None:
-    """SET -> REACTIVATE after a DEACTIVATE, RELIST after an END (positive numbers only)."""
-    deactivated = [i for i, a in previous.items() if a == PushAction.DEACTIVATE]
-    ended = [i for i, a in previous.items() if a == PushAction.END]
-    for listed, code in ((deactivated, _REACTIVATE), (ended, _RELIST)):
-        if listed:
-            hit = positive & _member(ids, ids_array(listed))
-            action[hit] = code
+        positive = [math.floor(c) for c in caps if c is not None and c > 0]
+        out.append(min(positive) if positive else big)
+    return np.array(out or [big], dtype=np.int64)

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, overload
 
 import numpy as np
 
-from connector.stock.model import PushAction, StockSnapshot
+from connector.stock.model import Allocation, PushAction, StockSnapshot
 from connector.stock.plans import ChannelContext
 from connector.stock.result import Explanation, ListingResult
 
@@ -96,6 +96,7 @@ class ResultTable(Sequence[ResultRow]):
         self._lock = threading.Lock()
         self._by_product: tuple[np.ndarray, np.ndarray] | None = None
         self._quants_by_product: tuple[np.ndarray, np.ndarray] | None = None
+        self._allocations_by_product: dict[int, list[Allocation]] | None = None
 
     # -- columns ----------------------------------------------------------------------------
     @property
@@ -193,7 +194,7 @@ class ResultTable(Sequence[ResultRow]):
             snap.channels,
             listings,
             [snap.quants.row(int(k)) for k in quant_rows],
-            [a for a in snap.allocations if a.product_id == product_id],
+            self._allocations().get(product_id, []),
             snap.company_partner_ids,
         )
         previous = {x.id: self.previous[x.id] for x in listings if x.id in self.previous}
@@ -201,6 +202,14 @@ class ResultTable(Sequence[ResultRow]):
             sub, self.now, previous_actions=previous, context=self.context
         )
         return {r.listing_id: r for r in results}
+
+    def _allocations(self) -> dict[int, list[Allocation]]:
+        if self._allocations_by_product is None:
+            by_product: dict[int, list[Allocation]] = {}
+            for a in self.snapshot.allocations:
+                by_product.setdefault(a.product_id, []).append(a)
+            self._allocations_by_product = by_product
+        return self._allocations_by_product
 
     def _listing_index(self) -> tuple[np.ndarray, np.ndarray]:
         if self._by_product is None:

@@ -15,11 +15,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from connector.stock.columns import ColumnarSnapshot, ListingColumnsBuilder, StringColumn
 from connector.stock.compute import FAST_FROM, compute_listings, compute_listings_reference
+from connector.stock import fast as fast_module
 from connector.stock.fast import compute_table
 from connector.stock.model import (
     Allocation,
@@ -214,8 +216,13 @@ def test_listings_built_page_by_page_equal_built_at_once() -> None:
     assert StringColumn.of(["a", None, ""])[2] == ""
 
 
-def test_big_snapshots_take_the_fast_path_with_the_same_answers() -> None:
-    """compute_listings (the engine's entry) switches to columns at FAST_FROM listings."""
+@pytest.mark.parametrize("chunk", [fast_module._CHUNK, 97])
+def test_big_snapshots_take_the_fast_path_with_the_same_answers(
+    chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """compute_listings (the engine's entry) switches to columns at FAST_FROM listings; the
+    fast path's chunks (here also 97 rows, so that products straddle them) change nothing."""
+    monkeypatch.setattr(fast_module, "_CHUNK", chunk)
     channels = {c: Channel(c, f"ch{c}", "amazon", 1, (1,)) for c in (1, 2)}
     n = FAST_FROM // 2 + 1
     snap = StockSnapshot(
@@ -229,10 +236,11 @@ def test_big_snapshots_take_the_fast_path_with_the_same_answers() -> None:
         [Quant(p, 1, float(p % 9) - 1, 0.0) for p in range(1, n + 1)],
         [Allocation(1, 1, 5, AllocationMode.ALLOCATION, 2.0)],
     )
-    fast = compute_listings(snap, NOW)
+    fast = compute_listings(snap, NOW, previous_actions={7: PushAction.DEACTIVATE})
     assert isinstance(fast, ResultTable)
-    reference = compute_listings_reference(snap, NOW)
+    reference = compute_listings_reference(snap, NOW, previous_actions={7: PushAction.DEACTIVATE})
     assert _rows(fast) == _rows(reference)
+    assert next(r for r in fast if r.listing_id == 7).action is PushAction.REACTIVATE
     assert np.array_equal(fast.listing_ids, [r.listing_id for r in reference])
     assert fast[-1].explanation.render() == reference[-1].explanation.render()
     assert any(r.oversold for r in reference)  # the data above covers an oversell

@@ -1,0 +1,65 @@
+"""The last pushed number and action per listing as three arrays, and the vectorised compare
+of a ResultTable against it: which results changed. Pure; the engine (connector.sync)
+decides what else makes a listing due (forced, unsettled, repair) and ANDs its own masks.
+
+The rule is the engine's: unchanged = same quantity and same action, or the baseline's
+action was a switch back on (REACTIVATE / RELIST) and the new one is SET with the same
+number. A listing without a baseline row has changed (it was never pushed).
+
+Usage::
+
+    base = Baseline.of(previous_table)          # or Baseline(ids, qty, action codes) from state
+    due = changed_rows(table, base)             # result indexes, ascending
+    for i in due.tolist(): push(table[i])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from connector.stock.columns import Int64s
+from connector.stock.model import PushAction
+from connector.stock.table import ACTION_CODE, ResultTable
+
+_SET = ACTION_CODE[PushAction.SET]
+_SWITCHED_BACK_ON = np.array(
+    [ACTION_CODE[PushAction.REACTIVATE], ACTION_CODE[PushAction.RELIST]], dtype=np.int8
+)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Baseline:
+    """listing_id[i] was last pushed as quantity[i] with action code action[i] (ACTIONS)."""
+
+    listing_id: Int64s
+    quantity: Int64s
+    action: np.ndarray  # int8 codes into connector.stock.table.ACTIONS
+
+    @classmethod
+    def of(cls, table: ResultTable) -> Baseline:
+        return cls(table.listing_ids, table.quantity.copy(), table.actions.copy())
+
+    @property
+    def nbytes(self) -> int:
+        return self.listing_id.nbytes + self.quantity.nbytes + self.action.nbytes
+
+
+def changed_rows(table: ResultTable, baseline: Baseline) -> Int64s:
+    """Indexes of the results whose number or action differs from the baseline's."""
+    ids = table.listing_ids
+    if len(baseline.listing_id) == 0:
+        return np.arange(len(ids), dtype=np.int64)
+    order = np.argsort(baseline.listing_id, kind="stable")
+    sorted_ids = baseline.listing_id[order]
+    pos = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
+    known = sorted_ids[pos] == ids
+    at = order[pos]
+    old_qty, old_action = baseline.quantity[at], baseline.action[at]
+    same_qty = known & (old_qty == table.quantity)
+    same = same_qty & (
+        (old_action == table.actions)
+        | (np.isin(old_action, _SWITCHED_BACK_ON) & (table.actions == _SET))
+    )
+    return np.flatnonzero(~same).astype(np.int64)
