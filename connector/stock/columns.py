@@ -23,6 +23,7 @@ Usage::
 from __future__ import annotations
 
 from array import array
+from operator import attrgetter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -92,12 +93,19 @@ class StringColumnBuilder:
     """Strings appended page by page; `build()` makes the column once."""
 
     def __init__(self) -> None:
-        self.chunks: list[bytes] = []
+        self.data = bytearray()
         self.lengths = array("q")
         self.missing = array("b")
         self.any_missing = False
 
     def extend(self, values: Iterable[str | None]) -> None:
+        values = list(values)
+        if None not in values:  # the usual case: one C-level pass
+            encoded = list(map(str.encode, values))  # type: ignore[arg-type]
+            self.data += b"".join(encoded)
+            self.lengths.extend(map(len, encoded))
+            self.missing.frombytes(bytes(len(encoded)))
+            return
         for v in values:
             if v is None:
                 self.any_missing = True
@@ -105,18 +113,15 @@ class StringColumnBuilder:
                 self.lengths.append(0)
             else:
                 raw = v.encode()
-                self.chunks.append(raw)
+                self.data += raw
                 self.lengths.append(len(raw))
                 self.missing.append(0)
-        # Join per page so that the page's small bytes objects are freed now.
-        if len(self.chunks) > 1:
-            self.chunks = [b"".join(self.chunks)]
 
     def build(self) -> StringColumn:
         offsets = np.zeros(len(self.lengths) + 1, dtype=np.int64)
         np.cumsum(np.frombuffer(self.lengths, dtype=np.int64), out=offsets[1:])
         missing = np.frombuffer(self.missing, dtype=np.int8).astype(bool) if self.any_missing else None
-        return StringColumn(b"".join(self.chunks), offsets, missing)
+        return StringColumn(bytes(self.data), offsets, missing)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -162,6 +167,12 @@ class ListingColumns:
         return sum(a.nbytes for a in arrays) + self.channel_sku.nbytes + self.external_id.nbytes
 
 
+_LISTING_FIELDS = attrgetter(
+    "id", "channel_id", "product_id", "channel_sku", "external_id", "buffer_qty", "max_qty",
+    "pack_size", "active", "velocity_class",
+)  # fmt: skip
+
+
 class ListingColumnsBuilder:
     """Listings appended page by page; `build()` makes the columns once.
 
@@ -178,23 +189,28 @@ class ListingColumnsBuilder:
         self._external = StringColumnBuilder()
 
     def add(self, listings: Iterable[Listing]) -> None:
-        page = list(listings)
-        ints, floats = self._ints, self._floats
-        ints["id"].extend(x.id for x in page)
-        ints["channel_id"].extend(x.channel_id for x in page)
-        ints["product_id"].extend(x.product_id for x in page)
-        ints["pack_size"].extend(x.pack_size for x in page)
+        # One C-level pass per page (attrgetter + zip), not one Python loop per field.
+        page = list(map(_LISTING_FIELDS, listings))
+        if not page:
+            return
+        ids, channels, products, skus, externals, buffers, maxes, packs, active, velocity = (
+            zip(*page)
+        )
+        del page
+        self._ints["id"].extend(ids)
+        self._ints["channel_id"].extend(channels)
+        self._ints["product_id"].extend(products)
+        self._ints["pack_size"].extend(packs)
         nan = float("nan")
-        floats["buffer_qty"].extend(nan if x.buffer_qty is None else x.buffer_qty for x in page)
-        floats["max_qty"].extend(x.max_qty for x in page)
-        self._active.extend(1 if x.active else 0 for x in page)
+        self._floats["buffer_qty"].extend(nan if b is None else b for b in buffers)
+        self._floats["max_qty"].extend(maxes)
+        self._active.extend(map(bool, active))
         classes = self._classes
         self._velocity.extend(
-            -1 if x.velocity_class is None else classes.setdefault(x.velocity_class, len(classes))
-            for x in page
+            -1 if v is None else classes.setdefault(v, len(classes)) for v in velocity
         )
-        self._sku.extend(x.channel_sku for x in page)
-        self._external.extend(x.external_id for x in page)
+        self._sku.extend(skus)
+        self._external.extend(externals)
 
     def build(self) -> ListingColumns:
         def ints(name: str) -> Int64s:
