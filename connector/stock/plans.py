@@ -64,7 +64,8 @@ class ChannelPlan:
     buffers: dict[str | None, BufferBreakdown] = field(default_factory=dict)
 
     def buffer(self, velocity_class: str | None, now: datetime) -> BufferBreakdown:
-        """The channel rule's buffer for a velocity class at `now`, worked out once."""
+        """The channel rule's buffer for a velocity class at `now`, worked out once (a
+        context serves one computation, so one `now`: peak periods are not re-checked)."""
         rule = self.buffers.get(velocity_class)
         if rule is None:
             rule = channel_buffer(self.channel.buffer, velocity_class, now)
