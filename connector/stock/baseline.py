@@ -15,13 +15,14 @@ Usage::
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
-from connector.stock.columns import Int64s
+from connector.stock.columns import Int64s, ids_array
 from connector.stock.model import PushAction
-from connector.stock.table import ACTION_CODE, ResultTable
+from connector.stock.table import ACTION_CODE, ACTIONS, ResultTable
 
 _SET = ACTION_CODE[PushAction.SET]
 _SWITCHED_BACK_ON = np.array(
@@ -41,9 +42,26 @@ class Baseline:
     def of(cls, table: ResultTable) -> Baseline:
         return cls(table.listing_ids, table.quantity.copy(), table.actions.copy())
 
+    @classmethod
+    def of_actions(cls, actions: dict[int, PushAction]) -> Baseline:
+        """A baseline of actions only (quantities unknown: -1), e.g. for previous_actions."""
+        ids = np.fromiter(actions, dtype=np.int64, count=len(actions))
+        codes = np.fromiter((ACTION_CODE[PushAction(a)] for a in actions.values()), dtype=np.int8)
+        return cls(ids, np.full(len(ids), -1, dtype=np.int64), codes)
+
     @property
     def nbytes(self) -> int:
         return self.listing_id.nbytes + self.quantity.nbytes + self.action.nbytes
+
+    def ids_with(self, action: PushAction) -> Int64s:
+        """Sorted ids of the listings whose last action was `action`."""
+        return ids_array(self.listing_id[self.action == ACTION_CODE[action]])
+
+    def actions_of(self, ids: Iterable[int]) -> dict[int, PushAction]:
+        """listing id -> last action, for those of `ids` that have a baseline row."""
+        wanted = ids_array(ids)
+        hit = np.flatnonzero(np.isin(self.listing_id, wanted))
+        return {int(self.listing_id[i]): ACTIONS[int(self.action[i])] for i in hit}
 
 
 def changed_rows(table: ResultTable, baseline: Baseline) -> Int64s:

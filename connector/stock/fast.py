@@ -27,6 +27,7 @@ from datetime import datetime
 
 import numpy as np
 
+from connector.stock.baseline import Baseline
 from connector.stock.columns import NONE_ID, ColumnarSnapshot, Floats, Int64s, ids_array
 from connector.stock.model import PushAction, ZeroStockAction
 from connector.stock.plans import EPS, ChannelContext, ChannelPlan, active_holds, holds_of
@@ -45,13 +46,16 @@ def compute_table(
     snap: ColumnarSnapshot,
     now: datetime,
     *,
-    previous_actions: Mapping[int, PushAction] | None = None,
+    previous_actions: Mapping[int, PushAction] | Baseline | None = None,
     zero_stock_defaults: Mapping[str, ZeroStockAction] | None = None,
     listing_ids: Iterable[int] | None = None,
     marketplace_caps: Mapping[str, int] | None = None,
     context: ChannelContext | None = None,
 ) -> ResultTable:
     """compute_listings_reference's results for a ColumnarSnapshot, as a ResultTable.
+
+    `previous_actions` may be a Baseline (the last pushed values as arrays): a million
+    previous actions are then never a million dict entries.
 
     Usage: ``compute_table(cols, now, previous_actions={12: PushAction.DEACTIVATE})``
     """
@@ -123,7 +127,7 @@ class _Run:
         context: ChannelContext,
         now: datetime,
         plans: list[ChannelPlan],
-        previous: Mapping[int, PushAction],
+        previous: Mapping[int, PushAction] | Baseline,
     ) -> None:
         self.snap, self.context, self.now, self.plans = snap, context, now, plans
         lst = snap.listings
@@ -147,8 +151,14 @@ class _Run:
         self.with_holds = ids_array(self.holds)
         self.holds_cache: dict[tuple[int, int], tuple[float, float]] = {}
         self.bad = np.zeros(self.n_products, dtype=bool)
-        self.deactivated = ids_array(i for i, a in previous.items() if a == PushAction.DEACTIVATE)
-        self.ended = ids_array(i for i, a in previous.items() if a == PushAction.END)
+        if isinstance(previous, Baseline):
+            self.deactivated = previous.ids_with(PushAction.DEACTIVATE)
+            self.ended = previous.ids_with(PushAction.END)
+        else:
+            self.deactivated = ids_array(
+                i for i, a in previous.items() if a == PushAction.DEACTIVATE
+            )
+            self.ended = ids_array(i for i, a in previous.items() if a == PushAction.END)
 
     def product_index(self, product_ids: Int64s) -> Int64s:
         if self.uniq is None:

@@ -35,6 +35,7 @@ from connector.stock.plans import ChannelContext
 from connector.stock.result import Explanation, ListingResult
 
 if TYPE_CHECKING:
+    from connector.stock.baseline import Baseline
     from connector.stock.columns import Bools, ColumnarSnapshot, Int64s
 
 ACTIONS: tuple[PushAction, ...] = tuple(PushAction)  # code -> action
@@ -76,7 +77,7 @@ class ResultTable(Sequence[ResultRow]):
         snap: ColumnarSnapshot,
         context: ChannelContext,
         now: datetime,
-        previous: Mapping[int, PushAction],
+        previous: Mapping[int, PushAction] | Baseline,
         rows: Int64s,
         quantity: Int64s,
         action: np.ndarray,
@@ -197,7 +198,11 @@ class ResultTable(Sequence[ResultRow]):
             self._allocations().get(product_id, []),
             snap.company_partner_ids,
         )
-        previous = {x.id: self.previous[x.id] for x in listings if x.id in self.previous}
+        known = self.previous
+        if isinstance(known, Mapping):
+            previous = {x.id: known[x.id] for x in listings if x.id in known}
+        else:
+            previous = known.actions_of(x.id for x in listings)
         results = compute_listings_reference(
             sub, self.now, previous_actions=previous, context=self.context
         )

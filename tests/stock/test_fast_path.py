@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from connector.stock.baseline import Baseline, changed_rows
 from connector.stock.columns import ColumnarSnapshot, ListingColumnsBuilder, StringColumn
 from connector.stock.compute import FAST_FROM, compute_listings, compute_listings_reference
 from connector.stock import fast as fast_module
@@ -186,6 +187,12 @@ def test_fast_path_equals_the_reference(snap: StockSnapshot, data: st.DataObject
     reference = compute_listings_reference(snap, NOW, **kwargs)  # type: ignore[arg-type]
     fast = compute_table(ColumnarSnapshot.from_snapshot(snap), NOW, **kwargs)  # type: ignore[arg-type]
     assert _rows(fast) == _rows(reference)
+    # The same previous actions as arrays (what the engine's compact baseline would hand in).
+    as_arrays = dict(kwargs, previous_actions=Baseline.of_actions(previous))
+    fast_arrays = compute_table(ColumnarSnapshot.from_snapshot(snap), NOW, **as_arrays)  # type: ignore[arg-type]
+    assert _rows(fast_arrays) == _rows(reference)
+    for got, want in zip(fast_arrays, reference):
+        assert got.explanation.action is want.explanation.action
     for got, want in zip(fast, reference):
         assert got.explanation.to_dict() == want.explanation.to_dict()
         assert got.explanation.render() == want.explanation.render()
@@ -264,3 +271,28 @@ def test_float_noise_below_zero_is_not_an_oversell() -> None:
     assert not fast.oversold.any()
     assert fast[1].explanation.free == 0.25
     assert fast.quantity.tolist() == [0, 0, 6]
+
+
+def test_changed_rows_follow_the_engines_rule() -> None:
+    """Same number and action: unchanged; a switch back on (REACTIVATE / RELIST) followed by
+    SET with the same number: unchanged; another number or action, or no baseline: changed."""
+    channels = {1: Channel(1, "ch1", "etsy", 1, (1,), zero_stock_action=ZeroStockAction.DEACTIVATE)}
+    snap = StockSnapshot(
+        NOW, frozenset({1, 2, 3, 4, 5}), {}, {1: Location(1, "WH/Stock", None, "internal", 1)},
+        {1: Warehouse(1, "WH", 1, 1)}, channels,
+        [Listing(10 + p, 1, p, f"S{p}") for p in (1, 2, 3, 4, 5)],
+        [Quant(p, 1, float(p - 1), 0.0) for p in (1, 2, 3, 4, 5)], [],
+    )  # fmt: skip
+    table = compute_table(ColumnarSnapshot.from_snapshot(snap), NOW)
+    assert table.quantity.tolist() == [0, 1, 2, 3, 4]
+    code = {a: i for i, a in enumerate(PushAction)}
+    base = Baseline(
+        np.array([11, 12, 13, 14], dtype=np.int64),
+        np.array([0, 1, 2, 9], dtype=np.int64),
+        np.array([code[PushAction.DEACTIVATE], code[PushAction.REACTIVATE],
+                  code[PushAction.END], code[PushAction.SET]], dtype=np.int8),
+    )  # fmt: skip
+    # 11: same (0, deactivate); 12: reactivated, now SET 1: same; 13: END -> SET: changed;
+    # 14: 9 -> 3: changed; 15: never pushed: changed.
+    assert changed_rows(table, base).tolist() == [2, 3, 4]
+    assert changed_rows(table, Baseline.of(table)).tolist() == []
