@@ -16,7 +16,7 @@ Usage::
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -30,13 +30,30 @@ _SWITCHED_BACK_ON = np.array(
 )
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(slots=True, eq=False)
 class Baseline:
-    """listing_id[i] was last pushed as quantity[i] with action code action[i] (ACTIONS)."""
+    """listing_id[i] was last pushed as quantity[i] with action code action[i] (ACTIONS).
+    Treat as read-only: the sorted index is made once, on first use."""
 
     listing_id: Int64s
     quantity: Int64s
     action: np.ndarray  # int8 codes into connector.stock.table.ACTIONS
+    _index: tuple[Int64s, Int64s] | None = field(default=None, init=False, repr=False)
+
+    def index(self) -> tuple[Int64s, Int64s]:
+        """(order, listing ids in that order): sorted by id, for searchsorted."""
+        if self._index is None:
+            order = np.argsort(self.listing_id, kind="stable")
+            self._index = (order, self.listing_id[order])
+        return self._index
+
+    def rows_of(self, ids: Int64s) -> tuple[Int64s, np.ndarray]:
+        """(row in the baseline, found) for each id; row is meaningless where not found."""
+        order, sorted_ids = self.index()
+        if len(sorted_ids) == 0:
+            return np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=bool)
+        pos = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
+        return order[pos], sorted_ids[pos] == ids
 
     @classmethod
     def of(cls, table: ResultTable) -> Baseline:
@@ -60,8 +77,11 @@ class Baseline:
     def actions_of(self, ids: Iterable[int]) -> dict[int, PushAction]:
         """listing id -> last action, for those of `ids` that have a baseline row."""
         wanted = ids_array(ids)
-        hit = np.flatnonzero(np.isin(self.listing_id, wanted))
-        return {int(self.listing_id[i]): ACTIONS[int(self.action[i])] for i in hit}
+        at, found = self.rows_of(wanted)
+        return {
+            int(i): ACTIONS[int(self.action[r])]
+            for i, r in zip(wanted[found].tolist(), at[found].tolist())
+        }
 
 
 def changed_rows(table: ResultTable, baseline: Baseline) -> Int64s:
@@ -69,11 +89,7 @@ def changed_rows(table: ResultTable, baseline: Baseline) -> Int64s:
     ids = table.listing_ids
     if len(baseline.listing_id) == 0:
         return np.arange(len(ids), dtype=np.int64)
-    order = np.argsort(baseline.listing_id, kind="stable")
-    sorted_ids = baseline.listing_id[order]
-    pos = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
-    known = sorted_ids[pos] == ids
-    at = order[pos]
+    at, known = baseline.rows_of(ids)
     old_qty, old_action = baseline.quantity[at], baseline.action[at]
     same_qty = known & (old_qty == table.quantity)
     same = same_qty & (

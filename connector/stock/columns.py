@@ -23,6 +23,7 @@ Usage::
 from __future__ import annotations
 
 from array import array
+from itertools import islice
 from operator import attrgetter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
 Int16s = npt.NDArray[np.int16]
 
+_PAGE = 32_768  # rows turned into columns at a time (the temporaries of one page)
 NONE_ID = np.iinfo(np.int64).min  # an optional id that is None (Odoo ids are positive)
 
 
@@ -189,10 +191,14 @@ class ListingColumnsBuilder:
         self._external = StringColumnBuilder()
 
     def add(self, listings: Iterable[Listing]) -> None:
+        """Append listings; a long iterable is taken in pages (bounded temporaries)."""
+        it = iter(listings)
+        while page := list(islice(it, _PAGE)):
+            self._add_page(page)
+
+    def _add_page(self, listings: list[Listing]) -> None:
         # One C-level pass per page (attrgetter + zip), not one Python loop per field.
         page = list(map(_LISTING_FIELDS, listings))
-        if not page:
-            return
         ids, channels, products, skus, externals, buffers, maxes, packs, active, velocity = (
             zip(*page)
         )
@@ -280,7 +286,12 @@ class QuantColumnsBuilder:
         self._reserved = array("d")
 
     def add(self, quants: Iterable[Quant]) -> None:
-        page = list(quants)
+        """Append quants; a long iterable is taken in pages (bounded temporaries)."""
+        it = iter(quants)
+        while page := list(islice(it, _PAGE)):
+            self._add_page(page)
+
+    def _add_page(self, page: list[Quant]) -> None:
         for name in _QUANT_IDS:
             values = (getattr(q, name) for q in page)
             self._ids[name].extend(NONE_ID if v is None else v for v in values)

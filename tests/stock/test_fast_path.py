@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from connector.stock.baseline import Baseline, changed_rows
 from connector.stock.columns import ColumnarSnapshot, ListingColumnsBuilder, StringColumn
 from connector.stock.compute import FAST_FROM, compute_listings, compute_listings_reference
+from connector.stock import columns as columns_module
 from connector.stock import fast as fast_module
 from connector.stock.fast import compute_table
 from connector.stock.model import (
@@ -208,7 +209,8 @@ def test_columns_give_back_the_same_records(snap: StockSnapshot) -> None:
     assert back.product_ids == snap.product_ids
 
 
-def test_listings_built_page_by_page_equal_built_at_once() -> None:
+def test_listings_built_page_by_page_equal_built_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(columns_module, "_PAGE", 7)  # the builder's own pages too
     listings = [
         Listing(i, 1 + i % 3, 1 + i % 7, f"SKU-{i}-é", None if i % 4 else f"ext{i}",
                 buffer_qty=None if i % 5 else 1.0, velocity_class=(None, "A", "B")[i % 3])
@@ -219,6 +221,11 @@ def test_listings_built_page_by_page_equal_built_at_once() -> None:
         b.add(listings[start : start + 30])
     cols = b.build()
     assert [cols.row(i) for i in range(len(cols))] == listings
+    quants = [Quant(1 + i % 5, 1 + i % 3, float(i), 0.5, owner_id=None if i % 2 else 100) for i in range(30)]
+    q = ColumnarSnapshot.from_snapshot(
+        StockSnapshot(NOW, frozenset(), {}, {}, {}, {}, listings, quants, [])
+    )
+    assert [q.quants.row(i) for i in range(len(quants))] == quants
     assert StringColumn.of(["a", None, ""])[1] is None
     assert StringColumn.of(["a", None, ""])[2] == ""
 
