@@ -140,6 +140,17 @@ class ResultTable(Sequence[ResultRow]):
         for i in range(len(self)):
             yield self._row(i)
 
+    def __eq__(self, other: object) -> bool:
+        """Equal to any sequence of the same rows (a list of ListingResult included), as the
+        list the reference returns would be."""
+        if not isinstance(other, Sequence) or isinstance(other, (str, bytes)):
+            return NotImplemented
+        return len(self) == len(other) and all(
+            _same_row(a, b) for a, b in zip(self, other)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
     def _row(self, i: int) -> ResultRow:
         lst = self.snapshot.listings
         r = int(self.rows[i])
@@ -225,6 +236,16 @@ class ResultTable(Sequence[ResultRow]):
         if self._quants_by_product is None:
             self._quants_by_product = _index(self.snapshot.quants.product_id)
         return self._quants_by_product
+
+
+_ROW_FIELDS = (
+    "listing_id", "channel_id", "channel_code", "marketplace", "product_id", "sku",
+    "external_id", "quantity", "action", "oversold",
+)  # fmt: skip
+
+
+def _same_row(a: object, b: object) -> bool:
+    return all(getattr(a, f, None) == getattr(b, f, None) for f in _ROW_FIELDS)
 
 
 def _index(product_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

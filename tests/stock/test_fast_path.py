@@ -238,7 +238,7 @@ def test_big_snapshots_take_the_fast_path_with_the_same_answers(
     fast path's chunks (here also 97 rows, so that products straddle them) change nothing."""
     monkeypatch.setattr(fast_module, "_CHUNK", chunk)
     channels = {c: Channel(c, f"ch{c}", "amazon", 1, (1,)) for c in (1, 2)}
-    n = FAST_FROM // 2 + 1
+    n = max(FAST_FROM, 100) // 2 + 1
     snap = StockSnapshot(
         NOW,
         frozenset(range(1, n + 1)),
@@ -254,6 +254,7 @@ def test_big_snapshots_take_the_fast_path_with_the_same_answers(
     assert isinstance(fast, ResultTable)
     reference = compute_listings_reference(snap, NOW, previous_actions={7: PushAction.DEACTIVATE})
     assert _rows(fast) == _rows(reference)
+    assert fast == reference and fast != reference[1:]
     assert next(r for r in fast if r.listing_id == 7).action is PushAction.REACTIVATE
     assert np.array_equal(fast.listing_ids, [r.listing_id for r in reference])
     assert fast[-1].explanation.render() == reference[-1].explanation.render()
