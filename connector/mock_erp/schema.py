@@ -16,6 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 SUPPORTED_VERSIONS = ("16.0", "17.0", "18.0", "19.0")
+# The series docker-compose runs (docker-compose.yml: odoo:18.0) and the kit's real Odoo.
+DEFAULT_VERSION = "18.0"
+# Packaged Odoo servers report "<series>-<build date>" as server_version (the kit's 18.0
+# nightly says "18.0-20250702"); the mock reports its series with this build stamp.
+BUILD = "20250702"
 
 Compute = Callable[[Any, dict[str, Any]], Any]
 
@@ -337,7 +342,7 @@ def _models(v: int) -> list[ModelDef]:
             "reserved_quantity": floatf("Reserved Quantity", readonly=True, default=0.0),
             "available_quantity": floatf("Available Quantity", readonly=True),
             "inventory_quantity": floatf("Counted Quantity", default=0.0),
-            "inventory_diff_quantity": floatf("Difference", readonly=True),
+            "inventory_diff_quantity": floatf("Difference", readonly=True, default=0.0),
             "inventory_quantity_set": boolean("Inventory Quantity Set", default=False),
             "in_date": datetimef("Incoming Date", readonly=True),
         }, order="id", rec_name="id"),
@@ -400,8 +405,8 @@ def _models(v: int) -> list[ModelDef]:
             "last_pushed_qty": floatf("Last Pushed Quantity", readonly=True),
             "last_sync_at": datetimef("Last Sync", readonly=True),
             "last_error": text("Last Error", readonly=True),
-        }, order="id", rec_name="channel_sku"),
-        ModelDef("marketplace.allocation", "Marketplace Allocation", {
+        }, order="channel_id, channel_sku, id", rec_name="channel_sku"),
+        ModelDef("marketplace.allocation", "Marketplace Stock Allocation", {
             "channel_id": m2o("marketplace.channel", "Channel", required=True),
             "product_id": m2o("product.product", "Product", required=True),
             "mode": sel("Mode", [("allocation", "Allocation"), ("reservation", "Reservation")],
@@ -409,12 +414,12 @@ def _models(v: int) -> list[ModelDef]:
             "quantity": floatf("Quantity", required=True, default=0.0),
             "date_start": datetimef("Start"),
             "date_end": datetimef("End"),
-        }, order="id", rec_name="id"),
+        }, order="date_start desc, id desc", rec_name="product_id"),
         ModelDef("marketplace.stock.event", "Marketplace Stock Event", {
             "product_id": m2o("product.product", "Product", required=True),
             "reason": sel("Reason", EVENT_REASONS, required=True),
             "move_id": m2o("stock.move", "Stock Move"),
-        }, order="id", rec_name="id"),
+        }, order="id desc", rec_name="product_id"),
     ]
     return models
 
