@@ -40,6 +40,18 @@ def install_computes(schema: dict[str, ModelDef]) -> None:
     quant = schema["stock.quant"].fields
     quant["available_quantity"].compute = lambda env, r: r.get("quantity", 0.0) - r.get("reserved_quantity", 0.0)
     quant["company_id"].compute = _quant_company
+    prod_of = lambda env, r: env.store.row("product.product", r.get("product_id") or 0) or {}  # noqa: E731
+    quant["product_tmpl_id"].compute = lambda env, r: prod_of(env, r).get("product_tmpl_id") or False
+    quant["product_uom_id"].compute = lambda env, r: _tmpl(env, prod_of(env, r)).get("uom_id") or 1
+    quant["product_categ_id"].compute = lambda env, r: False  # the mock has no product categories
+    quant["warehouse_id"].compute = lambda env, r: _location_warehouse(
+        env, env.store.row("stock.location", r.get("location_id") or 0) or {})
+    quant["tracking"].compute = lambda env, r: "none"  # the mock tracks no lots
+    quant["on_hand"].compute = lambda env, r: _is_internal(env, r.get("location_id") or 0)
+    for name in ("is_outdated", "is_favorite", "sn_duplicated", "lot_properties", "storage_category_id",
+                 "last_count_date"):
+        quant[name].compute = lambda env, r: False
+    quant["cyclic_inventory_frequency"].compute = lambda env, r: 0
     schema["stock.location"].fields["warehouse_id"].compute = _location_warehouse
     prod = schema["product.product"].fields
     prod["name"].compute = lambda env, r: _tmpl(env, r).get("name") or False
@@ -103,6 +115,19 @@ def _product_qty(env: Env, product_id: int, what: str) -> float:
         if q["location_id"] in internal:
             total += q.get("quantity", 0.0) - (q.get("reserved_quantity", 0.0) if what == "free" else 0.0)
     return total
+
+
+@on_create("product.template")
+def _template_created(env: Env, ids: list[int]) -> None:
+    """product.template.create makes its one variant (no attributes in the mock), carrying the
+    template's code and barcode as Odoo's inverses do. Fixtures name their variants."""
+    if env.context.get("_fixture_load"):
+        return
+    for tid in ids:
+        tmpl = env.row("product.template", tid)
+        create_records(env, "product.product", [{
+            "product_tmpl_id": tid, "default_code": tmpl.get("default_code") or False,
+            "barcode": tmpl.get("barcode") or False, "active": tmpl.get("active", True)}])
 
 
 # -- location hierarchy (stored complete_name / parent_path, like Odoo) -----------------------
@@ -376,7 +401,7 @@ def _assign(env: Env, pids: list[int]) -> None:
 
 
 @method(models=["stock.picking"])
-def do_unreserve(rs: Recordset) -> bool:
+def do_unreserve(rs: Recordset) -> None:
     env = rs.env
     for pid in rs.ids:
         for mid in _moves(env, [pid]):
@@ -401,6 +426,10 @@ def action_cancel(rs: Recordset) -> bool:
             if m["state"] in ("done", "cancel"):
                 continue
             _release_move(env, mid)
+            # stock.move._action_cancel unreserves every move it cancels, and the addon's
+            # _do_unreserve records "reservation" for those taking from stock
+            if _is_internal(env, m["location_id"]) and _relevant(env, m):
+                emit(env, m["product_id"], "reservation", mid)
             env.store.update("stock.move", mid, {"state": "cancel"})
             # the addon's _action_cancel: "cancel" for every move it cancels
             if _relevant(env, m):

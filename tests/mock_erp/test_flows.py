@@ -128,7 +128,8 @@ def test_receipt_return_cancel_unreserve_and_internal() -> None:
     mark = last_event(db)
     x(db, "stock.picking", "action_cancel", [held])
     assert free(db, "MUG-CER-350") == 70
-    assert events_after(db, mark) == [(mug, "cancel")]
+    # _action_cancel unreserves first: the addon records both, as on Odoo 18
+    assert events_after(db, mark) == [(mug, "reservation"), (mug, "cancel")]
     [state] = x(db, "stock.picking", "read", [held], fields=["state"])
     assert state["state"] == "cancel"
 
