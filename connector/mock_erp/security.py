@@ -316,11 +316,11 @@ def _rule_message(env: Env, model: str, hidden: list[int], mode: str) -> str:
                "with a batch of freshly baked cookies.")
     if "company_id" in env.schema[model].fields:  # _get_redirect_suggested_company
         table = env.store.table(model)
-        companies = {table[rid].get("company_id") for rid in hidden[:6]} - {False, None}
+        companies: set[int] = {int(c) for rid in hidden[:6] if (c := table[rid].get("company_id"))}
         if len(companies) > 1:
             message += "\n\nNote: this might be a multi-company issue. Switching company may help - in Odoo, not in real life!"
         elif companies and companies <= set(user.get("company_ids") or []):
-            company = env.store.row("res.company", int(companies.pop())) or {}
+            company = env.store.row("res.company", companies.pop()) or {}
             message += ("\n\nThis seems to be a multi-company issue, you might be able to access the record by "
                         f"switching to the company: {company.get('name')}.")
         elif companies:
