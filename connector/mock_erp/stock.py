@@ -632,9 +632,10 @@ def _return_wizard_created(env: Env, ids: list[int]) -> None:
             for mid in _moves(env, [pid]):
                 m = env.row("stock.move", mid)
                 if m["state"] == "done":
+                    # 18.0 proposes 0 to return (the user fills it in); older series the done quantity
                     create_records(env, "stock.return.picking.line", [{
                         "wizard_id": wid, "product_id": m["product_id"], "move_id": mid,
-                        "quantity": m.get(_done_qty_field(env)) or 0.0}])
+                        "quantity": 0.0 if env.major >= 18 else m.get(_done_qty_field(env)) or 0.0}])
 
 
 def _create_returns(rs: Recordset) -> Row:

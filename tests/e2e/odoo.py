@@ -145,6 +145,12 @@ class OdooRpc:
                                                          "location_id": self.location(location)},
                       context={"active_id": picking_id, "active_model": "stock.picking"})
         wid = int(wizard[0] if isinstance(wizard, list) else wizard)
+        # Odoo 18 proposes 0 per line: return everything that was done
+        for line in self("stock.return.picking.line", "search_read", [["wizard_id", "=", wid]],
+                         ["quantity", "move_id"]):
+            if not line["quantity"] and line["move_id"]:
+                [move] = self("stock.move", "read", [line["move_id"][0]], ["quantity"])
+                self("stock.return.picking.line", "write", [line["id"]], {"quantity": move["quantity"]})
         action = self("stock.return.picking", "action_create_returns", [wid])
         new_pid = int(action["res_id"])
         self.validate(new_pid)

@@ -109,6 +109,11 @@ def test_receipt_return_cancel_unreserve_and_internal() -> None:
     x(db, "stock.picking", "button_validate", [out])
     mark = last_event(db)
     wizard = x(db, "stock.return.picking", "create", {"picking_id": out})
+    [line] = x(db, "stock.return.picking.line", "search_read", [("wizard_id", "=", wizard)], fields=["quantity"])
+    assert line["quantity"] == 0  # 18.0 proposes nothing to return
+    with pytest.raises(UserError, match="Please specify at least one non-zero quantity"):
+        x(db, "stock.return.picking", "action_create_returns", [wizard])
+    x(db, "stock.return.picking.line", "write", [line["id"]], {"quantity": 3})
     action = x(db, "stock.return.picking", "action_create_returns", [wizard])
     ret = action["res_id"]
     [ret_move] = x(db, "stock.move", "search_read", [("picking_id", "=", ret)], fields=["origin_returned_move_id"])

@@ -473,3 +473,116 @@ def test_stock_flows_move_quants_and_write_the_outbox_alike(sides: tuple[Side, S
         "fault", 2, "You cannot validate a transfer if no quantities are reserved. To force the transfer, "
                     "encode quantities.")
     assert [step[4] for step in steps if step[4]]  # the flows wrote events, and the same ones
+
+
+# -- JSON-RPC error envelopes -------------------------------------------------------------------
+def test_jsonrpc_errors_carry_odoos_names_and_messages(sides: tuple[Side, Side]) -> None:
+    code = f"DIFF-J-{tag()}"
+
+    def sequence(side: Side) -> Any:
+        product = new_product(side, code)
+        channel = side.admin.call("marketplace.channel", "create",
+                                  {"name": f"Diff {code}", "code": code.lower(), "marketplace": "kaufland"})
+        bridge_uid, key = side.bridge.uid, side.bridge.password
+
+        def error(uid: int, password: str, model: str, method: str, args: list[Any]) -> Any:
+            reply = side.jsonrpc("object", "execute_kw", side.db, uid, password, model, method, args, {})
+            if "error" not in reply:
+                return ("ok", reply.get("result"))
+            err = reply["error"]
+            return (err["code"], err["message"], err["data"]["name"], normalise(err["data"]["message"]))
+
+        answers = [
+            error(bridge_uid, key, "marketplace.channel", "write", [[channel], {"buffer_qty": 1}]),
+            error(side.admin.uid, "admin", "marketplace.channel", "write", [[channel], {"buffer_qty": -1}]),
+            error(side.admin.uid, "admin", "marketplace.channel", "write", [[987654321], {"buffer_qty": 1}]),
+            error(side.admin.uid, "admin", "no.such.model", "search", [[]]),
+            error(side.admin.uid, "admin", "marketplace.channel", "_marketplace_products", [[channel]]),
+            error(side.admin.uid, "wrong", "marketplace.channel", "search", [[]]),
+            error(side.admin.uid, "admin", "product.product", "action_marketplace_resync", [[product]]),
+        ]
+        side.admin.call("marketplace.channel", "unlink", [channel])
+        return answers
+
+    found = both(sides, sequence)
+    assert found[0][:3] == (200, "Odoo Server Error", "odoo.exceptions.AccessError")
+    assert found[-1] == ("ok", True)
+
+
+# -- configuration changes write the outbox --------------------------------------------------
+def test_configuration_changes_write_manual_events_alike(sides: tuple[Side, Side]) -> None:
+    code = f"DIFF-E-{tag()}"
+
+    def sequence(side: Side) -> Any:
+        a = side.admin
+        product = new_product(side, code)
+        steps: list[Any] = []
+        mark = last_event(side)
+
+        def record(label: str) -> None:
+            nonlocal mark
+            steps.append((label, events(side, mark, product)))
+            mark = last_event(side)
+
+        channel = a.call("marketplace.channel", "create",
+                         {"name": f"Diff {code}", "code": code.lower(), "marketplace": "etsy"})
+        record("channel created")
+        listing = a.call("marketplace.listing", "create",
+                         {"channel_id": channel, "product_id": product, "channel_sku": code})
+        record("listing created")
+        a.call("marketplace.listing", "write", [listing], {"buffer_override": True, "buffer_qty": 2})
+        record("listing buffer")
+        side.bridge.call("marketplace.listing", "write", [listing], {"sync_state": "synced"})
+        record("bridge status write")
+        a.call("marketplace.channel", "write", [channel], {"max_qty": 5})
+        record("channel cap")
+        a.call("marketplace.channel", "write", [channel], {"name": "Renamed"})
+        record("channel renamed")
+        allocation = a.call("marketplace.allocation", "create",
+                            {"channel_id": channel, "product_id": product, "quantity": 2})
+        record("allocation created")
+        a.call("marketplace.allocation", "write", [allocation], {"quantity": 3})
+        record("allocation changed")
+        a.call("marketplace.allocation", "unlink", [allocation])
+        record("allocation removed")
+        a.call("marketplace.channel", "unlink", [channel])
+        record("channel removed")
+        return steps
+
+    steps = both(sides, sequence)
+    assert dict(steps)["channel renamed"] == [] and dict(steps)["bridge status write"] == []
+    assert dict(steps)["listing created"] == [("manual", False)]
+
+
+def test_return_of_a_delivery_alike(sides: tuple[Side, Side]) -> None:
+    code = f"DIFF-X-{tag()}"
+
+    def sequence(side: Side) -> Any:
+        a = side.admin
+        product = new_product(side, code)
+        qid = a.call("stock.quant", "create", {"product_id": product, "location_id": side.stock,
+                                               "inventory_quantity": 6}, context={"inventory_mode": True})
+        side.act("stock.quant", "action_apply_inventory", [qid])
+        out = a.call("stock.picking", "create", {"picking_type_id": side.types["outgoing"], "move_ids": [
+            (0, 0, {"name": code, "product_id": product, "product_uom_qty": 4})]})
+        a.call("stock.picking", "action_confirm", [out])
+        a.call("stock.picking", "button_validate", [out])
+        mark = last_event(side)
+        wizard = a.call("stock.return.picking", "create", {"picking_id": out},
+                        context={"active_id": out, "active_model": "stock.picking"})
+        lines = a.call("stock.return.picking.line", "search_read", [("wizard_id", "=", wizard)],
+                       ["quantity", "product_id"])
+        nothing = outcome(lambda: a.call("stock.return.picking", "action_create_returns", [wizard]))
+        a.call("stock.return.picking.line", "write", [lines[0]["id"]], {"quantity": 3})
+        action = a.call("stock.return.picking", "action_create_returns", [wizard])
+        ret = action["res_id"]
+        [state] = a.call("stock.picking", "read", [ret], ["state"])
+        validated = outcome(lambda: a.call("stock.picking", "button_validate", [ret]))
+        return [
+            [(line["quantity"], line["product_id"][0] == product) for line in lines], nothing,
+            sorted(k for k in ("type", "res_model") if k in action), action["res_model"], state["state"],
+            validated, quants(side, product), events(side, mark, product),
+        ]
+
+    found = both(sides, sequence)
+    assert found[-2]["WH/Stock"] == (5.0, 0.0) and ("return", True) in found[-1]
