@@ -4,11 +4,12 @@ Three checks, in Odoo's order: the model's access rights (ir.model.access: which
 may read, write, create or delete a model's records), the record rules (ir.rule, here the
 global multi-company rules of stock, product, base and the addon), and the addon's write
 guard on marketplace.listing (the bridge may write only the sync status fields). A user
-whose fixture row names no `groups` is an administrator: every right, and the record
-rules only narrow what lies outside the companies it is allowed in. Usage::
+whose fixture row names no `groups` is an administrator: a real admin's groups
+(ADMIN_GROUPS), and the record rules only narrow what lies outside the companies it is
+allowed in. Usage::
 
     check_model_access(env, "marketplace.channel", "write")     # AccessError for the bridge
-    ids = visible_ids(env, "marketplace.listing", ids, "read")   # AccessError if one is hidden
+    check_rules(env, "marketplace.listing", ids, "read")         # AccessError if one is hidden
 
 `ACCESS` is data read from a real Odoo 18 with the addon installed
 (`ir.model.access.group_names_with_access(model, mode)` for every model the mock serves);
@@ -34,136 +35,136 @@ BRIDGE_WRITABLE_FIELDS = frozenset({"sync_state", "last_pushed_qty", "last_sync_
 # model -> mode -> the groups granted it, in the order Odoo names them in its AccessError.
 ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
     "ir.model": {
-        "read": ('Administration/Access Rights',),
-        "write": ('Administration/Access Rights',),
-        "create": ('Administration/Access Rights',),
-        "unlink": ('Administration/Access Rights',),
+        "read": ("Administration/Access Rights",),
+        "write": ("Administration/Access Rights",),
+        "create": ("Administration/Access Rights",),
+        "unlink": ("Administration/Access Rights",),
     },
     "marketplace.allocation": {
-        "read": ('Marketplaces/Manager', 'Marketplaces/User', 'Marketplace Bridge'),
-        "write": ('Marketplaces/Manager',),
-        "create": ('Marketplaces/Manager',),
-        "unlink": ('Marketplaces/Manager',),
+        "read": ("Marketplaces/Manager", "Marketplaces/User", "Marketplace Bridge"),
+        "write": ("Marketplaces/Manager",),
+        "create": ("Marketplaces/Manager",),
+        "unlink": ("Marketplaces/Manager",),
     },
     "marketplace.channel": {
-        "read": ('Marketplaces/Manager', 'Marketplaces/User', 'Marketplace Bridge'),
-        "write": ('Marketplaces/Manager',),
-        "create": ('Marketplaces/Manager',),
-        "unlink": ('Marketplaces/Manager',),
+        "read": ("Marketplaces/Manager", "Marketplaces/User", "Marketplace Bridge"),
+        "write": ("Marketplaces/Manager",),
+        "create": ("Marketplaces/Manager",),
+        "unlink": ("Marketplaces/Manager",),
     },
     "marketplace.listing": {
-        "read": ('Marketplaces/Manager', 'Marketplaces/User', 'Marketplace Bridge'),
-        "write": ('Marketplaces/Manager', 'Marketplace Bridge'),
-        "create": ('Marketplaces/Manager',),
-        "unlink": ('Marketplaces/Manager',),
+        "read": ("Marketplaces/Manager", "Marketplaces/User", "Marketplace Bridge"),
+        "write": ("Marketplaces/Manager", "Marketplace Bridge"),
+        "create": ("Marketplaces/Manager",),
+        "unlink": ("Marketplaces/Manager",),
     },
     "marketplace.stock.event": {
-        "read": ('Marketplaces/Manager', 'Marketplaces/User', 'Marketplace Bridge'),
+        "read": ("Marketplaces/Manager", "Marketplaces/User", "Marketplace Bridge"),
         "write": (),
         "create": (),
-        "unlink": ('Marketplaces/Manager',),
+        "unlink": ("Marketplaces/Manager",),
     },
     "product.product": {
-        "read": ('Extra Rights/Product Creation', 'Inventory/Administrator', 'Inventory/User', 'User types/Internal User', 'Marketplace Bridge'),
-        "write": ('Extra Rights/Product Creation', 'Inventory/Administrator'),
-        "create": ('Extra Rights/Product Creation', 'Inventory/Administrator'),
-        "unlink": ('Extra Rights/Product Creation', 'Inventory/Administrator'),
+        "read": ("Extra Rights/Product Creation", "Inventory/Administrator", "Inventory/User", "User types/Internal User", "Marketplace Bridge"),
+        "write": ("Extra Rights/Product Creation", "Inventory/Administrator"),
+        "create": ("Extra Rights/Product Creation", "Inventory/Administrator"),
+        "unlink": ("Extra Rights/Product Creation", "Inventory/Administrator"),
     },
     "product.template": {
-        "read": ('Extra Rights/Product Creation', 'Inventory/Administrator', 'Inventory/User', 'User types/Internal User', 'Marketplace Bridge'),
-        "write": ('Extra Rights/Product Creation', 'Inventory/Administrator'),
-        "create": ('Extra Rights/Product Creation', 'Inventory/Administrator'),
-        "unlink": ('Extra Rights/Product Creation', 'Inventory/Administrator'),
+        "read": ("Extra Rights/Product Creation", "Inventory/Administrator", "Inventory/User", "User types/Internal User", "Marketplace Bridge"),
+        "write": ("Extra Rights/Product Creation", "Inventory/Administrator"),
+        "create": ("Extra Rights/Product Creation", "Inventory/Administrator"),
+        "unlink": ("Extra Rights/Product Creation", "Inventory/Administrator"),
     },
     "res.company": {
-        "read": ('Administration/Access Rights', 'User types/Internal User', 'User types/Portal', 'User types/Public'),
-        "write": ('Administration/Access Rights',),
-        "create": ('Administration/Access Rights',),
-        "unlink": ('Administration/Access Rights',),
+        "read": ("Administration/Access Rights", "User types/Internal User", "User types/Portal", "User types/Public"),
+        "write": ("Administration/Access Rights",),
+        "create": ("Administration/Access Rights",),
+        "unlink": ("Administration/Access Rights",),
     },
     "res.partner": {
-        "read": ('Extra Rights/Contact Creation', 'Inventory/Administrator', 'User types/Internal User', 'User types/Portal', 'User types/Public'),
-        "write": ('Extra Rights/Contact Creation', 'Inventory/Administrator'),
-        "create": ('Extra Rights/Contact Creation', 'Inventory/Administrator'),
-        "unlink": ('Extra Rights/Contact Creation',),
+        "read": ("Extra Rights/Contact Creation", "Inventory/Administrator", "User types/Internal User", "User types/Portal", "User types/Public"),
+        "write": ("Extra Rights/Contact Creation", "Inventory/Administrator"),
+        "create": ("Extra Rights/Contact Creation", "Inventory/Administrator"),
+        "unlink": ("Extra Rights/Contact Creation",),
     },
     "res.users": {
-        "read": ('Administration/Access Rights', 'User types/Internal User', 'User types/Portal', 'User types/Public'),
-        "write": ('Administration/Access Rights',),
-        "create": ('Administration/Access Rights',),
-        "unlink": ('Administration/Access Rights',),
+        "read": ("Administration/Access Rights", "User types/Internal User", "User types/Portal", "User types/Public"),
+        "write": ("Administration/Access Rights",),
+        "create": ("Administration/Access Rights",),
+        "unlink": ("Administration/Access Rights",),
     },
     "stock.backorder.confirmation": {
-        "read": ('Inventory/User',),
-        "write": ('Inventory/User',),
-        "create": ('Inventory/User',),
+        "read": ("Inventory/User",),
+        "write": ("Inventory/User",),
+        "create": ("Inventory/User",),
         "unlink": (),
     },
     "stock.location": {
-        "read": ('Extra Rights/Contact Creation', 'Inventory/Administrator', 'Inventory/User', 'User types/Internal User', 'Marketplace Bridge'),
-        "write": ('Inventory/Administrator', 'Inventory/User'),
-        "create": ('Inventory/Administrator',),
-        "unlink": ('Inventory/Administrator',),
+        "read": ("Extra Rights/Contact Creation", "Inventory/Administrator", "Inventory/User", "User types/Internal User", "Marketplace Bridge"),
+        "write": ("Inventory/Administrator", "Inventory/User"),
+        "create": ("Inventory/Administrator",),
+        "unlink": ("Inventory/Administrator",),
     },
     "stock.lot": {
-        "read": ('Inventory/User',),
-        "write": ('Inventory/User',),
-        "create": ('Inventory/User',),
-        "unlink": ('Inventory/User',),
+        "read": ("Inventory/User",),
+        "write": ("Inventory/User",),
+        "create": ("Inventory/User",),
+        "unlink": ("Inventory/User",),
     },
     "stock.move": {
-        "read": ('Inventory/Administrator', 'Inventory/User', 'Marketplace Bridge'),
-        "write": ('Inventory/Administrator', 'Inventory/User'),
-        "create": ('Inventory/Administrator', 'Inventory/User'),
-        "unlink": ('Inventory/Administrator',),
+        "read": ("Inventory/Administrator", "Inventory/User", "Marketplace Bridge"),
+        "write": ("Inventory/Administrator", "Inventory/User"),
+        "create": ("Inventory/Administrator", "Inventory/User"),
+        "unlink": ("Inventory/Administrator",),
     },
     "stock.picking": {
-        "read": ('Inventory/Administrator', 'Inventory/User'),
-        "write": ('Inventory/Administrator', 'Inventory/User'),
-        "create": ('Inventory/Administrator', 'Inventory/User'),
-        "unlink": ('Inventory/Administrator', 'Inventory/User'),
+        "read": ("Inventory/Administrator", "Inventory/User"),
+        "write": ("Inventory/Administrator", "Inventory/User"),
+        "create": ("Inventory/Administrator", "Inventory/User"),
+        "unlink": ("Inventory/Administrator", "Inventory/User"),
     },
     "stock.picking.type": {
-        "read": ('Inventory/Administrator', 'Inventory/User', 'User types/Internal User'),
-        "write": ('Inventory/Administrator',),
-        "create": ('Inventory/Administrator',),
-        "unlink": ('Inventory/Administrator',),
+        "read": ("Inventory/Administrator", "Inventory/User", "User types/Internal User"),
+        "write": ("Inventory/Administrator",),
+        "create": ("Inventory/Administrator",),
+        "unlink": ("Inventory/Administrator",),
     },
     "stock.quant": {
-        "read": ('Inventory/User', 'User types/Internal User', 'Marketplace Bridge'),
-        "write": ('Inventory/User',),
-        "create": ('Inventory/User',),
+        "read": ("Inventory/User", "User types/Internal User", "Marketplace Bridge"),
+        "write": ("Inventory/User",),
+        "create": ("Inventory/User",),
         "unlink": (),
     },
     "stock.quant.package": {
-        "read": ('Inventory/Administrator', 'Inventory/User', 'User types/Internal User'),
-        "write": ('Inventory/Administrator', 'Inventory/User'),
-        "create": ('Inventory/Administrator', 'Inventory/User'),
-        "unlink": ('Inventory/Administrator', 'Inventory/User'),
+        "read": ("Inventory/Administrator", "Inventory/User", "User types/Internal User"),
+        "write": ("Inventory/Administrator", "Inventory/User"),
+        "create": ("Inventory/Administrator", "Inventory/User"),
+        "unlink": ("Inventory/Administrator", "Inventory/User"),
     },
     "stock.return.picking": {
-        "read": ('Inventory/User',),
-        "write": ('Inventory/User',),
-        "create": ('Inventory/User',),
+        "read": ("Inventory/User",),
+        "write": ("Inventory/User",),
+        "create": ("Inventory/User",),
         "unlink": (),
     },
     "stock.return.picking.line": {
-        "read": ('Inventory/User',),
-        "write": ('Inventory/User',),
-        "create": ('Inventory/User',),
-        "unlink": ('Inventory/User',),
+        "read": ("Inventory/User",),
+        "write": ("Inventory/User",),
+        "create": ("Inventory/User",),
+        "unlink": ("Inventory/User",),
     },
     "stock.warehouse": {
-        "read": ('Inventory/Administrator', 'User types/Internal User', 'Marketplace Bridge'),
-        "write": ('Inventory/Administrator',),
-        "create": ('Inventory/Administrator',),
-        "unlink": ('Inventory/Administrator',),
+        "read": ("Inventory/Administrator", "User types/Internal User", "Marketplace Bridge"),
+        "write": ("Inventory/Administrator",),
+        "create": ("Inventory/Administrator",),
+        "unlink": ("Inventory/Administrator",),
     },
     "uom.uom": {
-        "read": ('Administration/Settings', 'Inventory/Administrator', 'User types/Internal User'),
-        "write": ('Administration/Settings', 'Inventory/Administrator'),
-        "create": ('Administration/Settings', 'Inventory/Administrator'),
-        "unlink": ('Administration/Settings', 'Inventory/Administrator'),
+        "read": ("Administration/Settings", "Inventory/Administrator", "User types/Internal User"),
+        "write": ("Administration/Settings", "Inventory/Administrator"),
+        "create": ("Administration/Settings", "Inventory/Administrator"),
+        "unlink": ("Administration/Settings", "Inventory/Administrator"),
     },
 }
 ACCESS["stock.package"] = ACCESS["stock.quant.package"]  # 19.0's name for the same model
@@ -237,10 +238,6 @@ def user_groups(env: Env) -> frozenset[str] | None:
     row = env.store.row("res.users", env.uid) or {}
     groups = row.get("groups")
     return None if groups is None else frozenset(groups)
-
-
-def is_restricted(env: Env) -> bool:
-    return not env.context.get("_sudo") and user_groups(env) is not None
 
 
 def check_model_access(env: Env, model: str, mode: str) -> None:
