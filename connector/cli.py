@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=port, default=8069)
     p.add_argument("--webhook-url", default=None)
     p.add_argument("--webhook-secret", default=None)
-    p.add_argument("--odoo-version", default=None, help="series to emulate: 16.0 17.0 18.0 19.0")
+    p.add_argument("--odoo-version", default=None, help="series to emulate: 16.0 17.0 18.0 (default, as compose) 19.0")
 
     p = sub.add_parser("sandbox", parents=[common], help="run the local marketplace sandbox")
     p.add_argument("--host", default="127.0.0.1")
