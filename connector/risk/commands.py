@@ -47,7 +47,8 @@ from connector.risk.advisor import (
 from connector.risk.chart import risk_chart
 from connector.risk.delays import ChannelDelays, DelaySource, NoMeasurements
 from connector.risk.inputs import parse_leg_overrides, parse_rates, resolve_legs
-from connector.risk.simulator import Policy, SimChannel, SimResult, simulate
+from connector.risk.simulator import CANCEL_THRESHOLDS, Policy, SimChannel, sellout_trials
+from connector.risk.simulator import simulate as run_simulation
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 CHART_MAX_BUFFER = 12
@@ -69,7 +70,8 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, reporting: argparse.A
     _shared(p)
     p.add_argument("--rate", action="append", default=[], metavar="C=R",
                    help="orders per day on channel C (repeatable; instead of the ERP's history)")
-    p.add_argument("--orders", type=int, default=100_000, help="orders simulated per policy (whole shop)")
+    p.add_argument("--orders", type=int, default=20_000, help="orders of the steady run per policy (whole shop)")
+    p.add_argument("--trials", type=int, default=1_000, help="sell-outs simulated per product and policy")
     p.add_argument("--lot-size", type=int, default=None, help="restock lot (default: each product's stock now)")
     p.add_argument("--restock-hours", type=float, default=24.0, help="sold out -> the next lot arrives")
     p.add_argument("--batch-minutes", type=float, default=None, help="the batch sync compared with (15)")
@@ -410,8 +412,8 @@ class Scenario:
 def simulate_command(args: argparse.Namespace) -> int:
     config = _config(args)
     inputs = _inputs(args, config)
-    if args.orders < 1:
-        raise _Usage(f"--orders must be at least 1, got {args.orders}")
+    if args.orders < 1 or args.trials < 1:
+        raise _Usage("--orders and --trials must be at least 1")
     if args.lot_size is not None and args.lot_size < 1:
         raise _Usage(f"--lot-size must be at least 1, got {args.lot_size}")
     if args.restock_hours < 0:
@@ -488,28 +490,58 @@ def _policies(args: argparse.Namespace, scenario: Scenario, batch_s: float) -> l
 
 def _run_policies(args: argparse.Namespace, inputs: Inputs, scenarios: list[Scenario],
                   batch_s: float) -> dict[str, Any]:
+    """Per policy, over the shop: oversells from sell-out trials (rare events need them),
+    lost sales and hidden units from a steady run; added up per day of demand."""
     total_rate = sum(sum(c.rate_per_s for c in s.channels) for s in scenarios)
-    totals: dict[str, SimResult] = {}
-    hidden: dict[str, list[float]] = {}
+    acc: dict[str, dict[str, Any]] = {}
     for index, scenario in enumerate(scenarios):
-        share = sum(c.rate_per_s for c in scenario.channels) / total_rate
-        orders = max(200, int(args.orders * share))
+        rate = sum(c.rate_per_s for c in scenario.channels) * 86400  # orders per day
+        orders = max(200, int(args.orders * rate / (total_rate * 86400)))
         for policy in _policies(args, scenario, batch_s):
-            result = simulate(scenario.channels, policy, lot_size=scenario.lot_size, orders=orders,
-                              restock_after_s=args.restock_hours * 3600, dispersion=inputs.dispersion,
-                              seed=args.seed + index)
-            if policy.name not in totals:
-                totals[policy.name] = SimResult(policy.name, {})
-                hidden[policy.name] = [0.0, 0.0]
-            totals[policy.name].merge(result)
-            buffers = policy.buffers
-            hidden[policy.name][0] += sum(min(buffers.get(c.code, 0), scenario.lot_size) for c in scenario.channels)
-            hidden[policy.name][1] += scenario.lot_size * len(scenario.channels)
+            steady = run_simulation(scenario.channels, policy, lot_size=scenario.lot_size, orders=orders,
+                                    restock_after_s=args.restock_hours * 3600, dispersion=inputs.dispersion,
+                                    seed=args.seed + index)
+            units = max([0, *policy.buffers.values()]) + 2
+            trials = sellout_trials(scenario.channels, policy, units=units, trials=args.trials,
+                                    dispersion=inputs.dispersion, seed=args.seed + index)
+            # accepted orders per day (demand minus what the buffers and lags turned away)
+            seen = steady.orders + steady.lost_sales
+            accepted = rate * (steady.orders / seen if seen else 1.0)
+            cycles = accepted / scenario.lot_size  # sell-outs per day
+            row = acc.setdefault(policy.name, {"orders": 0.0, "oversold": 0.0, "lost": 0.0, "hidden": 0.0,
+                                               "weight": 0.0, "held": 0, "stock": 0, "trials": 0, "with_oversell": 0, "channels": {}})
+            row["orders"] += accepted
+            row["oversold"] += cycles * trials.mean_oversold
+            row["lost"] += rate - accepted
+            row["hidden"] += steady.hidden_share * rate
+            row["weight"] += rate
+            row["held"] += sum(min(policy.buffers.get(c.code, 0), scenario.lot_size) for c in scenario.channels)
+            row["stock"] += scenario.lot_size * len(scenario.channels)
+            row["trials"] += trials.trials
+            row["with_oversell"] += trials.with_oversell
+            for channel in scenario.channels:
+                share = channel.rate_per_s * 86400 / rate if rate else 0.0
+                mine = row["channels"].setdefault(channel.code, {
+                    "marketplace": channel.marketplace, "orders": 0.0, "oversold": 0.0,
+                    "threshold": CANCEL_THRESHOLDS.get(channel.marketplace)})
+                mine["orders"] += accepted * share
+                mine["oversold"] += cycles * trials.by_channel.get(channel.code, 0) / max(1, trials.trials)
     rows = []
-    for name, result in totals.items():
-        row = result.to_dict()
-        row["buffer_share_of_lot"] = hidden[name][0] / hidden[name][1] if hidden[name][1] else 0.0
-        rows.append(row)
+    for name, row in acc.items():
+        channels = []
+        for code, c in sorted(row["channels"].items()):
+            cancel = c["oversold"] / c["orders"] if c["orders"] else 0.0
+            channels.append({"channel": code, "marketplace": c["marketplace"], "orders_per_day": c["orders"],
+                             "oversold_per_day": c["oversold"], "cancel_rate": cancel,
+                             "threshold": c["threshold"],
+                             "breaches_threshold": c["threshold"] is not None and cancel > c["threshold"]})
+        rows.append({"policy": name, "orders_per_day": row["orders"], "oversold_per_day": row["oversold"],
+                     "oversells_per_10k": 1e4 * row["oversold"] / row["orders"] if row["orders"] else 0.0,
+                     "lost_sales_per_10k": 1e4 * row["lost"] / row["orders"] if row["orders"] else 0.0,
+                     "hidden_share": row["hidden"] / row["weight"] if row["weight"] else 0.0,
+                     "held_back_share": row["held"] / row["stock"] if row["stock"] else 0.0,
+                     "sellout_trials": row["trials"], "sellouts_with_oversell": row["with_oversell"],
+                     "channels": channels})
     return {"seed": args.seed, "peak_multiplier": inputs.peak, "dispersion": inputs.dispersion,
             "target_risk": inputs.target, "mode": inputs.mode, "products": [s.sku for s in scenarios],
             "delays": _delay_table(scenarios, inputs), "policies": rows}
@@ -530,17 +562,20 @@ def _delay_table(scenarios: list[Scenario], inputs: Inputs) -> dict[str, Any]:
 def _render_simulation(report: dict[str, Any]) -> str:
     lines = [f"oversell simulation: {len(report['products'])} product(s), demand x{report['peak_multiplier']:g}, "
              f"seed {report['seed']}" + (f", dispersion {report['dispersion']:g}" if report["dispersion"] else ""),
-             f"{'policy':<40} {'orders':>8} {'oversold':>8} {'/10k':>8} {'lost/10k':>8} {'hidden':>7} "
-             f"{'buffers':>7}  cancel rate over the marketplace's limit"]
+             f"{'policy':<40} {'orders/day':>10} {'oversold/10k':>12} {'sell-outs':>13} {'lost/10k':>8} "
+             f"{'hidden':>7} {'held':>6}  cancel rate over the marketplace's limit"]
     for row in report["policies"]:
         over = [f"{c['channel']} {c['cancel_rate']:.2%}>{c['threshold']:.1%}"
                 for c in row["channels"] if c["breaches_threshold"]]
-        lines.append(f"{row['policy'][:40]:<40} {row['orders']:>8} {row['oversold']:>8} "
-                     f"{row['oversells_per_10k']:>8.2f} {row['lost_sales_per_10k']:>8.1f} "
-                     f"{row['hidden_share']:>7.2%} {row['buffer_share_of_lot']:>7.2%}  {', '.join(over) or '-'}")
-    lines.append("/10k: oversold (cancelled) orders per 10,000 orders; lost/10k: orders turned away while the ERP "
-                 "had a unit; hidden: demand-weighted share of the ERP's units a buyer could not see; "
-                 "buffers: buffer units per channel / lot")
+        trials = f"{row['sellouts_with_oversell']}/{row['sellout_trials']}"
+        lines.append(f"{row['policy'][:40]:<40} {row['orders_per_day']:>10.1f} {row['oversells_per_10k']:>12.3f} "
+                     f"{trials:>13} {row['lost_sales_per_10k']:>8.1f} {row['hidden_share']:>7.2%} "
+                     f"{row['held_back_share']:>6.2%}  "
+                     f"{', '.join(over) or '-'}")
+    lines.append("oversold/10k: orders cancelled for want of stock per 10,000 orders; sell-outs: simulated "
+                 "sell-outs with an oversell / all; lost/10k: orders turned away while the ERP had a unit; "
+                 "hidden: demand-weighted share of the ERP's units a buyer could not see (time average); "
+                 "held: buffer units / units in stock after a restock, over all listings")
     if "chart" in report:
         lines.append(f"chart: {report['chart']}")
     return "\n".join(lines)

@@ -36,18 +36,15 @@ class Delay:
 
     p50: float
     p99: float
+    sigma: float = field(init=False, repr=False, compare=False, default=0.0)  # of the log
 
     def __post_init__(self) -> None:
         if self.p50 < 0 or self.p99 < 0:
             raise ValueError("a delay cannot be negative")
         if self.p99 < self.p50:
             raise ValueError(f"p99 ({self.p99} s) is below p50 ({self.p50} s)")
-
-    @property
-    def sigma(self) -> float:
-        if self.p50 <= 0 or self.p99 <= self.p50:
-            return 0.0
-        return math.log(self.p99 / self.p50) / Z99
+        if self.p50 > 0 and self.p99 > self.p50:  # computed once: sample() is the simulator's hot path
+            object.__setattr__(self, "sigma", math.log(self.p99 / self.p50) / Z99)
 
     def quantile(self, p: float) -> float:
         """Seconds below which a fraction `p` of the delays fall."""
@@ -62,7 +59,7 @@ class Delay:
         return self.p50 * math.exp(self.sigma ** 2 / 2)
 
     def sample(self, rng: random.Random) -> float:
-        if self.sigma == 0 or self.p50 <= 0:
+        if self.sigma == 0:
             return self.p50
         return self.p50 * math.exp(self.sigma * rng.gauss(0.0, 1.0))
 

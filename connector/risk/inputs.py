@@ -30,11 +30,11 @@ def resolve_legs(code: str, marketplace: str, settings: RiskSettings,
         given = {leg: parse_delay(value) for leg in LEGS
                  if (value := getattr(configured, leg)) is not None}
         if given:
-            legs = replace(legs, **given, source="config")  # type: ignore[arg-type]
+            legs = replace(legs, **given, source="config")
     if code in measured:
         legs = replace(legs, push=measured[code].push, source="measured")
     if code in overrides and overrides[code]:
-        legs = replace(legs, **dict(overrides[code]), source="command line")  # type: ignore[arg-type]
+        legs = replace(legs, **dict(overrides[code]), source="command line")
     return legs
 
 

@@ -177,6 +177,9 @@ class _Market:
         self.dispersion = dispersion
         self.burst_epoch_s = burst_epoch_s
         self.display = [max(0, stock - b) for b in self.buffers]
+        # Sold out = no channel may show a unit any more; the next lot is ordered then
+        # (with a buffer on every channel the ERP never reaches 0 by itself).
+        self.reorder_point = min(self.buffers) if self.buffers else 0
         self.last_sent = list(self.display)
         self.applied_version = [0] * len(self.ch)
         self.version = 0
@@ -242,7 +245,8 @@ class _Market:
     def _send_all(self) -> None:
         for j, load in enumerate(self.ch):
             value = max(0, self.q - self.buffers[j])
-            if value >= FAR_FROM_ZERO and self.last_sent[j] >= FAR_FROM_ZERO:
+            # unchanged values are not pushed (neither the bridge nor a batch tool does)
+            if value == self.last_sent[j] or (value >= FAR_FROM_ZERO and self.last_sent[j] >= FAR_FROM_ZERO):
                 continue
             self.last_sent[j] = value
             self.push(self.now + load.legs.sample_to_buyers(self.rng), APPLY, j, value, self.version)
@@ -269,7 +273,7 @@ class _Market:
             if self.q >= 1:
                 self._account_hidden()
                 self.q -= 1
-                if self.q == 0:
+                if self.q <= self.reorder_point:
                     self.result.sellouts += 1
                     if self.lot_size > 0 and not self.restock_due:
                         self.restock_due = True
@@ -323,8 +327,10 @@ def simulate(channels: Sequence[SimChannel], policy: Policy, *, lot_size: int = 
     market.start()
     target = max(1, orders)
     stats = market._stats
-    while market.heap and sum(s.orders for s in stats) < target:
+    budget = 200 * target  # events: a policy that turns every order away still ends
+    while market.heap and budget > 0 and sum(s.orders for s in stats) < target:
         market.step()
+        budget -= 1
     return market.finish()
 
 
@@ -333,6 +339,7 @@ class SelloutResult:
     trials: int
     with_oversell: int  # sell-outs with at least one oversold order
     oversold: int  # oversold orders in all sell-outs
+    by_channel: Mapping[str, int] = field(default_factory=dict)  # oversold orders per channel
 
     @property
     def probability(self) -> float:
@@ -347,6 +354,11 @@ class SelloutResult:
     def mean_oversold(self) -> float:
         return self.oversold / self.trials if self.trials else 0.0
 
+    def per_10k_orders(self, lot_size: int) -> float:
+        """Oversold orders per 10,000 orders when every sell-out follows a lot of `lot_size`
+        units (renewal: each cycle sells the lot, plus what it oversells)."""
+        return 1e4 * self.mean_oversold / (lot_size + self.mean_oversold)
+
 
 def sellout_trials(channels: Sequence[SimChannel], policy: Policy, *, units: int = 1, trials: int = 10_000,
                    dispersion: float = 0.0, burst_epoch_s: float = 3600.0, seed: int = 1,
@@ -355,6 +367,7 @@ def sellout_trials(channels: Sequence[SimChannel], policy: Policy, *, units: int
     _check(channels, 1)
     rng = random.Random(seed)
     hit = oversold = 0
+    per_channel: dict[str, int] = {}
     for _ in range(trials):
         market = _Market(channels, policy, rng, stock=units, lot_size=0, restock_after_s=0.0,
                          dispersion=dispersion, burst_epoch_s=burst_epoch_s)
@@ -362,11 +375,13 @@ def sellout_trials(channels: Sequence[SimChannel], policy: Policy, *, units: int
         events = 0
         while market.heap and events < max_events:
             if market.pending == 0 and market.in_flight == 0 and not any(market.display) \
-                    and (market.q == 0 or policy.kind == "event"):
-                break  # nobody shows stock and nothing is on the way: the sell-out is over
+                    and market.q <= market.reorder_point:
+                break  # nobody shows stock, nobody will, nothing is on the way: sold out
             market.step()
             events += 1
         lost = market.result.oversold
         oversold += lost
         hit += lost > 0
-    return SelloutResult(trials, hit, oversold)
+        for code, stats in market.result.channels.items():
+            per_channel[code] = per_channel.get(code, 0) + stats.oversold
+    return SelloutResult(trials, hit, oversold, per_channel)
