@@ -130,12 +130,14 @@ def advise_per_channel(loads: Sequence[ChannelLoad], target: float, quantile: fl
     risks = channel_risks(loads, buffers, quantile, dispersion)
     steps = 0
     while sum(risks.values()) > target:
-        best, best_gain = None, -1.0
+        best, best_gain = None, 0.0
         for load in loads:
             gain = risks[load.code] - _one_risk(loads, load.code, buffers[load.code] + 1, quantile, dispersion)
             weight = gain / max(load.rate_per_s, 1e-12)
             if weight > best_gain:
                 best, best_gain = load.code, weight
+        if best is None:  # on a plateau (risk ~ 1 − e^{−λW} until b nears the mean): the riskiest
+            best = max(loads, key=lambda c: risks[c.code]).code
         assert best is not None
         buffers[best] += 1
         risks[best] = _one_risk(loads, best, buffers[best], quantile, dispersion)

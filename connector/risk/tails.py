@@ -79,8 +79,20 @@ def negbin_sf(b: int, mean: float, dispersion: float) -> float:
         return poisson_sf(b, mean)
     if b < 0:
         return 1.0
-    head = sum(negbin_pmf(n, mean, dispersion) for n in range(b + 1))
-    return min(1.0, max(0.0, 1.0 - head))
+    if mean == 0:
+        return 0.0
+    if b < mean:
+        head = sum(negbin_pmf(n, mean, dispersion) for n in range(b + 1))
+        return min(1.0, max(0.0, 1.0 - head))
+    # far tail: sum it (pmf(n+1) = pmf(n)·(n+r)/(n+1)·(1−p)) so tiny risks keep their digits
+    r = 1.0 / dispersion
+    q = mean / (r + mean)
+    n, term, total = b + 1, negbin_pmf(b + 1, mean, dispersion), 0.0
+    while term > 0 and (term > total * 1e-17 or n < mean):
+        total += term
+        term *= (n + r) / (n + 1) * q
+        n += 1
+    return min(1.0, total)
 
 
 def count_sf(b: int, mean: float, dispersion: float = 0.0) -> float:
