@@ -161,3 +161,35 @@ def test_simulate_demo_shop_table(config: Path, capsys: pytest.CaptureFixture[st
                          "PEN-GEL-BLK", "--orders", "800", "--trials", "200")
     assert code == 0, err
     assert "this bridge + advised buffers" in out and "oversold/10k" in out
+
+
+def test_apply_without_the_addon_prints_config_lines(erp: Any, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STOCK_BRIDGE_CONFIG", raising=False)
+    data = embedded_default(erp_url=erp.url, state_path=str(tmp_path / "s.sqlite3"))
+    data["erp"]["mode"] = "no_addon"
+    data.pop("channels")
+    body = to_toml(data) + """
+[channels.amazon_de]
+marketplace = "amazon"
+warehouses = ["WH"]
+
+[[channels.amazon_de.listings]]
+sku = "MUG-CER-350"
+
+[channels.shopify_eu]
+marketplace = "shopify"
+warehouses = ["WH"]
+
+[[channels.shopify_eu.listings]]
+sku = "MUG-CER-350"
+"""
+    path = tmp_path / "bridge.toml"
+    path.write_text(body)
+    before = buffers(erp)
+    code, out, err = run(capsys, "advise", "--config", str(path), "--apply", "--target-risk", "0.00001")
+    assert code == 0, err
+    assert "no addon: set these in the bridge config" in out
+    assert 'channels.amazon_de listing sku = "MUG-CER-350": buffer_qty = ' in out
+    assert buffers(erp) == before
