@@ -31,9 +31,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from connector.config import ENV_PREFIX, BridgeConfig, ConfigError, load_config
+from connector.config import ENV_PREFIX, BridgeConfig, ConfigError, ErpConfig, load_config
 from connector.risk.advisor import (
     AdviceError,
     ChannelLoad,
@@ -49,6 +49,9 @@ from connector.risk.delays import ChannelDelays, DelaySource, NoMeasurements
 from connector.risk.inputs import parse_leg_overrides, parse_rates, resolve_legs
 from connector.risk.simulator import CANCEL_THRESHOLDS, Policy, SimChannel, sellout_trials
 from connector.risk.simulator import simulate as run_simulation
+
+if TYPE_CHECKING:  # the ERP side is imported only by the commands that read it
+    from connector.risk.shop import ProductView, Shop
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 CHART_MAX_BUFFER = 12
@@ -205,7 +208,7 @@ def _erp(args: argparse.Namespace, config: BridgeConfig) -> Iterator[tuple[Any, 
             mock.stop()
 
 
-def _read_shop(args: argparse.Namespace, client: Any, config: BridgeConfig, skus: list[str]) -> Any:
+def _read_shop(args: argparse.Namespace, client: Any, config: BridgeConfig, skus: list[str]) -> Shop:
     from connector.risk.shop import read_shop
 
     shop = read_shop(client, config, datetime.now(UTC))
@@ -223,7 +226,7 @@ def _read_shop(args: argparse.Namespace, client: Any, config: BridgeConfig, skus
     return shop
 
 
-def _loads(inputs: Inputs, product: Any, shop: Any) -> list[ChannelLoad]:
+def _loads(inputs: Inputs, product: ProductView, shop: Shop) -> list[ChannelLoad]:
     codes = sorted({item.channel for item in product.listings})
     return [ChannelLoad(code, product.demand[code].per_second * inputs.peak if code in product.demand else 0.0,
                         inputs.legs(code, shop.channels.get(code, "")))
@@ -237,7 +240,7 @@ def _advise(inputs: Inputs, loads: list[ChannelLoad]) -> dict[str, int]:
     return advise_per_channel(loads, inputs.target, inputs.quantile, inputs.dispersion)
 
 
-def _current(product: Any) -> dict[str, int]:
+def _current(product: ProductView) -> dict[str, int]:
     out: dict[str, int] = {}
     for item in product.listings:
         out[item.channel] = max(out.get(item.channel, 0), item.buffer)
@@ -255,7 +258,7 @@ def advise(args: argparse.Namespace) -> int:
         shop = _read_shop(args, client, live_config, args.sku)
         report = _advice_report(inputs, shop, args.channel)
         if args.apply:
-            report["applied"] = _apply(live_config, shop, report, client)
+            report["applied"] = _apply(live_config, shop, report)
     if args.json:
         print(json.dumps(report, indent=2))
     else:
@@ -263,7 +266,7 @@ def advise(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _advice_report(inputs: Inputs, shop: Any, channels: list[str]) -> dict[str, Any]:
+def _advice_report(inputs: Inputs, shop: Shop, channels: list[str]) -> dict[str, Any]:
     products, rows = [], []
     sellable = hidden_now = hidden_adv = 0.0
     for product in sorted(shop.products.values(), key=lambda p: p.sku):
@@ -342,7 +345,7 @@ def _changes(report: dict[str, Any]) -> list[dict[str, Any]]:
     return [row for row in report["listings"] if row["buffer_advised"] != row["buffer_now"]]
 
 
-def _apply(config: BridgeConfig, shop: Any, report: dict[str, Any], client: Any) -> dict[str, Any]:
+def _apply(config: BridgeConfig, shop: Shop, report: dict[str, Any]) -> dict[str, Any]:
     changes = _changes(report)
     if shop.mode != "addon":
         lines = ["no addon: set these in the bridge config ([[channels.<code>.listings]] buffer_qty):"]
@@ -374,7 +377,7 @@ def _apply(config: BridgeConfig, shop: Any, report: dict[str, Any], client: Any)
                                           "(buffer override on each listing)"]}
 
 
-def _manager_erp(config: BridgeConfig) -> Any:
+def _manager_erp(config: BridgeConfig) -> ErpConfig:
     """The ERP config of a Marketplace manager: the bridge user may write only sync status."""
     risk = config.risk
     env = os.environ
@@ -457,7 +460,7 @@ def _given_scenario(args: argparse.Namespace, inputs: Inputs, config: BridgeConf
                     args.lot_size or config.risk.lot_size)
 
 
-def _shop_scenarios(args: argparse.Namespace, inputs: Inputs, shop: Any) -> list[Scenario]:
+def _shop_scenarios(args: argparse.Namespace, inputs: Inputs, shop: Shop) -> list[Scenario]:
     out = []
     for product in sorted(shop.products.values(), key=lambda p: p.sku):
         if product.sold_units <= 0:
