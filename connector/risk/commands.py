@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -110,6 +111,8 @@ def _fail(args: argparse.Namespace, message: str, code: int) -> int:
 
 def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     def wrapper(args: argparse.Namespace) -> int:
+        # the transport's retry warnings would bury the one line that says what failed
+        logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
         try:
             return run(args)
         except (_Usage, AdviceError, ConfigError) as exc:
