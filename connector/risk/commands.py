@@ -261,7 +261,7 @@ def advise(args: argparse.Namespace) -> int:
         shop = _read_shop(args, client, live_config, args.sku)
         report = _advice_report(inputs, shop, args.channel)
         if args.apply:
-            report["applied"] = _apply(live_config, shop, report)
+            report["applied"] = _apply(live_config, shop, report, client)
     if args.json:
         print(json.dumps(report, indent=2))
     else:
@@ -348,16 +348,31 @@ def _changes(report: dict[str, Any]) -> list[dict[str, Any]]:
     return [row for row in report["listings"] if row["buffer_advised"] != row["buffer_now"]]
 
 
-def _apply(config: BridgeConfig, shop: Shop, report: dict[str, Any]) -> dict[str, Any]:
-    changes = _changes(report)
+def _apply(config: BridgeConfig, shop: Shop, report: dict[str, Any], client: Any) -> dict[str, Any]:
     if shop.mode != "addon":
+        changes = _changes(report)
         lines = ["no addon: set these in the bridge config ([[channels.<code>.listings]] buffer_qty):"]
         lines += [f'channels.{row["channel"]} listing sku = "{row["sku"]}": buffer_qty = {row["buffer_advised"]}'
                   for row in changes] or ["(no change)"]
         return {"written": 0, "config_lines": lines[1:], "lines": lines}
+    manager = _manager_erp(config)  # asked for even when nothing is to be written: say so now
+    policies = _buffer_policies(client)
+    changes, skipped = [], set()
+    for row in report["listings"]:
+        policy, low, high = policies.get(row["channel"], ("advised", 0.0, 0.0))
+        # within the bounds the admin set on the channel
+        row["buffer_applied"] = int(min(max(row["buffer_advised"], low), high or float("inf")))
+        if row["buffer_applied"] == row["buffer_now"]:
+            continue
+        if policy != "advised":
+            skipped.add(row["channel"])
+        else:
+            changes.append(row)
+    note = ([f"not written: the buffer policy of {', '.join(sorted(skipped))} is fixed (set it to Advised on "
+             "the channel to let advise --apply keep its buffers)"] if skipped else [])
     if not changes:
-        return {"written": 0, "lines": ["every buffer is already as advised: nothing written"]}
-    manager = _manager_erp(config)
+        return {"written": 0, "skipped_channels": sorted(skipped),
+                "lines": note + ["every other buffer is already as advised: nothing written"]}
     from connector.erp.client import connect
     from connector.erp.errors import ErpError
 
@@ -367,7 +382,7 @@ def _apply(config: BridgeConfig, shop: Shop, report: dict[str, Any]) -> dict[str
         raise _ErpDown(f"--apply: cannot log in as {manager.username}: {exc}") from None
     by_value: dict[int, list[int]] = {}
     for row in changes:
-        by_value.setdefault(int(row["buffer_advised"]), []).append(int(row["listing_id"]))
+        by_value.setdefault(int(row["buffer_applied"]), []).append(int(row["listing_id"]))
     try:
         for value, ids in sorted(by_value.items()):
             writer.call("marketplace.listing", "write", ids, {"buffer_override": True, "buffer_qty": float(value)})
@@ -376,8 +391,23 @@ def _apply(config: BridgeConfig, shop: Shop, report: dict[str, Any]) -> dict[str
     finally:
         writer.close()
     written = sum(len(ids) for ids in by_value.values())
-    return {"written": written, "lines": [f"wrote {written} listing buffer(s) as {manager.username} "
-                                          "(buffer override on each listing)"]}
+    return {"written": written, "skipped_channels": sorted(skipped),
+            "lines": note + [f"wrote {written} listing buffer(s) as {manager.username} "
+                             "(buffer override on each listing)"]}
+
+
+def _buffer_policies(client: Any) -> dict[str, tuple[str, float, float]]:
+    """code -> (buffer_policy, advised_buffer_min, advised_buffer_max) from the addon; empty
+    for an addon without buffer policies (then every channel is written, as asked)."""
+    from connector.erp.errors import ErpError
+
+    try:
+        rows = client.call("marketplace.channel", "search_read", [],
+                           ["code", "buffer_policy", "advised_buffer_min", "advised_buffer_max"])
+    except ErpError:
+        return {}
+    return {str(r["code"]): (str(r.get("buffer_policy") or "fixed"), float(r.get("advised_buffer_min") or 0),
+                             float(r.get("advised_buffer_max") or 0)) for r in rows}
 
 
 def _manager_erp(config: BridgeConfig) -> ErpConfig:

@@ -33,6 +33,23 @@ def config(erp: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
+def set_policy(erp: Any, code: str, policy: str, low: float = 0, high: float = 0) -> None:
+    """As the admin would, on the channel form."""
+    from connector.erp.client import connect
+    from connector.config import parse_config
+
+    data = embedded_default(erp_url=erp.url)
+    data["erp"].update(username="admin", password="admin")
+    data["erp"].pop("api_key")
+    client = connect(parse_config(data).erp)
+    try:
+        [cid] = client.call("marketplace.channel", "search", [("code", "=", code)])
+        client.call("marketplace.channel", "write", [cid], {"buffer_policy": policy, "advised_buffer_min": low,
+                                                            "advised_buffer_max": high})
+    finally:
+        client.close()
+
+
 def buffers(erp: Any) -> dict[int, tuple[bool, float]]:
     from connector.erp.client import connect
     from connector.config import parse_config
@@ -78,25 +95,35 @@ def test_apply_needs_a_manager_and_then_writes(erp: Any, config: Path, capsys: p
     assert buffers(erp) == before
     monkeypatch.setenv("STOCK_BRIDGE_RISK_MANAGER_USERNAME", "admin")
     monkeypatch.setenv("STOCK_BRIDGE_RISK_MANAGER_PASSWORD", "admin")
-    code, out, err = run(capsys, "advise", "--config", str(config), "--apply", "--target-risk", "0.0001",
-                         "--channel", "amazon_de", "--json")
+    # every channel's buffer policy is "fixed" by default: nothing is written
+    code, out, err = run(capsys, "advise", "--config", str(config), "--apply", "--target-risk", "0.0001")
+    assert code == 0, err
+    assert "buffer policy of" in out and buffers(erp) == before
+    # Amazon's set to "advised", at most 1 unit; bol's advised without bounds; the rest fixed
+    set_policy(erp, "amazon_de", "advised", 0, 1)
+    set_policy(erp, "bol_nl", "advised")
+    code, out, err = run(capsys, "advise", "--config", str(config), "--apply", "--target-risk", "0.0001", "--json")
     assert code == 0, err
     report = json.loads(out)
-    changed = [r for r in report["listings"] if r["buffer_advised"] != r["buffer_now"]]
-    assert changed and report["applied"]["written"] == len(changed)
     after = buffers(erp)
+    written = 0
     for row in report["listings"]:
-        if row in changed:  # an override with the advised value
-            assert after[row["listing_id"]] == (True, float(row["buffer_advised"]))
-        else:  # already as advised: left alone (it may inherit the channel's rule)
-            assert after[row["listing_id"]] == before[row["listing_id"]]
-    others = [r for r in before if r not in {row["listing_id"] for row in report["listings"]}]
-    assert all(after[r] == before[r] for r in others)  # --channel amazon_de: only Amazon's listings
+        expected = min(row["buffer_advised"], 1) if row["channel"] == "amazon_de" else row["buffer_advised"]
+        if row["channel"] in ("amazon_de", "bol_nl") and expected != row["buffer_now"]:
+            assert after[row["listing_id"]] == (True, float(expected)), row
+            written += 1
+        else:  # a fixed channel, or already as advised: left alone (it may inherit the channel's rule)
+            assert after[row["listing_id"]] == before[row["listing_id"]], row
+    assert written and report["applied"]["written"] == written
+    assert "amazon_de" not in report["applied"]["skipped_channels"]
+    assert "shopify_eu" in report["applied"]["skipped_channels"] or all(
+        r["buffer_advised"] == r["buffer_now"] for r in report["listings"] if r["channel"] == "shopify_eu")
 
 
 def test_apply_with_a_wrong_manager_password_names_no_secret(erp: Any, config: Path,
                                                              capsys: pytest.CaptureFixture[str],
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    set_policy(erp, "amazon_de", "advised")
     before = buffers(erp)
     monkeypatch.setenv("STOCK_BRIDGE_RISK_MANAGER_USERNAME", "admin")
     monkeypatch.setenv("STOCK_BRIDGE_RISK_MANAGER_PASSWORD", "wrong-secret-4711")
