@@ -30,6 +30,8 @@ COMMANDS: dict[str, str] = {
     "timeline": "connector.sync.commands:timeline",
     "mock-erp": "connector.mock_erp.cli:main",
     "sandbox": "connector.sandbox.cli:main",
+    "advise": "connector.risk.commands:advise",
+    "simulate": "connector.risk.commands:simulate",
 }
 
 
@@ -95,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=port, default=8780)
     p.add_argument("--seed", type=Path, default=None, help="sandbox seed file (JSON; default: the demo shop's accounts and listings)")
+    __import__("connector.risk.commands", fromlist=["add_parsers"]).add_parsers(sub, common, reporting)
     return parser
 
 

@@ -60,6 +60,15 @@ DEMO_CHANNELS: dict[str, str] = {
     "shopee_sg": "shopee",
 }
 
+# The demo shop's sales history (fixtures/demo/50_sales.json) names each channel's orders by
+# these source-document prefixes; `advise` and `simulate` attribute deliveries with them.
+DEMO_ORDER_PREFIXES: dict[str, str] = {
+    "amazon_de": "AMZ-", "bol_nl": "BOL-", "zalando_de": "ZAL-", "kaufland_de": "KL-",
+    "ebay_de": "EBAY-", "shopify_eu": "SHOP-", "etsy_shop": "ETSY-", "woo_shop": "WC-",
+    "lazada_sg": "LZD-", "shopee_sg": "SHP-",
+}
+
+
 def demo_credentials(code: str, marketplace: str) -> dict[str, str]:
     """The sandbox account of a demo channel, with DESIGN.md's key names (not secrets of value)."""
     tag = f"demo-{code}"
@@ -116,6 +125,7 @@ def embedded_default(
             "full_resync_interval_s": 600,
         },
         "channels": channels,
+        "risk": {"channels": {code: {"origin_prefixes": [prefix]} for code, prefix in DEMO_ORDER_PREFIXES.items()}},
     }
 
 
@@ -250,7 +260,7 @@ class EmbeddedStack:
 
 
 def to_toml(data: dict[str, Any]) -> str:
-    """`data` (tables of strings, numbers and booleans) as TOML; enough for embedded_default.
+    """`data` (tables of strings, numbers, booleans and lists of them) as TOML; enough for embedded_default.
 
     Usage: ``Path("x.toml").write_text(to_toml(embedded_default()))``
     """
@@ -261,6 +271,8 @@ def to_toml(data: dict[str, Any]) -> str:
             return repr(v)
         if isinstance(v, str):
             return json.dumps(v)  # a JSON string is a TOML basic string
+        if isinstance(v, list):
+            return "[" + ", ".join(value(item) for item in v) + "]"
         raise TypeError(f"to_toml: cannot write {type(v).__name__}")
 
     def key(k: str) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -194,6 +194,8 @@ def load_fixtures(db: MockDatabase, directory: Path) -> None:
                     if known is None:
                         raise FixtureError(f"{path.name}: {model} {key!r}: unknown field {fname!r}")
                     fld = known
+                    if fld.type == "datetime" and isinstance(value, str) and value.startswith("now"):
+                        value = _relative_datetime(path, value)
                     if fld.type == "many2one" and isinstance(value, str):
                         value = _ref(ids, path, fld.relation or "", value)
                     elif fld.type == "many2many":
@@ -220,6 +222,25 @@ def load_fixtures(db: MockDatabase, directory: Path) -> None:
     for model, rids in created.items():
         for hook in CREATE_HOOKS.get(model, []):
             hook(env, rids)
+
+
+_UNITS = {"d": 86400, "h": 3600, "m": 60}
+
+
+def _relative_datetime(path: Path, value: str) -> str:
+    """A fixture's `"now-3d"` / `"now-6h"`: a moment before load time, so that a sales
+    history stays inside "the last 28 days" whenever the fixtures are loaded."""
+    rest = value[3:]
+    if not rest:
+        return _odoo_datetime(_utcnow())
+    sign, amount, unit = rest[0], rest[1:-1], rest[-1:]
+    try:
+        seconds = float(amount) * _UNITS[unit]
+    except (KeyError, ValueError):
+        raise FixtureError(f"{path.name}: bad relative date {value!r} (use now-3d, now-6h, now-30m)") from None
+    if sign not in "+-":
+        raise FixtureError(f"{path.name}: bad relative date {value!r} (use now-3d, now-6h, now-30m)")
+    return _odoo_datetime(_utcnow() + timedelta(seconds=seconds if sign == "+" else -seconds))
 
 
 def _other_series_fields(model: str) -> set[str]:

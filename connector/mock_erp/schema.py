@@ -119,6 +119,7 @@ MARKETPLACES = [
     ("lazada", "Lazada"),
     ("shopee", "Shopee"),
 ]
+BUFFER_POLICIES = [("fixed", "Fixed"), ("advised", "Advised by the bridge")]
 ZERO_STOCK_ACTIONS = [
     ("push_zero", "Push 0"),
     ("deactivate", "Deactivate the listing"),
@@ -394,6 +395,9 @@ def _models(v: int) -> list[ModelDef]:
             "warehouse_ids": m2m("stock.warehouse", "Warehouses"),
             "excluded_location_ids": m2m("stock.location", "Excluded Locations"),
             "buffer_qty": floatf("Buffer", default=0.0),
+            "buffer_policy": sel("Buffer Policy", BUFFER_POLICIES, required=True, default="fixed"),
+            "advised_buffer_min": floatf("Advised Buffer Minimum", default=0.0),
+            "advised_buffer_max": floatf("Advised Buffer Maximum", default=0.0),
             "max_qty": floatf("Cap", default=0.0, help="Never publish more than this many units per listing. "
                               "0 means no cap."),
             # No default, as in the addon: empty means the marketplace's own default
