@@ -25,6 +25,7 @@ from connector.marketplaces.http import (
     AuthFailed,
     CachedToken,
     RetryLater,
+    Transient,
 )
 
 
@@ -131,14 +132,19 @@ class BatchFailed(Exception):
         self.message = message
 
 
-GAVE_UP = (RetryLater, AuthFailed, BatchFailed)  # what `settle` turns into results
+# What `settle` turns into results. Transient only gets here from a check made outside the
+# session's retries (a reply that did not confirm): retried later, like RetryLater.
+GAVE_UP = (RetryLater, AuthFailed, BatchFailed, Transient)
 
 
-def gave_up(update: StockUpdate, exc: RetryLater | AuthFailed | BatchFailed) -> PushResult:
+def gave_up(update: StockUpdate, exc: RetryLater | AuthFailed | BatchFailed | Transient) -> PushResult:
     """The result for `update` when its request gave up with `exc`: RetryLater ->
-    retryable at its time, AuthFailed -> failed/auth, BatchFailed -> failed/its category."""
+    retryable at its time, AuthFailed -> failed/auth, BatchFailed -> failed/its category,
+    Transient -> retryable when the engine's retry queue next runs."""
     if isinstance(exc, RetryLater):
         return PushResult.retry(update, str(exc), exc.retry_at)
+    if isinstance(exc, Transient):
+        return PushResult(update.listing_id, Outcome.RETRY, message=f"not confirmed: {exc}")
     if isinstance(exc, AuthFailed):
         return PushResult.failed(update, FailureCategory.AUTH, str(exc))
     return PushResult.failed(update, exc.category, exc.message)
