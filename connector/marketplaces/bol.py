@@ -242,7 +242,10 @@ class BolAdapter(MarketplaceAdapter):
                         self.clock.now() + 60,
                     ))
         for item in waiting.values():
-            results.append(PushResult.retry(
+            # bol took the write (202 + a PENDING process status) but has not applied it:
+            # accepted, not yet applied (issue 17), written again at the hold's end (an
+            # absolute amount; bol answers it with a fresh process status to follow).
+            results.append(PushResult.accepted(
                 item.update,
                 f"bol process {item.process_id} still pending after {self.poll_timeout_s:.0f}s",
                 self.clock.now() + 60,

@@ -16,6 +16,7 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
+from connector.marketplaces.base import ACCEPTED_NOT_APPLIED
 from connector.sync.state import StateStore, _iso
 
 STATE_COLUMNS = ("synced", "deactivated", "pending", "error", "locked")
@@ -50,6 +51,13 @@ def status_report(store: StateStore, now: float | None = None) -> dict[str, Any]
                 if isinstance(seen, int) and isinstance(position, int)
                 else None,
             }
+    # Writes the marketplace accepted (queued) but has not been seen applying (issue 17).
+    awaiting: dict[str, int] = {}
+    for row in store.listings():
+        if row.state == "pending" and (row.last_error or "").startswith(ACCEPTED_NOT_APPLIED):
+            awaiting[row.channel_code] = awaiting.get(row.channel_code, 0) + 1
+    for code, entry in channels.items():
+        entry["accepted_not_applied"] = awaiting.get(code, 0)
     problems = [
         {
             "channel": row.channel_code,
@@ -86,6 +94,9 @@ def render_status(report: dict[str, Any]) -> str:
         )
     if not report["channels"]:
         lines.append("(nothing synced yet)")
+    awaiting = {c: n for c, e in report["channels"].items() if (n := e.get("accepted_not_applied"))}
+    if awaiting:
+        lines.append("accepted, not yet applied: " + ", ".join(f"{c} {n}" for c, n in awaiting.items()))
     cursor = report.get("cursor")
     if cursor:
         lag = f", {cursor['lag_events']} event(s) behind" if cursor.get("lag_events") else ""

@@ -133,8 +133,20 @@ def _ok(results: list[Any]) -> None:
     assert [r.outcome for r in results] == [Outcome.OK], results
 
 
+def _push(rig: Rig, update: StockUpdate) -> list[Any]:
+    """Push as the engine does: a write the marketplace accepted but has not applied yet
+    (Amazon's ACCEPTED) comes back at its `retry_at` to be confirmed, at most 5 times."""
+    results = rig.adapter.push([update])
+    for _ in range(5):
+        if not results[0].awaiting_confirmation:
+            break
+        rig.clock.advance(max(0.0, results[0].retry_at - rig.clock.now()))
+        results = rig.adapter.push([update])
+    return results
+
+
 def test_push_and_read_back(rig: Rig) -> None:
-    _ok(rig.adapter.push([rig.update(7)]))
+    _ok(_push(rig, rig.update(7)))
     assert rig.held()["quantity"] == 7
     remote = rig.adapter.read([(rig.case.sku, rig.case.external_id)])
     assert len(remote) == 1 and remote[0].found
@@ -151,7 +163,7 @@ def _zero_action(adapter: MarketplaceAdapter) -> PushAction:
 
 def test_zero_then_reactivate(rig: Rig) -> None:
     zero_action = _zero_action(rig.adapter)
-    _ok(rig.adapter.push([rig.update(0, zero_action)]))
+    _ok(_push(rig, rig.update(0, zero_action)))
     held = rig.held()
     if rig.case.marketplace == "etsy":
         assert held["active"] is False and held["quantity"] >= 1  # Etsy cannot hold 0: deactivated instead
@@ -159,7 +171,7 @@ def test_zero_then_reactivate(rig: Rig) -> None:
         assert held["quantity"] == 0
     back = PushAction.REACTIVATE if zero_action is PushAction.DEACTIVATE else (
         PushAction.RELIST if zero_action is PushAction.END else PushAction.SET)
-    _ok(rig.adapter.push([rig.update(4, back)]))
+    _ok(_push(rig, rig.update(4, back)))
     held = rig.held()
     assert held["quantity"] == 4 and held["active"] is True
 
@@ -176,7 +188,7 @@ def test_locked_sku(rig: Rig) -> None:
 
 def test_429_storm_delivered_in_full(rig: Rig) -> None:
     rig.admin.set_faults(rig.case.marketplace, storm_429={"count": 3, "retry_after": 1})
-    _ok(rig.adapter.push([rig.update(9)]))
+    _ok(_push(rig, rig.update(9)))
     assert rig.held()["quantity"] == 9
     refused = [r for r in rig.admin.requests(rig.case.marketplace) if r["operation"] not in ("token", "refresh")]
     assert len(refused) >= 4  # three throttled tries, then the one that landed
@@ -201,6 +213,59 @@ def test_amazon_fba_sku_is_refused_without_a_patch(sandbox: RunningSandbox) -> N
         assert "get_item" in operations and "patch_item" not in operations, operations
         held = admin.listing("amazon", "FBA-MUG")
         assert held is not None and held["quantity"] == 5
+    finally:
+        adapter.close()
+        admin.close()
+
+
+def _amazon_rig(sandbox: RunningSandbox, listing: dict[str, Any]) -> tuple[MarketplaceAdapter, SandboxAdmin, ManualClock]:
+    [case] = [c for c in CASES if c.marketplace == "amazon"]
+    admin = SandboxAdmin(sandbox.url)
+    admin.reset(reseed=False)
+    admin.add_account("amazon", case.account)
+    admin.add_listings("amazon", [listing])
+    clock = ManualClock(start=time.time())
+    adapter = build_adapter("amazon_test", "amazon", {**sandbox.channel_urls("amazon"), **case.settings},
+                            clock=clock)
+    return adapter, admin, clock
+
+
+def test_amazon_patch_accepted_and_later_rejected(sandbox: RunningSandbox) -> None:
+    """Issue 17 scenario: Amazon answers ACCEPTED ("accepted for processing", spec's
+    ListingsItemSubmissionResponse), then rejects the submission downstream (an ERROR issue
+    on the item, Amazon's "Manage Listings Issues" guide). The push is held as accepted, not
+    applied; its confirmation reads the item back and ends as the listing's error."""
+    adapter, admin, clock = _amazon_rig(sandbox, {"sku": "MUG-LATE", "quantity": 5,
+                                                  "reject_later": "The quantity could not be processed."})
+    try:
+        [held] = adapter.push([StockUpdate(listing_id=1, sku="MUG-LATE", quantity=9)])
+        assert held.awaiting_confirmation and held.outcome is Outcome.RETRY and held.deferred, held
+        assert held.retry_at is not None
+        clock.advance(held.retry_at - clock.now())
+        [late] = adapter.push([StockUpdate(listing_id=1, sku="MUG-LATE", quantity=9)])
+        assert late.outcome is Outcome.FAILED and late.category is FailureCategory.VALIDATION, late
+        assert "did not apply it" in late.message and "could not be processed" in late.message
+        operations = [r["operation"] for r in admin.requests("amazon") if r["operation"] != "token"]
+        assert operations.count("patch_item") == 1, operations  # confirmed by reading, not re-sent
+        listing = admin.listing("amazon", "MUG-LATE")
+        assert listing is not None and listing["quantity"] == 5
+    finally:
+        adapter.close()
+        admin.close()
+
+
+def test_amazon_patch_applied_after_a_delay_is_confirmed(sandbox: RunningSandbox) -> None:
+    """The sandbox shows an accepted quantity only `apply_delay_s` later, as the live API
+    queues it: the first read-back (at once) sees the old value and waits again."""
+    adapter, admin, clock = _amazon_rig(sandbox, {"sku": "MUG-SLOW", "quantity": 5, "apply_delay_s": 0.3})
+    try:
+        update = StockUpdate(listing_id=1, sku="MUG-SLOW", quantity=8)
+        [held] = adapter.push([update])
+        [still] = adapter.push([update])  # read back before the sandbox applied it
+        assert held.awaiting_confirmation and still.awaiting_confirmation and "shows 5" in still.message
+        time.sleep(0.4)
+        [done] = adapter.push([update])
+        assert done.outcome is Outcome.OK and done.applied_quantity == 8, done
     finally:
         adapter.close()
         admin.close()

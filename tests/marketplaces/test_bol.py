@@ -131,6 +131,8 @@ def test_still_pending_at_the_deadline_is_retryable(adapter: BolAdapter, mock: r
     start = clock.now()
     [result] = adapter.push([StockUpdate(1, "E", 2, external_id=OFFER)])
     assert result.outcome is Outcome.RETRY and "still pending" in result.message
+    # accepted by bol (202 + PENDING), not yet applied: status counts it as such (issue 17 item 6)
+    assert result.awaiting_confirmation and result.deferred
     assert clock.now() - start <= adapter.poll_timeout_s + 1  # bounded, on the session clock
     assert 3 <= len(calls(mock, "POST", STATUS_URL)) <= 12
 
