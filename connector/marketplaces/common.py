@@ -20,6 +20,7 @@ from typing import Any
 import requests
 
 from connector.marketplaces.base import FailureCategory, Outcome, PushResult, StockUpdate
+from connector.marketplaces.confirm import TokenReply, expect
 from connector.marketplaces.http import (
     ApiSession,
     AuthFailed,
@@ -98,9 +99,11 @@ def oauth_token(
         headers = {"Accept": "application/json"}
         if basic is not None:
             headers["Authorization"] = basic_auth(*basic)
-        reply = session.send(
-            "POST", url, headers=headers, data=dict(form or {}), params=dict(query or {})
-        )
+        # A 2xx without a token or an error is retried (RetryLater), never a refusal.
+        reply = session.exchange(
+            "POST", url, confirm=expect(TokenReply), headers=headers, data=dict(form or {}),
+            params=dict(query or {}),
+        ).response
         payload = reply_json(reply)
         token = payload.get("access_token") if isinstance(payload, dict) else None
         if reply.status_code >= 400 or not token:

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import requests
-from pydantic import BaseModel, ConfigDict, RootModel, ValidationError
+from pydantic import BaseModel, ConfigDict, RootModel, ValidationError, model_validator
 
 from connector.marketplaces.base import PushResult, StockUpdate
 from connector.marketplaces.http import Transient
@@ -52,6 +52,20 @@ class Confirmation(BaseModel):
 
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class TokenReply(Confirmation):
+    """An OAuth2 token endpoint's 2xx (RFC 6749 5.1/5.2): the token, or an `error` code.
+    A body with neither is not an answer (retried); a refusal stays a refusal."""
+
+    access_token: str | None = None
+    error: str | None = None
+
+    @model_validator(mode="after")
+    def _says_something(self) -> TokenReply:
+        if not self.access_token and not self.error:
+            raise ValueError("neither access_token nor error")
+        return self
 
 
 def parse_json(response: requests.Response) -> Any:

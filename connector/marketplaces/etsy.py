@@ -41,7 +41,7 @@ from connector.marketplaces.base import (
     StockUpdate,
 )
 from connector.marketplaces.common import BatchFailed, reply_json, settle, split_id_text
-from connector.marketplaces.confirm import Confirmation, expect, require
+from connector.marketplaces.confirm import Confirmation, TokenReply, expect, require
 from connector.marketplaces.http import AuthFailed, CachedToken, Exchange
 from connector.stock.model import PushAction, ZeroStockAction
 
@@ -126,15 +126,16 @@ class EtsyAdapter(MarketplaceAdapter):
         )
 
     def _fetch_token(self) -> tuple[str, float]:
-        response = self.session.send(
+        response = self.session.exchange(
             "POST",
             self.token_url,
+            confirm=expect(TokenReply),
             data={
                 "grant_type": "refresh_token",
                 "client_id": self.settings["keystring"],
                 "refresh_token": self.refresh_token,
             },
-        )
+        ).response
         payload = reply_json(response, None)
         if response.status_code >= 400 or not isinstance(payload, Mapping) or not payload.get("access_token"):
             detail = payload.get("error_description") or payload.get("error") if isinstance(payload, Mapping) else ""
