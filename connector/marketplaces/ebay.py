@@ -1,15 +1,46 @@
 """eBay Sell Inventory API v1: stock through `POST /sell/inventory/v1/bulk_update_price_quantity`.
 
-Each request sets the inventory item's total ship-to-home quantity and the published
-offer's `availableQuantity` together (the listing shows the smaller of the two, so both
-must move). Up to 25 requests per call (BulkPriceQuantity; the method page also says "one
-SKU per call", the type says 25: the type is what the API validates). Every SKU has its
-own `statusCode` in the reply: HTTP 200/207 does not mean each one succeeded.
+Per marketplace (issue 17 item 3). One inventory item (SKU) can have one offer per eBay
+marketplace; the spec's ShipToLocationAvailability.quantity is "the total quantity of the
+item that is available for sale across all marketplaces", OfferPriceQuantity.
+availableQuantity is "the quantity of the item that is available in the marketplace
+specified within the offer, not the total quantity", and "the quantity specified on a
+listing will be the minimum value between" the two. So a channel (= one marketplace)
+writes its number into its own offer's `availableQuantity`, and the item total is set to
+the largest `availableQuantity` among the SKU's published offers (ours with the new
+number, the others as getOffers shows them right before the write): every offer then
+shows its own number, and two eBay channels sharing a SKU never cut each other's listing
+down to their own number. The read-then-write leaves a race between two channels'
+pushes of one SKU; its worst case is a total below another offer's number (that listing
+shows less, never more, until that channel's next push), never an oversell.
+
+Batching (item 11): the method page says "Only one SKU (one product) can be updated per
+call", the type BulkPriceQuantity says "one or more inventory items (up to 25)", and the
+Inventory API guide's "Bulk updates" page (developer.ebay.com/api-docs/sell/static/
+inventory/bulk-updates.html) settles it: "Up to 25 inventory item records (and the active
+offers associated with them) may be updated with one bulkUpdatePriceQuantity call." So 25
+SKUs per call; the channel setting `bulk_skus` = 1 gives the stricter reading, should eBay
+ever enforce it. Every SKU has its own `statusCode` in the reply: HTTP 200/207 does not
+mean each one succeeded.
+
+Zero stock and Out-of-Stock Control (item 2). eBay's Trading guide ("Quantity"): "A
+fixed-price listing ends when the last item has been sold. An exception ... the
+Out-of-Stock feature. If this feature is enabled ..., fixed-price listings will remain
+active but hidden from search results even if the quantity has gone down to 0"; eBay
+knowledge base 1450: without it "The Quantity of an item cannot be set to zero ... the
+alternate is to end the item and relist it". The preference is the seller's
+(`OutOfStockControlPreference`, Trading API GetUserPreferences with
+ShowOutOfStockControlPreference=true; the REST APIs do not expose it), read at the first
+push and every `OOS_CHECK_TTL_S`, or fixed by the channel setting
+`out_of_stock_control` = on/off. On: 0 is written (the listing stays, hidden). Off (or
+unreadable: the safe side): a push to 0 withdraws the offer (ends the listing, so no old
+positive number stays live), a later positive push to an offer that is not published
+publishes it again (relist, new listing id), and a warning says so (status, log).
 
 Auth: user access token from the OAuth refresh-token grant (`/identity/v1/oauth2/token`,
 Basic client_id:client_secret, 2 h), Bearer.
 
-Zero stock: PUSH_ZERO writes 0 (Out-of-Stock Control keeps the listing, hidden). END
+Zero stock: PUSH_ZERO writes 0 when Out-of-Stock Control is on (the listing stays, hidden). END
 withdraws the offer (`POST /offer/{offerId}/withdraw`); RELIST sets the item quantity,
 publishes the offer again (`POST /offer/{offerId}/publish`, new listing id) and then sets
 the offer quantity.
@@ -35,6 +66,7 @@ Usage::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -50,7 +82,7 @@ from connector.marketplaces.base import (
     RemoteListing,
     StockUpdate,
 )
-from connector.marketplaces.common import ok, oauth_token, reply_json, settle
+from connector.marketplaces.common import GAVE_UP, ok, oauth_token, reply_json, settle
 from connector.marketplaces.confirm import Confirmation, expect, unconfirmed
 from connector.marketplaces.http import Clock, Exchange
 from connector.stock.model import PushAction, ZeroStockAction
@@ -63,6 +95,26 @@ REVISIONS_PER_DAY = 250  # eBay's per-listing revision cap (calendar day)
 REVISION_BURST = 10  # revisions a quiet listing may take back to back
 # The refill leaves room for the burst: at most BURST + (250 - BURST) = 250 in any 24 h.
 REVISION_SPACING_S = 86_400.0 / (REVISIONS_PER_DAY - REVISION_BURST)  # 360 s
+OOS_CHECK_TTL_S = 6 * 3600.0  # how long the seller's Out-of-Stock Control preference is trusted
+TRADING_PATH = "/ws/api.dll"
+TRADING_COMPATIBILITY = "1423"
+# Trading API site ids (X-EBAY-API-SITEID) of the REST marketplace ids; the preference is
+# the account's, so the site only has to be a valid one.
+SITE_IDS = {"EBAY_US": "0", "EBAY_CA": "2", "EBAY_GB": "3", "EBAY_AU": "15", "EBAY_AT": "16",
+            "EBAY_FR": "71", "EBAY_DE": "77", "EBAY_IT": "101", "EBAY_NL": "146",
+            "EBAY_ES": "186", "EBAY_CH": "193", "EBAY_IE": "205", "EBAY_PL": "212"}
+_OOS = re.compile(r"<OutOfStockControlPreference>\s*(true|false)\s*</OutOfStockControlPreference>")
+_ACK = re.compile(r"<Ack>\s*(\w+)\s*</Ack>")
+OOS_OFF_WARNING = (
+    "eBay Out-of-Stock Control is off for this seller: a listing at 0 would end, so the bridge "
+    "ends it (withdraws the offer) and relists it (new listing id) when stock returns; turn it "
+    "on (My eBay > Selling preferences) to keep sold-out listings alive and hidden"
+)
+OOS_UNKNOWN_WARNING = (
+    "eBay Out-of-Stock Control preference could not be read ({why}); treated as off (a listing "
+    "at 0 is ended, relisted when stock returns); set out_of_stock_control = on/off in the "
+    "channel config to skip the check"
+)
 
 
 C = TypeVar("C", bound=Confirmation)
@@ -96,10 +148,36 @@ class Offer(Confirmation):
     listing: dict[str, Any] = {}
 
 
+class SkuOffer(Confirmation):
+    """One offer of getOffers(sku) (no marketplace filter: every marketplace's offer)."""
+
+    offerId: str
+    marketplaceId: str | None = None
+    availableQuantity: int | None = None
+    status: str | None = None
+
+
+class SkuOffersResponse(Confirmation):
+    offers: list[SkuOffer]
+
+
 class OffersResponse(Confirmation):
     """getOffers (Offers): `offers` must be there (a SKU without offers is a 404 25713)."""
 
     offers: list[Offer]
+
+
+class _IafToken:
+    """The OAuth user token as the Trading API takes it (X-EBAY-API-IAF-TOKEN)."""
+
+    def __init__(self, token: Any) -> None:
+        self._token = token
+
+    def header(self) -> dict[str, str]:
+        return {"X-EBAY-API-IAF-TOKEN": str(self._token.value())}
+
+    def invalidate(self) -> None:
+        self._token.invalidate()
 
 
 class RevisionBudget:
@@ -164,6 +242,66 @@ class EbayAdapter(MarketplaceAdapter):
             default_lifetime_s=7200.0,
         )
         self.revisions = RevisionBudget(self.clock)
+        self.batch_limit = max(1, min(25, int(s.get("bulk_skus") or 25)))  # type: ignore[misc]
+        fixed = (s.get("out_of_stock_control") or "auto").strip().lower()
+        if fixed not in ("auto", "on", "off"):
+            raise ValueError(f"channel {self.channel_code!r} (ebay): out_of_stock_control must be "
+                             f"auto, on or off, not {fixed!r}")
+        self.trading_url = s.get("trading_url") or f"{self.base_url}{TRADING_PATH}"
+        # (Out-of-Stock Control on?, when read); a fixed setting never expires.
+        self._oos: tuple[bool, float] | None = (
+            None if fixed == "auto" else (fixed == "on", float("inf")))
+        if fixed == "off":
+            self._warn("out_of_stock_control", OOS_OFF_WARNING)
+
+    # ------------------------------------------------------------------ preference
+
+    def out_of_stock_control(self) -> bool:
+        """The seller's Out-of-Stock Control preference (cached); off when unreadable."""
+        now = self.clock.now()
+        if self._oos is not None and (self._oos[1] == float("inf") or now - self._oos[1] < OOS_CHECK_TTL_S):
+            return self._oos[0]
+        try:
+            on, why = self._read_oos_preference()
+        except GAVE_UP as exc:
+            on, why = None, f"{type(exc).__name__}: {exc}"
+        if on is None:
+            self._warn("out_of_stock_control", OOS_UNKNOWN_WARNING.format(why=why))
+            self._oos = (False, now - OOS_CHECK_TTL_S + 300.0)  # ask again in 5 minutes
+            return False
+        self._oos = (on, now)
+        if on:
+            self._clear_warning("out_of_stock_control")
+        else:
+            self._warn("out_of_stock_control", OOS_OFF_WARNING)
+        return on
+
+    def _read_oos_preference(self) -> tuple[bool | None, str]:
+        """Trading API GetUserPreferences (XML; the OAuth user token in X-EBAY-API-IAF-TOKEN)."""
+        body = (
+            '<?xml version="1.0" encoding="utf-8"?>'
+            '<GetUserPreferencesRequest xmlns="urn:ebay:apis:eBLBaseComponents">'
+            "<ShowOutOfStockControlPreference>true</ShowOutOfStockControlPreference>"
+            "</GetUserPreferencesRequest>"
+        )
+        headers = {
+            "Content-Type": "text/xml",
+            "X-EBAY-API-CALL-NAME": "GetUserPreferences",
+            "X-EBAY-API-SITEID": SITE_IDS.get(self.settings["marketplace_id"], "0"),
+            "X-EBAY-API-COMPATIBILITY-LEVEL": TRADING_COMPATIBILITY,
+        }
+        response = self.session.send(
+            "POST", self.trading_url, data=body.encode(), headers=headers,
+            auth=_IafToken(self.token),
+        )
+        text = response.text if response.content else ""
+        ack = _ACK.search(text)
+        found = _OOS.search(text)
+        if response.status_code >= 400 or ack is None or ack.group(1) not in ("Success", "Warning"):
+            return None, f"HTTP {response.status_code}, Ack {ack.group(1) if ack else 'missing'}"
+        if found is None:
+            return None, "no OutOfStockControlPreference in the reply"
+        return found.group(1) == "true", ""
 
     def restore_history(self, pushes: Sequence[PastPush]) -> None:
         """Every revision eBay took in the last day still counts after a restart."""
@@ -193,9 +331,14 @@ class EbayAdapter(MarketplaceAdapter):
             return 0
         return max(0, update.quantity)
 
-    def request_of(self, update: StockUpdate, *, with_offer: bool = True) -> dict[str, Any]:
+    def request_of(
+        self, update: StockUpdate, *, with_offer: bool = True, total: int | None = None
+    ) -> dict[str, Any]:
+        """One PriceQuantity: the item total (`total`, default our own number) and, with an
+        offer id, our offer's availableQuantity."""
         quantity = self.quantity_of(update)
-        request: dict[str, Any] = {"sku": update.sku, "shipToLocationAvailability": {"quantity": quantity}}
+        item_total = quantity if total is None else max(total, quantity)
+        request: dict[str, Any] = {"sku": update.sku, "shipToLocationAvailability": {"quantity": item_total}}
         if with_offer and update.external_id:
             request["offers"] = [{"offerId": update.external_id, "availableQuantity": quantity}]
         return request
@@ -225,22 +368,75 @@ class EbayAdapter(MarketplaceAdapter):
     def _send_batch(self, batch: list[StockUpdate]) -> list[PushResult]:
         results: list[PushResult] = []
         bulk: list[StockUpdate] = []
+        totals: dict[str, int] = {}
         for update in batch:
             if update.action is PushAction.END:
                 results.extend(settle([update], lambda: [self._withdraw(update)]))  # noqa: B023
-            elif update.action is PushAction.RELIST:
+                continue
+            if update.action is PushAction.RELIST:
                 results.extend(settle([update], lambda: [self._relist(update)]))  # noqa: B023
-            elif any(u.sku == update.sku for u in bulk):
+                continue
+            if any(u.sku == update.sku for u in bulk):
                 results.append(PushResult.failed(
                     update, FailureCategory.VALIDATION, f"SKU {update.sku} appears twice in one batch"))
+                continue
+            if not update.external_id:
+                bulk.append(update)  # no offer: only the item total, which caps every offer
+                continue
+            # settle() calls the lambda at once, so the loop variable is the right one.
+            plan: list[tuple[str, int]] = []
+            refused = settle([update], lambda: self._plan(update, plan))  # noqa: B023
+            if refused:
+                results.extend(refused)
+                continue
+            [(route, total)] = plan
+            if route == "withdraw":
+                results.extend(settle([update], lambda: [self._withdraw(  # noqa: B023
+                    update, why="Out-of-Stock Control is off: the listing ended at 0")]))
+            elif route == "ended":
+                results.append(ok(update, 0, active=False, message="the offer is not published"))
+            elif route == "relist":
+                results.extend(settle([update], lambda: [self._relist(update, total)]))  # noqa: B023
             else:
+                totals[update.sku] = total
                 bulk.append(update)
         if bulk:
-            results.extend(settle(bulk, lambda: self._bulk(bulk)))
+            results.extend(settle(bulk, lambda: self._bulk(bulk, totals=totals)))
         return results
 
-    def _bulk(self, batch: list[StockUpdate], *, with_offer: bool = True) -> list[PushResult]:
-        body = {"requests": [self.request_of(u, with_offer=with_offer) for u in batch]}
+    def _plan(self, update: StockUpdate, plan: list[tuple[str, int]]) -> list[PushResult]:
+        """Read the SKU's offers on every marketplace; append (route, item total) to `plan`
+        ("bulk", "withdraw" or "relist"), or return the refusal."""
+        reply = self.call("GET", "/offer", SkuOffersResponse, sku=update.sku)
+        if reply.body is None:
+            message, category = self._classify(reply_json(reply.response), reply.status)
+            return [PushResult.failed(update, category, message)]
+        ours = next((o for o in reply.body.offers if o.offerId == update.external_id), None)
+        if ours is None:
+            return [PushResult.failed(
+                update, FailureCategory.UNKNOWN_LISTING,
+                f"offer {update.external_id} is not among SKU {update.sku}'s offers")]
+        others = [o.availableQuantity or 0 for o in reply.body.offers
+                  if o.offerId != update.external_id and o.status == "PUBLISHED"]
+        quantity = self.quantity_of(update)
+        total = max([quantity, *others])
+        published = ours.status == "PUBLISHED"
+        if quantity == 0 and not published:
+            plan.append(("ended", total))  # not live: nothing to hide (bulk refuses unpublished offers)
+        elif quantity == 0 and not self.out_of_stock_control():
+            plan.append(("withdraw", total))
+        elif quantity > 0 and not published and not self.out_of_stock_control():
+            plan.append(("relist", total))  # ended at 0 while Out-of-Stock Control was off
+        else:
+            plan.append(("bulk", total))
+        return []
+
+    def _bulk(
+        self, batch: list[StockUpdate], *, with_offer: bool = True, totals: Mapping[str, int] | None = None
+    ) -> list[PushResult]:
+        totals = totals or {}
+        body = {"requests": [self.request_of(u, with_offer=with_offer, total=totals.get(u.sku))
+                             for u in batch]}
         reply = self.call("POST", "/bulk_update_price_quantity", BulkPriceQuantityResponse, body)
         if reply.body is None:
             message, category = self._classify(reply_json(reply.response), reply.status)
@@ -283,7 +479,7 @@ class EbayAdapter(MarketplaceAdapter):
             category = FailureCategory.VALIDATION
         return self.session.redact(message), category
 
-    def _withdraw(self, update: StockUpdate) -> PushResult:
+    def _withdraw(self, update: StockUpdate, why: str = "") -> PushResult:
         if not update.external_id:
             return PushResult.failed(update, FailureCategory.UNKNOWN_LISTING,
                                      "ending an eBay listing needs its offer id (external_id)")
@@ -291,14 +487,21 @@ class EbayAdapter(MarketplaceAdapter):
         if reply.body is None:
             message, category = self._classify(reply_json(reply.response), reply.status)
             return PushResult.failed(update, category, message)
-        return ok(update, 0, active=False)
+        return ok(update, 0, active=False, message=why)
 
-    def _relist(self, update: StockUpdate) -> PushResult:
+    def _relist(self, update: StockUpdate, total: int | None = None) -> PushResult:
         if not update.external_id:
             return PushResult.failed(update, FailureCategory.UNKNOWN_LISTING,
                                      "relisting on eBay needs the offer id (external_id)")
+        if total is None:  # the engine's RELIST: read the other marketplaces' offers first
+            plan: list[tuple[str, int]] = []
+            refused = self._plan(update, plan)
+            if refused:
+                return refused[0]
+            total = plan[0][1]
+        totals = {update.sku: total}
         # 1) item quantity first: it caps the listing the moment it goes live again.
-        [item] = self._bulk([update], with_offer=False)
+        [item] = self._bulk([update], with_offer=False, totals=totals)
         if item.outcome is not Outcome.OK:
             return item
         # 2) publish: a new listing from the withdrawn offer.
@@ -307,7 +510,7 @@ class EbayAdapter(MarketplaceAdapter):
             message, category = self._classify(reply_json(reply.response), reply.status)
             return PushResult.failed(update, category, message)
         # 3) the offer's own available quantity (only possible on a published offer).
-        [offer] = self._bulk([update])
+        [offer] = self._bulk([update], totals=totals)
         if offer.outcome is not Outcome.OK:
             return offer
         return ok(update, self.quantity_of(update), active=True,

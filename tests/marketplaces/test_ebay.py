@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Iterator
 from contextlib import closing
 from typing import Any
@@ -37,7 +38,36 @@ SETTINGS = {
     "client_secret": "ebay-cert-secret",
     "refresh_token": "v^1.1#refresh-token-xyz",
     "marketplace_id": "EBAY_DE",
+    "out_of_stock_control": "on",  # the preference read has its own tests below
 }
+OFFERS = f"{HOST}/sell/inventory/v1/offer"
+# The offer ids the tests' updates carry, by SKU (getOffers is read before every write).
+OFFER_IDS = {"MUG-RED": "9876543210", "MUG": "1", "CUP": "2", "A": "1", "B": "2", "C": "3", "D": "4"}
+
+
+def offer_id_of(sku: str) -> str:
+    return OFFER_IDS.get(sku) or sku.removeprefix("S")
+
+
+def sku_offers(request: Any) -> tuple[int, dict[str, str], str]:
+    """getOffers(sku) on every marketplace: the SKU's one published EBAY_DE offer, unless
+    the test registered its own reply first."""
+    sku = parse_qs(request.url.split("?", 1)[1])["sku"][0]
+    offer = {"offerId": offer_id_of(sku), "sku": sku, "marketplaceId": "EBAY_DE", "format": "FIXED_PRICE",
+             "availableQuantity": 1, "status": "PUBLISHED"}
+    return 200, {}, json.dumps({"offers": [offer], "total": 1, "size": 1})
+
+
+@pytest.fixture
+def mock() -> Iterator[responses.RequestsMock]:
+    """The shared lenient mock, answering getOffers(sku) for every SKU (last resort)."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        yield rsps
+
+
+@pytest.fixture(autouse=True)
+def offers_default(mock: responses.RequestsMock) -> None:
+    mock.add_callback(responses.GET, re.compile(re.escape(OFFERS) + r"\?sku=[^&]+$"), callback=sku_offers)
 
 
 def ok_entries(*pairs: tuple[str, str]) -> dict[str, Any]:
@@ -56,7 +86,13 @@ def token_reply(mock: responses.RequestsMock, *tokens: str) -> None:
 
 
 def api_calls(mock: responses.RequestsMock) -> list[responses.Call]:
-    return [c for c in mock.calls if c.request.url != TOKEN_URL]
+    """The writes and reads other than the token and getOffers(sku) before each write."""
+    return [c for c in mock.calls if c.request.url != TOKEN_URL and not is_sku_offers(c)]
+
+
+def is_sku_offers(call: responses.Call) -> bool:
+    url = call.request.url
+    return url.startswith(OFFERS + "?") and "marketplace_id" not in url
 
 
 def test_push_sends_the_exact_bulk_request(adapter: EbayAdapter, mock: responses.RequestsMock) -> None:
@@ -67,7 +103,9 @@ def test_push_sends_the_exact_bulk_request(adapter: EbayAdapter, mock: responses
     [result] = adapter.push([StockUpdate(1, "MUG-RED", 4, external_id="9876543210")])
 
     assert (result.outcome, result.applied_quantity) == (Outcome.OK, 4)
-    token_call, call = mock.calls
+    token_call, offers, call = mock.calls
+    assert is_sku_offers(offers) and offers.request.url == f"{OFFERS}?sku=MUG-RED"
+    validate_request("ebay", "GET", offers.request.url, None, dict(offers.request.headers))
     assert token_call.request.headers["Authorization"] == "Basic " + base64.b64encode(
         b"ebay-app-id:ebay-cert-secret").decode()
     assert parse_qs(token_call.request.body) == {
