@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import abc
 import logging
+from datetime import UTC, datetime
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 # The message prefix of a write the marketplace accepted (queued) but has not applied yet;
 # connector.sync.reports counts listings whose last message starts with it.
 ACCEPTED_NOT_APPLIED = "accepted, not yet applied"
+# The message prefix of a push held for a marketplace quota (eBay's revisions per listing
+# per day), followed by the UTC time it may go; `status` lists these listings.
+HELD_UNTIL = "held until"
 
 
 class Outcome(StrEnum):
@@ -100,6 +104,14 @@ class PushResult:
             update.listing_id, Outcome.RETRY, message=f"{ACCEPTED_NOT_APPLIED}: {message}",
             retry_at=confirm_at, deferred=True,
         )
+
+    @classmethod
+    def held(cls, update: StockUpdate, why: str, until: float) -> PushResult:
+        """A push not sent because a marketplace quota has no slot before `until` (epoch
+        seconds): a deferred hold whose message says when it may go, for `status`."""
+        stamp = datetime.fromtimestamp(until, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return cls(update.listing_id, Outcome.RETRY, message=f"{HELD_UNTIL} {stamp}: {why}",
+                   retry_at=until, deferred=True)
 
     @property
     def awaiting_confirmation(self) -> bool:

@@ -51,8 +51,10 @@ then one per `REVISION_SPACING_S`, so no 24 h window exceeds 250). A push the bu
 pay for is not sent: it comes back RETRY with `retry_at` = when it may go. The adapter keeps
 no copy of the held value: whatever the engine pushes at (or after) that time is what goes,
 so a newer value replaces a held one (latest wins) and the ones in between cost nothing.
-Pushes to 0 (SET 0, DEACTIVATE, END) always go at once (an oversell costs more than a
-revision) and are counted, so the next non-zero push waits for them. The budget survives a
+Decreases (below what eBay holds, 0, DEACTIVATE, END) always go at once and are never
+held behind an increase (an oversell costs more than a revision); they are counted, so
+the next increase waits for them. A held increase says in its message (and so in
+`status`) the UTC time it may go. The budget survives a
 restart: the bridge hands the adapter the pushes eBay accepted in the last day, from its
 journal (`restore_history`).
 
@@ -242,6 +244,7 @@ class EbayAdapter(MarketplaceAdapter):
             default_lifetime_s=7200.0,
         )
         self.revisions = RevisionBudget(self.clock)
+        self._last_sent: dict[str, int] = {}  # sku -> the last quantity eBay took from us
         self.batch_limit = max(1, min(25, int(s.get("bulk_skus") or 25)))  # type: ignore[misc]
         fixed = (s.get("out_of_stock_control") or "auto").strip().lower()
         if fixed not in ("auto", "on", "off"):
@@ -343,9 +346,21 @@ class EbayAdapter(MarketplaceAdapter):
             request["offers"] = [{"offerId": update.external_id, "availableQuantity": quantity}]
         return request
 
+    def lowers(self, update: StockUpdate) -> bool:
+        """Whether this push lowers what buyers can buy (0, or below what eBay holds: the
+        engine's `expected_quantity`, else the last number this adapter sent)."""
+        quantity = self.quantity_of(update)
+        before = update.expected_quantity
+        if before is None:
+            before = self._last_sent.get(update.sku)
+        return quantity == 0 or (before is not None and quantity < before)
+
     def _push_batch(self, batch: list[StockUpdate]) -> list[PushResult]:
-        # Zero always goes: hiding a sold-out listing is worth a revision.
-        held = [u for u in batch if self.quantity_of(u) > 0 and self.revisions.wait(u.sku) > 0]
+        # The daily revision budget is spent where it prevents oversells (issue 17 item 12):
+        # a decrease (zero included) always goes, at once and never behind an increase;
+        # only increases wait for a free revision. Decreases are counted too, so the next
+        # increase waits for them.
+        held = [u for u in batch if not self.lowers(u) and self.revisions.wait(u.sku) > 0]
         held_ids = {u.listing_id for u in held}
         results = self._send_batch([u for u in batch if u.listing_id not in held_ids])
         # Only revisions eBay took count against the listing's daily cap.
@@ -353,16 +368,16 @@ class EbayAdapter(MarketplaceAdapter):
         for result in results:
             if result.outcome is Outcome.OK and result.listing_id in sent:
                 self.revisions.spend(sent[result.listing_id].sku)
+                self._last_sent[sent[result.listing_id].sku] = self.quantity_of(sent[result.listing_id])
         return results + [self._hold(u) for u in held]
 
     def _hold(self, update: StockUpdate) -> PushResult:
         wait = self.revisions.wait(update.sku)
-        return PushResult.retry(
+        return PushResult.held(
             update,
-            f"eBay allows {REVISIONS_PER_DAY} revisions per listing per day: SKU {update.sku} "
-            f"may be revised again in {wait:.0f} s (the latest value goes then)",
+            f"eBay allows {REVISIONS_PER_DAY} revisions per listing per day: the increase of SKU "
+            f"{update.sku} to {self.quantity_of(update)} goes then (or a newer value does)",
             self.clock.now() + wait,
-            deferred=True,
         )
 
     def _send_batch(self, batch: list[StockUpdate]) -> list[PushResult]:

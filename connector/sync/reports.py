@@ -16,7 +16,7 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from connector.marketplaces.base import ACCEPTED_NOT_APPLIED
+from connector.marketplaces.base import ACCEPTED_NOT_APPLIED, HELD_UNTIL
 from connector.sync.state import StateStore, _iso
 
 STATE_COLUMNS = ("synced", "deactivated", "pending", "error", "locked")
@@ -70,6 +70,8 @@ def status_report(store: StateStore, now: float | None = None) -> dict[str, Any]
         }
         for row in store.listings()
         if row.state in ("error", "locked")
+        # a push held for a marketplace quota, with the time it may go (issue 17)
+        or (row.state == "pending" and (row.last_error or "").startswith(HELD_UNTIL))
     ]
     alerts = [
         {"kind": a.kind, "sku": a.sku, "message": a.message, "since": _iso(a.opened_at)}
@@ -106,7 +108,8 @@ def render_status(report: dict[str, Any]) -> str:
     for alert in report["alerts"]:
         lines.append(f"ALERT {alert['kind']}: {alert['message']} (since {alert['since']})")
     for p in report["problems"]:
-        lines.append(f"{p['state'].upper():<7} {p['channel']} {p['sku']} ({p['channel_sku']}): {p['message']}")
+        state = "HELD" if (p["message"] or "").startswith(HELD_UNTIL) else p["state"].upper()
+        lines.append(f"{state:<7} {p['channel']} {p['sku']} ({p['channel_sku']}): {p['message']}")
     return "\n".join(lines)
 
 

@@ -199,7 +199,7 @@ def make_adapter_factory(config: BridgeConfig, tokens: TokenVault | None = None,
         )
         if tokens is not None and isinstance(adapter, MarketplaceAdapter):
             adapter.on_token_rotated = tokens.saver(channel_code, settings)
-        if store is not None and isinstance(adapter, MarketplaceAdapter):
+        if store is not None and not store.read_only and isinstance(adapter, MarketplaceAdapter):
             adapter.on_warning = channel_warnings(store, channel_code)
             for topic, message in adapter.warnings().items():  # raised while configuring
                 adapter.on_warning(topic, message)

@@ -46,3 +46,33 @@ def test_adapter_warnings_become_channel_alerts_and_clear(tmp_path: Path) -> Non
         status_report(store))
     hook("out_of_stock_control", None)
     assert store.alerts() == []
+
+
+def test_an_adapter_built_by_the_bridge_reports_its_warnings_to_status(tmp_path: Path) -> None:
+    """eBay with Out-of-Stock Control off (a channel setting here, so no call is needed):
+    the warning is an open channel alert as soon as the adapter is built."""
+    from connector.config import parse_config
+    from connector.sync.wiring import make_adapter_factory
+
+    config = parse_config({
+        "erp": {"url": "http://127.0.0.1:9", "database": "d", "password": "p"},
+        "channels": {"ebay_de": {"marketplace": "ebay", "base_url": "https://ebay.test", "client_id": "id",
+                                 "client_secret": "secret", "refresh_token": "rt", "marketplace_id": "EBAY_DE",
+                                 "out_of_stock_control": "off"}},
+    }, environ={})
+    store = StateStore.open(tmp_path / "s.sqlite3")
+    adapter = make_adapter_factory(config, store=store)("ebay_de", "ebay")
+    try:
+        [alert] = store.alerts()
+        assert alert.kind == "channel:ebay_de:out_of_stock_control" and "Out-of-Stock Control is off" in alert.message
+        assert "ALERT channel:ebay_de:out_of_stock_control" in render_status(status_report(store))
+    finally:
+        adapter.close()
+
+
+def test_status_lists_a_held_increase_with_the_time_it_may_go(tmp_path: Path) -> None:
+    store = StateStore.open(tmp_path / "s.sqlite3")
+    held = PushResult.held(StockUpdate(5, "C5", 9), "eBay allows 250 revisions per listing per day", 1_800_000_000.0)
+    store.record_outcomes([_outcome(5, "ebay_de", held)])
+    text = render_status(status_report(store))
+    assert "HELD    ebay_de SKU5 (C5): held until 2027-01-15T08:00:00Z: eBay allows 250" in text
