@@ -137,3 +137,27 @@ def test_a_passing_fault_is_ridden_out_within_the_attempts(rig: Rig) -> None:
     rig.admin.set_faults(rig.case.marketplace, wire={"kind": "garbled", "on": "any", "count": 1})
     assert _outcomes(rig.adapter.push([rig.update()])) == [Outcome.OK]
     assert rig.held() == TARGET
+
+
+def test_every_adapter_request_is_confirmed() -> None:
+    """One place decides: adapters send through `ApiSession.exchange` with a `confirm`
+    hook, never `session.send`, which returns a 2xx unread."""
+    import ast
+    from pathlib import Path
+
+    import connector.marketplaces as package
+
+    offenders = []
+    for path in sorted(Path(package.__file__).parent.glob("*.py")):
+        if path.name == "http.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+                continue
+            target = node.func.value
+            named = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+            if node.func.attr == "send" and named == "session":
+                offenders.append(f"{path.name}:{node.lineno} session.send")
+            if node.func.attr == "exchange" and not any(k.arg == "confirm" for k in node.keywords):
+                offenders.append(f"{path.name}:{node.lineno} exchange without confirm")
+    assert not offenders, offenders
