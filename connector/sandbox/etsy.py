@@ -88,9 +88,15 @@ class Etsy(MarketplaceApi):
         products = []
         for row in rows:
             product_id = int((row.external_id or "0/0").split("/", 1)[1] or 0)
+            values = row.extra.get("property_values")
+            if not values and len(rows) > 1:
+                # On Etsy the products of one listing are its variations, told apart by
+                # property values; a seed row without any gets a custom property (513).
+                values = [{"property_id": 513, "property_name": "Variant", "scale_id": None,
+                           "value_ids": [product_id], "values": [row.sku]}]
             products.append({
                 "product_id": product_id, "sku": row.sku, "is_deleted": False,
-                "property_values": row.extra.get("property_values", []),
+                "property_values": values or [],
                 "offerings": [{"offering_id": product_id * 10 + 1, "quantity": row.quantity,
                                "is_enabled": bool(row.extra.get("is_enabled", True)), "is_deleted": False,
                                "readiness_state_id": row.extra.get("readiness_state_id"),
@@ -151,10 +157,10 @@ class Etsy(MarketplaceApi):
         on_property = set(body.get("quantity_on_property") or [])
         groups: dict[tuple[Any, ...], set[tuple[int, ...]]] = {}
         for product in products:
-            key = tuple(sorted((v.get("property_id"), tuple(v.get("value_ids") or []))
+            group = tuple(sorted((v.get("property_id"), tuple(v.get("value_ids") or []))
                                for v in product.get("property_values") or []
                                if isinstance(v, dict) and v.get("property_id") in on_property))
-            groups.setdefault(key, set()).add(tuple(o["quantity"] for o in product["offerings"]))
+            groups.setdefault(group, set()).add(tuple(o["quantity"] for o in product["offerings"]))
         if any(len(numbers) > 1 for numbers in groups.values()):
             return error(400, "Products with the same values for the properties in quantity_on_property "
                               "must have the same quantity; add the varying property to quantity_on_property.")
