@@ -3,16 +3,19 @@
 A push counts as applied only when the marketplace's reply positively says so. An adapter
 states what such a reply looks like as a pydantic model (`Confirmation` subclasses: the
 fields it relies on are required, unknown fields are kept) and passes it to the session:
-``session.exchange("PUT", url, confirm=expect(ProcessStatusReply), json=body).body``. On a 2xx the body is
-parsed and validated here; a body that is not JSON or has another shape raises
-`Unconfirmed`, a `Transient`, so the session retries it like a 5xx and, once the attempts
-are used up, the listing comes back RETRY (pushes are absolute values: sending again is
-harmless). Never OK, never a permanent error. A timeout, a dropped connection or a body cut
-short never reaches this module: the session turns those into `Transient` itself.
+``session.exchange("PUT", url, confirm=expect(ProcessStatus), json=body).body``. On a 2xx
+the body is parsed and validated here (and checked by `expect`'s `check`, e.g. that the
+reply is about the item sent); a body that is not JSON, has another shape or is about
+something else raises `Unconfirmed`, a `Transient`, so the session retries it like a 5xx
+and, once the attempts are used up, the listing comes back RETRY (pushes are absolute
+values: sending again is harmless). Never OK, never a permanent error. A timeout, a
+dropped connection or a body cut short never reaches this module: the session turns
+those into `Transient` itself. Reads go the same way: a read that does not confirm raises
+RetryLater instead of reporting a listing as missing or wrong.
 
 Per-item APIs (bol process statuses, eBay/Kaufland/Zalando/WooCommerce/Shopee results)
-confirm the envelope here and each item with `unconfirmed(update, why)` when the reply
-does not name it.
+confirm the envelope here and give each item the reply does not name (or does not
+confirm) `unconfirmed(update, why, now)`: RETRY.
 
 Usage::
 
@@ -31,7 +34,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import requests
-from pydantic import BaseModel, ConfigDict, RootModel, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from connector.marketplaces.base import PushResult, StockUpdate
 from connector.marketplaces.http import Transient
@@ -40,8 +43,9 @@ UNCONFIRMED_RETRY_S = 60.0  # a reply that confirmed nothing: try the absolute v
 
 
 class Unconfirmed(Transient):
-    """A 2xx reply that does not positively confirm the request: not JSON, cut short, or
-    not the shape the adapter stated. Retried like a 5xx; never OK, never permanent."""
+    """A 2xx reply that does not positively confirm the request: not JSON, not the shape
+    the adapter stated, or about something else. Retried like a 5xx; never OK, never
+    permanent."""
 
 
 class Confirmation(BaseModel):
@@ -134,7 +138,3 @@ def unconfirmed(update: StockUpdate, why: str, now: float) -> PushResult:
     """The result of an item a reply did not name or did not confirm: retried soon, never
     OK (we cannot know it was applied) and never failed (nothing said it was refused)."""
     return PushResult.retry(update, f"not confirmed: {why}", now + UNCONFIRMED_RETRY_S)
-
-
-class JsonList(RootModel[list[Any]]):
-    """A reply that must be a JSON array (WooCommerce product lists)."""

@@ -73,8 +73,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-import requests
-
 from connector.marketplaces.base import (
     FailureCategory,
     MarketplaceAdapter,

@@ -80,6 +80,7 @@ class WireFault:
 
     `on` picks the requests: "read" (GETs and the API's read operations), "write" or "any";
     `remaining` counts the faulty replies still to give (0: until the fault is cleared).
+    Token endpoints are never faulted (like every other fault here).
     """
 
     kind: str

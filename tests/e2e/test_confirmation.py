@@ -2,10 +2,10 @@
 recorded as pushed.
 
 A fresh stack (mock ERP + sandbox + bridge). Every marketplace answers with one wire fault
-(garbled 2xx, body cut short, held past the client's timeout, connection dropped) while
-stock moves in the ERP. The durable outcomes the bridge records for the moved products are
-all "retry": none "ok", none "failed" (a permanent error), and `status` shows no listing in
-error. Once the faults stop, a forced resync of those products (what the retry queue does
+(garbled 2xx, 2xx of another shape, body cut short, held past the client's timeout,
+connection dropped) while stock moves in the ERP. The durable outcomes the bridge records
+for the moved products are all "retry": none "ok", none "failed" (a permanent error), and
+`status` shows no listing in error. Once the faults stop, a forced resync of those products (what the retry queue does
 at its due time, which is tens of seconds away) lands every value, confirmed.
 
 Channels get a 0.3 s request timeout and two attempts per request, so a held reply costs
@@ -45,7 +45,7 @@ def _products_covering_every_channel(stack: Stack) -> list[str]:
     raise AssertionError(f"no products reach {sorted(codes - covered)} with stock to spare")
 
 
-@pytest.mark.parametrize("fault", ["garbled", "truncated", "timeout", "drop"])
+@pytest.mark.parametrize("fault", ["garbled", "shape", "truncated", "timeout", "drop"])
 def test_unconfirmed_pushes_are_parked_for_retry_and_converge(
     make_stack: Callable[..., Stack], fault: str
 ) -> None:
