@@ -139,6 +139,7 @@ class AmazonAdapter(MarketplaceAdapter):
     default_zero_stock = ZeroStockAction.PUSH_ZERO
     required_keys = ("seller_id", "marketplace_id", "client_id", "client_secret", "refresh_token")
     secret_keys = ("client_secret", "refresh_token")
+    optional_keys = (*MarketplaceAdapter.optional_keys, "confirm_after_s", "confirm_budget_s")
 
     def _configure(self) -> None:
         s = self.settings

@@ -229,6 +229,7 @@ class EbayAdapter(MarketplaceAdapter):
     default_zero_stock = ZeroStockAction.PUSH_ZERO
     required_keys = ("client_id", "client_secret", "refresh_token", "marketplace_id")
     secret_keys = ("client_secret", "refresh_token")
+    optional_keys = (*MarketplaceAdapter.optional_keys, "out_of_stock_control", "bulk_skus", "trading_url")
     history_window_s = 86_400.0  # the revisions of the last day count against the cap
 
     def _configure(self) -> None:

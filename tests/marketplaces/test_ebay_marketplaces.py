@@ -212,3 +212,10 @@ def test_bulk_skus_setting_gives_the_strict_one_sku_per_call_reading(
         results = adapter.push([StockUpdate(1, "A", 1), StockUpdate(2, "B", 1)])
     assert [r.outcome for r in results] == [Outcome.OK, Outcome.OK]
     assert [len(body_of(c)["requests"]) for c in writes(mock)] == [1, 1]
+
+
+def test_the_new_settings_are_known_channel_keys() -> None:
+    from connector.sync.channel_keys import known_keys
+
+    assert {"out_of_stock_control", "bulk_skus", "trading_url"} <= known_keys("ebay")
+    assert {"confirm_after_s", "confirm_budget_s"} <= known_keys("amazon")
