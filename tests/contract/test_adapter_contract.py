@@ -269,3 +269,24 @@ def test_amazon_patch_applied_after_a_delay_is_confirmed(sandbox: RunningSandbox
     finally:
         adapter.close()
         admin.close()
+
+
+def test_bol_offers_api_v11_is_a_config_change(sandbox: RunningSandbox) -> None:
+    """Issue 17 item 10: the same channel with offers_api = v11 writes through the Offers
+    API v11 PATCH (the sandbox refuses it with the v10 media type) and reads back in v11."""
+    [case] = [c for c in CASES if c.marketplace == "bol"]
+    admin = SandboxAdmin(sandbox.url)
+    admin.reset(reseed=False)
+    admin.add_account("bol", case.account)
+    admin.add_listings("bol", [{"sku": case.sku, "external_id": case.external_id, "quantity": 5}])
+    adapter = build_adapter("bol_test", "bol", {**sandbox.channel_urls("bol"), **case.settings, "offers_api": "v11"},
+                            clock=ManualClock(start=time.time()))
+    try:
+        [result] = adapter.push([StockUpdate(listing_id=1, sku=case.sku, quantity=8, external_id=case.external_id)])
+        assert result.outcome is Outcome.OK, result
+        operations = [r["operation"] for r in admin.requests("bol") if r["operation"] != "token"]
+        assert operations == ["patch_offer", "get_offer"], operations
+        assert adapter.read([(case.sku, case.external_id)])[0].quantity == 8
+    finally:
+        adapter.close()
+        admin.close()
