@@ -290,3 +290,24 @@ def test_bol_offers_api_v11_is_a_config_change(sandbox: RunningSandbox) -> None:
     finally:
         adapter.close()
         admin.close()
+
+
+def test_zalando_one_invalid_ean_does_not_fail_its_batch(sandbox: RunningSandbox) -> None:
+    """Issue 17 item 9: the sandbox refuses a whole request holding an EAN that is not a
+    GTIN-13 (spec: `format: gtin-13`); the adapter never sends it, so the other item lands."""
+    [case] = [c for c in CASES if c.marketplace == "zalando"]
+    admin = SandboxAdmin(sandbox.url)
+    admin.reset(reseed=False)
+    admin.add_account("zalando", case.account)
+    admin.add_listings("zalando", [{"sku": case.sku, "quantity": 5, **case.listing_extra}])
+    adapter = build_adapter("zalando_test", "zalando", {**sandbox.channel_urls("zalando"), **case.settings},
+                            clock=ManualClock(start=time.time()))
+    try:
+        good, bad = adapter.push([StockUpdate(listing_id=1, sku=case.sku, quantity=8),
+                                  StockUpdate(listing_id=2, sku="4006381333932", quantity=8)])
+        assert good.outcome is Outcome.OK and bad.outcome is Outcome.FAILED, (good, bad)
+        held = admin.listing("zalando", case.sku)
+        assert held is not None and held["quantity"] == 8
+    finally:
+        adapter.close()
+        admin.close()
