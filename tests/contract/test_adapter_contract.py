@@ -311,3 +311,28 @@ def test_zalando_one_invalid_ean_does_not_fail_its_batch(sandbox: RunningSandbox
     finally:
         adapter.close()
         admin.close()
+
+
+def test_shopee_cross_border_shop_uses_the_global_product_stock(sandbox: RunningSandbox) -> None:
+    """Issue 17 item 8: the sandbox refuses the local update_stock for a CNSC merchant's shop;
+    with shop_type = cnsc the adapter writes the global stock, signed for the merchant."""
+    [case] = [c for c in CASES if c.marketplace == "shopee"]
+    admin = SandboxAdmin(sandbox.url)
+    admin.reset(reseed=False)
+    admin.add_account("shopee", {**case.account, "merchant_id": "777001"})
+    admin.add_listings("shopee", [{"sku": "TEE-M", "external_id": "9000/7001", "quantity": 5}])
+    urls = sandbox.channel_urls("shopee")
+    local = build_adapter("shopee_test", "shopee", {**urls, **case.settings}, clock=ManualClock(start=time.time()))
+    cnsc = build_adapter("shopee_test", "shopee", {**urls, **case.settings, "shop_type": "cnsc",
+                                                   "merchant_id": "777001"}, clock=ManualClock(start=time.time()))
+    try:
+        [refused] = local.push([StockUpdate(listing_id=1, sku="TEE-M", quantity=8, external_id="9000/7001")])
+        assert refused.outcome is Outcome.FAILED, refused
+        [done] = cnsc.push([StockUpdate(listing_id=1, sku="TEE-M", quantity=8, external_id="9000/7001")])
+        assert done.outcome is Outcome.OK, done
+        held = admin.listing("shopee", "TEE-M")
+        assert held is not None and held["quantity"] == 8
+    finally:
+        local.close()
+        cnsc.close()
+        admin.close()
