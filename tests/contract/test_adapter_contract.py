@@ -336,3 +336,30 @@ def test_shopee_cross_border_shop_uses_the_global_product_stock(sandbox: Running
         local.close()
         cnsc.close()
         admin.close()
+
+
+def test_lazada_multi_warehouse_writes_and_reads_one_warehouse(sandbox: RunningSandbox) -> None:
+    """Issue 17 item 5: a multi-warehouse seller's SKU (the sandbox refuses the bare form for
+    it); with warehouse_code the channel sets and reads its own warehouse, the other keeps 40."""
+    [case] = [c for c in CASES if c.marketplace == "lazada"]
+    admin = SandboxAdmin(sandbox.url)
+    admin.reset(reseed=False)
+    admin.add_account("lazada", case.account)
+    admin.add_listings("lazada", [{"sku": case.sku, "external_id": case.external_id, "quantity": 45,
+                                   "warehouses": {"dropshipping": 5, "SG-WH-2": 40}}])
+    urls = sandbox.channel_urls("lazada")
+    bare = build_adapter("lazada_test", "lazada", {**urls, **case.settings}, clock=ManualClock(start=time.time()))
+    mine = build_adapter("lazada_test", "lazada", {**urls, **case.settings, "warehouse_code": "dropshipping"},
+                         clock=ManualClock(start=time.time()))
+    try:
+        [refused] = bare.push([StockUpdate(listing_id=1, sku=case.sku, quantity=9, external_id=case.external_id)])
+        assert refused.outcome is not Outcome.OK, refused
+        [done] = mine.push([StockUpdate(listing_id=1, sku=case.sku, quantity=9, external_id=case.external_id)])
+        assert done.outcome is Outcome.OK, done
+        held = admin.listing("lazada", case.sku)
+        assert held is not None and held["extra"]["warehouses"] == {"dropshipping": 9, "SG-WH-2": 40}
+        assert mine.read([(case.sku, case.external_id)])[0].quantity == 9
+    finally:
+        bare.close()
+        mine.close()
+        admin.close()
