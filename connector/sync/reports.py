@@ -162,14 +162,18 @@ def stored_explanations(store: StateStore, sku: str, channel: str | None = None)
 def render_explanations(items: list[dict[str, Any]]) -> str:
     blocks = []
     for item in items:
+        # accepted vs applied (issue 17): a queued write is not the listing's error
+        queued = item["state"] == "pending" and str(item.get("last_error") or "").startswith(ACCEPTED_NOT_APPLIED)
+        state = "accepted, not yet applied" if queued else (item["state"] or "new")
         head = (
             f"{item['channel']} {item['channel_sku']} (listing {item['listing_id']}): "
-            f"publish {item['quantity']} [{item['action']}]  state {item['state'] or 'new'}, "
+            f"publish {item['quantity']} [{item['action']}]  state {state}, "
             f"last pushed {item['last_pushed_qty'] if item['last_pushed_qty'] is not None else '-'}"
             f"  [{item['source']}]"
         )
         body = "\n".join("  " + line for line in str(item["text"]).splitlines())
-        error = f"\n  last error: {item['last_error']}" if item.get("last_error") else ""
+        label = "marketplace" if queued else "last error"
+        error = f"\n  {label}: {item['last_error']}" if item.get("last_error") else ""
         blocks.append(f"{head}\n{body}{error}")
     return "\n\n".join(blocks)
 

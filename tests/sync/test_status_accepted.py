@@ -76,3 +76,15 @@ def test_status_lists_a_held_increase_with_the_time_it_may_go(tmp_path: Path) ->
     store.record_outcomes([_outcome(5, "ebay_de", held)])
     text = render_status(status_report(store))
     assert "HELD    ebay_de SKU5 (C5): held until 2027-01-15T08:00:00Z: eBay allows 250" in text
+
+
+def test_explain_says_accepted_not_applied_instead_of_an_error(tmp_path: Path) -> None:
+    from connector.sync.reports import render_explanations, stored_explanations
+
+    store = StateStore.open(tmp_path / "s.sqlite3")
+    held = PushResult.accepted(StockUpdate(1, "C1", 3), "Amazon submission s1 queued", 100.0)
+    store.record_outcomes([_outcome(1, "amazon_de", held)])
+    text = render_explanations(stored_explanations(store, "SKU1"))
+    assert "state accepted, not yet applied" in text
+    assert "marketplace: accepted, not yet applied: Amazon submission s1 queued" in text
+    assert "last error" not in text
