@@ -28,11 +28,12 @@ fixed-price listing ends when the last item has been sold. An exception ... the
 Out-of-Stock feature. If this feature is enabled ..., fixed-price listings will remain
 active but hidden from search results even if the quantity has gone down to 0"; eBay
 knowledge base 1450: without it "The Quantity of an item cannot be set to zero ... the
-alternate is to end the item and relist it". The preference is the seller's
-(`OutOfStockControlPreference`, Trading API GetUserPreferences with
-ShowOutOfStockControlPreference=true; the REST APIs do not expose it), read at the first
-push and every `OOS_CHECK_TTL_S`, or fixed by the channel setting
-`out_of_stock_control` = on/off. On: 0 is written (the listing stays, hidden). Off (or
+alternate is to end the item and relist it". The preference is the seller's program
+`OUT_OF_STOCK_CONTROL` (Account API ProgramTypeEnum: "active fixed-price listings will be
+kept 'alive' ... even when the quantity for the listing has been depleted to 0"), read
+with `GET /sell/account/v1/program/get_opted_in_programs` (scope sell.account.readonly, a
+token of its own so that a seller who did not grant it keeps pushing) at the first push and
+every `OOS_CHECK_TTL_S`, or fixed by the channel setting `out_of_stock_control` = on/off. On: 0 is written (the listing stays, hidden). Off (or
 unreadable: the safe side): a push to 0 withdraws the offer (ends the listing, so no old
 positive number stays live), a later positive push to an offer that is not published
 publishes it again (relist, new listing id), and a warning says so (status, log).
@@ -68,7 +69,6 @@ Usage::
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -96,15 +96,8 @@ REVISION_BURST = 10  # revisions a quiet listing may take back to back
 # The refill leaves room for the burst: at most BURST + (250 - BURST) = 250 in any 24 h.
 REVISION_SPACING_S = 86_400.0 / (REVISIONS_PER_DAY - REVISION_BURST)  # 360 s
 OOS_CHECK_TTL_S = 6 * 3600.0  # how long the seller's Out-of-Stock Control preference is trusted
-TRADING_PATH = "/ws/api.dll"
-TRADING_COMPATIBILITY = "1423"
-# Trading API site ids (X-EBAY-API-SITEID) of the REST marketplace ids; the preference is
-# the account's, so the site only has to be a valid one.
-SITE_IDS = {"EBAY_US": "0", "EBAY_CA": "2", "EBAY_GB": "3", "EBAY_AU": "15", "EBAY_AT": "16",
-            "EBAY_FR": "71", "EBAY_DE": "77", "EBAY_IT": "101", "EBAY_NL": "146",
-            "EBAY_ES": "186", "EBAY_CH": "193", "EBAY_IE": "205", "EBAY_PL": "212"}
-_OOS = re.compile(r"<OutOfStockControlPreference>\s*(true|false)\s*</OutOfStockControlPreference>")
-_ACK = re.compile(r"<Ack>\s*(\w+)\s*</Ack>")
+PROGRAMS_PATH = "/sell/account/v1/program/get_opted_in_programs"
+ACCOUNT_SCOPE = "https://api.ebay.com/oauth/api_scope/sell.account.readonly"
 OOS_OFF_WARNING = (
     "eBay Out-of-Stock Control is off for this seller: a listing at 0 would end, so the bridge "
     "ends it (withdraws the offer) and relists it (new listing id) when stock returns; turn it "
@@ -148,6 +141,16 @@ class Offer(Confirmation):
     listing: dict[str, Any] = {}
 
 
+class SellerProgram(Confirmation):
+    programType: str
+
+
+class OptedInPrograms(Confirmation):
+    """getOptedInPrograms: "An empty array is returned if the seller is not opted in"."""
+
+    programs: list[SellerProgram]
+
+
 class SkuOffer(Confirmation):
     """One offer of getOffers(sku) (no marketplace filter: every marketplace's offer)."""
 
@@ -165,19 +168,6 @@ class OffersResponse(Confirmation):
     """getOffers (Offers): `offers` must be there (a SKU without offers is a 404 25713)."""
 
     offers: list[Offer]
-
-
-class _IafToken:
-    """The OAuth user token as the Trading API takes it (X-EBAY-API-IAF-TOKEN)."""
-
-    def __init__(self, token: Any) -> None:
-        self._token = token
-
-    def header(self) -> dict[str, str]:
-        return {"X-EBAY-API-IAF-TOKEN": str(self._token.value())}
-
-    def invalidate(self) -> None:
-        self._token.invalidate()
 
 
 class RevisionBudget:
@@ -229,7 +219,7 @@ class EbayAdapter(MarketplaceAdapter):
     default_zero_stock = ZeroStockAction.PUSH_ZERO
     required_keys = ("client_id", "client_secret", "refresh_token", "marketplace_id")
     secret_keys = ("client_secret", "refresh_token")
-    optional_keys = (*MarketplaceAdapter.optional_keys, "out_of_stock_control", "bulk_skus", "trading_url")
+    optional_keys = (*MarketplaceAdapter.optional_keys, "out_of_stock_control", "bulk_skus")
     history_window_s = 86_400.0  # the revisions of the last day count against the cap
 
     def _configure(self) -> None:
@@ -249,7 +239,14 @@ class EbayAdapter(MarketplaceAdapter):
         if fixed not in ("auto", "on", "off"):
             raise ValueError(f"channel {self.channel_code!r} (ebay): out_of_stock_control must be "
                              f"auto, on or off, not {fixed!r}")
-        self.trading_url = s.get("trading_url") or f"{self.base_url}{TRADING_PATH}"
+        # The preference read asks for its own scope: a seller who did not grant it still pushes.
+        self.account_token = oauth_token(
+            self.session,
+            s.get("token_url") or f"{self.base_url}/identity/v1/oauth2/token",
+            form={"grant_type": "refresh_token", "refresh_token": s["refresh_token"], "scope": ACCOUNT_SCOPE},
+            basic=(s["client_id"], s["client_secret"]),
+            default_lifetime_s=7200.0,
+        )
         # (Out-of-Stock Control on?, when read); a fixed setting never expires.
         self._oos: tuple[bool, float] | None = (
             None if fixed == "auto" else (fixed == "on", float("inf")))
@@ -279,31 +276,14 @@ class EbayAdapter(MarketplaceAdapter):
         return on
 
     def _read_oos_preference(self) -> tuple[bool | None, str]:
-        """Trading API GetUserPreferences (XML; the OAuth user token in X-EBAY-API-IAF-TOKEN)."""
-        body = (
-            '<?xml version="1.0" encoding="utf-8"?>'
-            '<GetUserPreferencesRequest xmlns="urn:ebay:apis:eBLBaseComponents">'
-            "<ShowOutOfStockControlPreference>true</ShowOutOfStockControlPreference>"
-            "</GetUserPreferencesRequest>"
+        """Account API getOptedInPrograms: on when OUT_OF_STOCK_CONTROL is among them."""
+        reply = self.session.exchange(
+            "GET", f"{self.base_url}{PROGRAMS_PATH}", confirm=expect(OptedInPrograms),
+            headers={"Accept": "application/json"}, auth=self.account_token,
         )
-        headers = {
-            "Content-Type": "text/xml",
-            "X-EBAY-API-CALL-NAME": "GetUserPreferences",
-            "X-EBAY-API-SITEID": SITE_IDS.get(self.settings["marketplace_id"], "0"),
-            "X-EBAY-API-COMPATIBILITY-LEVEL": TRADING_COMPATIBILITY,
-        }
-        response = self.session.send(
-            "POST", self.trading_url, data=body.encode(), headers=headers,
-            auth=_IafToken(self.token),
-        )
-        text = response.text if response.content else ""
-        ack = _ACK.search(text)
-        found = _OOS.search(text)
-        if response.status_code >= 400 or ack is None or ack.group(1) not in ("Success", "Warning"):
-            return None, f"HTTP {response.status_code}, Ack {ack.group(1) if ack else 'missing'}"
-        if found is None:
-            return None, "no OutOfStockControlPreference in the reply"
-        return found.group(1) == "true", ""
+        if reply.body is None:
+            return None, f"HTTP {reply.status}"
+        return any(p.programType == "OUT_OF_STOCK_CONTROL" for p in reply.body.programs), ""
 
     def restore_history(self, pushes: Sequence[PastPush]) -> None:
         """Every revision eBay took in the last day still counts after a restart."""

@@ -6,8 +6,9 @@
 - GET /sell/inventory/v1/inventory_item/{sku}, GET /offer?sku=, GET /offer/{offerId}
 - POST /sell/inventory/v1/offer/{offerId}/withdraw (ends the listing), /publish (relists,
   new listingId)
-- POST /ws/api.dll (Trading API, X-EBAY-API-CALL-NAME GetUserPreferences, the OAuth user
-  token in X-EBAY-API-IAF-TOKEN): OutOfStockControlPreference of the token's account
+- GET /sell/account/v1/program/get_opted_in_programs: {"programs": [{"programType"}]}, with
+  OUT_OF_STOCK_CONTROL while the account's Out-of-Stock Control is on (Account API
+  ProgramTypeEnum); "An empty array is returned if the seller is not opted in"
 Listing: sku = inventory SKU, external_id = offerId of its first offer (extra
 ``marketplace_id``, default EBAY_DE). Further offers of the same SKU on other marketplaces:
 extra ``offers`` = [{"offerId", "marketplaceId", "availableQuantity", "status"}].
@@ -62,7 +63,7 @@ class Ebay(MarketplaceApi):
         ("GET", BASE + r"/offer/(?P<offer_id>[^/]+)", "get_offer", False),
         ("POST", BASE + r"/offer/(?P<offer_id>[^/]+)/withdraw", "withdraw", False),
         ("POST", BASE + r"/offer/(?P<offer_id>[^/]+)/publish", "publish", False),
-        ("POST", r"/ws/api\.dll", "trading", False),
+        ("GET", r"/sell/account/v1/program/get_opted_in_programs", "opted_in_programs", False),
     ]
 
     def throttled(self, call: Call, retry_after: float) -> Response:
@@ -90,26 +91,18 @@ class Ebay(MarketplaceApi):
         return json_response({"access_token": token, "expires_in": TOKEN_LIFETIME_S, "token_type": "User Access Token"})
 
     def _account(self, call: Call) -> dict[str, Any] | None:
-        token = call.bearer() or call.header("X-EBAY-API-IAF-TOKEN") or None
+        token = call.bearer() or None
         with call.market.lock:
             return call.market.token_account(token)
 
-    def trading(self, call: Call) -> Response:
-        """Trading API: only GetUserPreferences (XML in, XML out; errors as Ack Failure)."""
-        name = call.header("X-EBAY-API-CALL-NAME")
-        account = self._account(call)
-        if account is None:
-            return _xml(name or "Unknown", "Failure", "<Errors><ShortMessage>Invalid IAF token.</ShortMessage>"
-                        "<ErrorCode>21916984</ErrorCode><SeverityCode>Error</SeverityCode></Errors>")
-        if name != "GetUserPreferences":
-            return _xml(name or "Unknown", "Failure", "<Errors><ShortMessage>Unsupported API call.</ShortMessage>"
-                        "<ErrorCode>2</ErrorCode><SeverityCode>Error</SeverityCode></Errors>")
-        body = call.request.get_data(as_text=True)
-        shown = ""
-        if "<ShowOutOfStockControlPreference>true</ShowOutOfStockControlPreference>" in body:
-            on = str(account.get("out_of_stock_control", True)).lower() not in ("false", "0", "off")
-            shown = f"<OutOfStockControlPreference>{'true' if on else 'false'}</OutOfStockControlPreference>"
-        return _xml(name, "Success", shown)
+    def opted_in_programs(self, call: Call) -> Response:
+        refused = self._auth(call)
+        if refused is not None:
+            return refused
+        programs = [{"programType": "SELLING_POLICY_MANAGEMENT"}]
+        if self._oos_on(call):
+            programs.append({"programType": "OUT_OF_STOCK_CONTROL"})
+        return json_response({"programs": programs})
 
     def _oos_on(self, call: Call) -> bool:
         account = self._account(call) or {}
@@ -317,10 +310,3 @@ def _find_offer(call: Call, offer_id: str) -> tuple[Listing, str] | None:
         if offer_id in _table(candidate):
             return candidate, offer_id
     return None
-
-
-def _xml(call_name: str, ack: str, inner: str) -> Response:
-    stamp = "2026-01-01T00:00:00.000Z"
-    body = (f'<?xml version="1.0" encoding="UTF-8"?><{call_name}Response xmlns="urn:ebay:apis:eBLBaseComponents">'
-            f"<Timestamp>{stamp}</Timestamp><Ack>{ack}</Ack><Version>1423</Version>{inner}</{call_name}Response>")
-    return Response(body, 200, content_type="text/xml; charset=utf-8")

@@ -6,9 +6,9 @@ validated with eBay's published Inventory API OpenAPI (tests.support.specs).
   ShipToLocationAvailability.quantity is "the total quantity of the item that is available
   for sale across all marketplaces"; a listing shows "the minimum value between" the two.
 - Item 2: Trading user guide "Quantity" ("A fixed-price listing ends when the last item
-  has been sold", unless Out-of-Stock control is enabled) and "Out-of-Stock enable"
-  (GetUserPreferences with ShowOutOfStockControlPreference=true returns
-  OutOfStockControlPreference).
+  has been sold", unless Out-of-Stock control is enabled); Account API ProgramTypeEnum
+  OUT_OF_STOCK_CONTROL and getOptedInPrograms ("An empty array is returned if the seller is
+  not opted in to any of the seller programs").
 - Item 11: Inventory API guide "Bulk updates": "Up to 25 inventory item records ... may be
   updated with one bulkUpdatePriceQuantity call".
 """
@@ -26,14 +26,14 @@ import responses
 from connector.marketplaces.base import Outcome, StockUpdate
 from connector.marketplaces.ebay import OOS_CHECK_TTL_S, EbayAdapter
 from connector.marketplaces.http import ManualClock
-from tests.marketplaces.conftest import body_of, text_of, token_replies
+from tests.marketplaces.conftest import body_of, form_of, token_replies
 from tests.support.specs import validate_request, validate_response
 
 HOST = "https://api.ebay.com"
 TOKEN_URL = f"{HOST}/identity/v1/oauth2/token"
 BULK = f"{HOST}/sell/inventory/v1/bulk_update_price_quantity"
 OFFERS = f"{HOST}/sell/inventory/v1/offer"
-TRADING = f"{HOST}/ws/api.dll"
+PROGRAMS = f"{HOST}/sell/account/v1/program/get_opted_in_programs"
 SETTINGS = {"base_url": HOST, "client_id": "ebay-app-id", "client_secret": "ebay-cert-secret",
             "refresh_token": "v^1.1#refresh-token-xyz", "marketplace_id": "EBAY_DE"}
 
@@ -54,11 +54,9 @@ def ok_reply(*offer_ids: str) -> dict[str, Any]:
                           for o in offer_ids]}
 
 
-def preference(on: bool | None, ack: str = "Success") -> str:
-    pref = "" if on is None else f"<OutOfStockControlPreference>{str(on).lower()}</OutOfStockControlPreference>"
-    return ('<?xml version="1.0" encoding="UTF-8"?><GetUserPreferencesResponse xmlns="urn:ebay:apis:eBLBaseComponents">'
-            f"<Timestamp>2026-12-03T08:00:00.000Z</Timestamp><Ack>{ack}</Ack><Version>1423</Version>{pref}"
-            "</GetUserPreferencesResponse>")
+def programs(on: bool) -> dict[str, Any]:
+    names = ["SELLING_POLICY_MANAGEMENT", *(["OUT_OF_STOCK_CONTROL"] if on else [])]
+    return {"programs": [{"programType": name} for name in names]}
 
 
 def make(clock: ManualClock, **more: str) -> EbayAdapter:
@@ -78,7 +76,7 @@ def adapter(clock: ManualClock, warned: list[tuple[str, str | None]]) -> Iterato
 
 
 def writes(mock: responses.RequestsMock) -> list[responses.Call]:
-    return [c for c in mock.calls if c.request.method == "POST" and c.request.url not in (TOKEN_URL, TRADING)]
+    return [c for c in mock.calls if c.request.method == "POST" and c.request.url != TOKEN_URL]
 
 
 # -- item 3: one offer per marketplace ----------------------------------------------------------
@@ -88,7 +86,7 @@ def test_a_channel_writes_its_offer_and_keeps_the_other_marketplaces_total(
     adapter: EbayAdapter, mock: responses.RequestsMock
 ) -> None:
     token_replies(mock, TOKEN_URL, ["t"])
-    mock.post(TRADING, body=preference(True))
+    mock.get(PROGRAMS, json=programs(True))
     offers_reply(mock, offer("DE-1", "EBAY_DE", 9), offer("GB-1", "EBAY_GB", 8))
     mock.post(BULK, json=ok_reply("DE-1"))
     [result] = adapter.push([StockUpdate(1, "MUG", 3, external_id="DE-1")])
@@ -123,20 +121,20 @@ def test_an_offer_that_is_not_the_skus_is_an_unknown_listing(adapter: EbayAdapte
 # -- item 2: Out-of-Stock Control -----------------------------------------------------------------
 
 
-def test_preference_is_read_with_the_trading_call_and_on_writes_zero(
+def test_preference_is_read_with_the_account_api_and_on_writes_zero(
     adapter: EbayAdapter, mock: responses.RequestsMock, warned: list[tuple[str, str | None]]
 ) -> None:
-    token_replies(mock, TOKEN_URL, ["v^1.1#access"])
-    mock.post(TRADING, body=preference(True))
+    token_replies(mock, TOKEN_URL, ["v^1.1#inventory", "v^1.1#account"])
+    mock.get(PROGRAMS, json=programs(True))
     offers_reply(mock, offer("DE-1", "EBAY_DE", 4))
     mock.post(BULK, json=ok_reply("DE-1"))
     [zero] = adapter.push([StockUpdate(1, "MUG", 0, external_id="DE-1")])
     assert zero.outcome is Outcome.OK and zero.applied_quantity == 0
-    [trading] = [c for c in mock.calls if c.request.url == TRADING]
-    headers = trading.request.headers
-    assert headers["X-EBAY-API-CALL-NAME"] == "GetUserPreferences"
-    assert headers["X-EBAY-API-IAF-TOKEN"] == "v^1.1#access" and headers["X-EBAY-API-SITEID"] == "77"
-    assert "<ShowOutOfStockControlPreference>true</ShowOutOfStockControlPreference>" in text_of(trading)
+    [read] = [c for c in mock.calls if c.request.url == PROGRAMS]
+    assert read.request.headers["Authorization"] == "Bearer v^1.1#account"
+    scopes = [form_of(c)["scope"] for c in mock.calls if c.request.url == TOKEN_URL]
+    assert scopes == ["https://api.ebay.com/oauth/api_scope/sell.inventory",
+                      "https://api.ebay.com/oauth/api_scope/sell.account.readonly"]
     assert body_of(writes(mock)[0])["requests"][0]["offers"][0]["availableQuantity"] == 0
     assert warned == [] and adapter.warnings() == {}
 
@@ -145,7 +143,7 @@ def test_off_ends_the_listing_at_zero_and_relists_when_stock_returns(
     adapter: EbayAdapter, mock: responses.RequestsMock, warned: list[tuple[str, str | None]]
 ) -> None:
     token_replies(mock, TOKEN_URL, ["t"])
-    mock.post(TRADING, body=preference(False))
+    mock.get(PROGRAMS, json=programs(False))
     offers_reply(mock, offer("DE-1", "EBAY_DE", 4), offer("GB-1", "EBAY_GB", 6))
     withdraw, publish = f"{OFFERS}/DE-1/withdraw", f"{OFFERS}/DE-1/publish"
     mock.post(withdraw, json={"listingId": "110000000001", "warnings": []})
@@ -170,20 +168,21 @@ def test_off_ends_the_listing_at_zero_and_relists_when_stock_returns(
             for c in writes(mock) if c.request.url == BULK] == [6, 6]
     for call in writes(mock):
         validate_request("ebay", "POST", call.request.url, body_of(call), dict(call.request.headers))
-    assert len([c for c in mock.calls if c.request.url == TRADING]) == 1, "the preference is cached"
+    assert len([c for c in mock.calls if c.request.url == PROGRAMS]) == 1, "the preference is cached"
 
 
 def test_an_unreadable_preference_counts_as_off_with_a_warning_and_is_asked_again(
     adapter: EbayAdapter, mock: responses.RequestsMock, clock: ManualClock
 ) -> None:
     token_replies(mock, TOKEN_URL, ["t"])
-    mock.post(TRADING, body=preference(None, ack="Failure"))
+    mock.get(PROGRAMS, status=403, json={"errors": [{"errorId": 1100, "message": "Access denied",
+                                                     "longMessage": "Insufficient permissions to fulfill the request."}]})
     offers_reply(mock, offer("DE-1", "EBAY_DE", 4))
     mock.post(f"{OFFERS}/DE-1/withdraw", json={"listingId": "110000000001", "warnings": []})
     [zero] = adapter.push([StockUpdate(1, "MUG", 0, external_id="DE-1")])
     assert zero.active is False
     assert "could not be read" in adapter.warnings()["out_of_stock_control"]
-    mock.replace(responses.POST, TRADING, body=preference(True))
+    mock.replace(responses.GET, PROGRAMS, json=programs(True))
     clock.advance(OOS_CHECK_TTL_S)
     assert adapter.out_of_stock_control() is True
     assert adapter.warnings() == {}
@@ -193,7 +192,7 @@ def test_a_fixed_setting_skips_the_trading_call(clock: ManualClock, mock: respon
     with closing(make(clock, out_of_stock_control="off")) as adapter:
         assert "out_of_stock_control" in adapter.warnings()  # known at start: status shows it at once
         assert adapter.out_of_stock_control() is False
-    assert [c for c in mock.calls if c.request.url == TRADING] == []
+    assert [c for c in mock.calls if c.request.url == PROGRAMS] == []
     with pytest.raises(ValueError, match="out_of_stock_control"):
         make(clock, out_of_stock_control="maybe")
 
@@ -217,5 +216,5 @@ def test_bulk_skus_setting_gives_the_strict_one_sku_per_call_reading(
 def test_the_new_settings_are_known_channel_keys() -> None:
     from connector.sync.channel_keys import known_keys
 
-    assert {"out_of_stock_control", "bulk_skus", "trading_url"} <= known_keys("ebay")
+    assert {"out_of_stock_control", "bulk_skus"} <= known_keys("ebay")
     assert {"confirm_after_s", "confirm_budget_s"} <= known_keys("amazon")
