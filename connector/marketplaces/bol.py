@@ -34,7 +34,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote
 
-from pydantic import ValidationError, model_validator
+import requests
+from pydantic import model_validator
 
 from connector.marketplaces.base import (
     FailureCategory,
@@ -44,7 +45,7 @@ from connector.marketplaces.base import (
     StockUpdate,
 )
 from connector.marketplaces.common import ok, oauth_token, reply_json, settle
-from connector.marketplaces.confirm import Confirmation, expect, unconfirmed
+from connector.marketplaces.confirm import Confirmation, confirm_body, expect, parse_json, unconfirmed
 from connector.marketplaces.http import AuthFailed, RetryLater, Transient
 from connector.stock.model import PushAction, ZeroStockAction
 
@@ -91,6 +92,17 @@ class OfferReply(Confirmation):
     offerId: str
     stock: OfferStock
     onHoldByRetailer: bool = False
+
+
+def _v11_reply(response: requests.Response) -> ProcessStatus | None:
+    """The 2xx of an Offers API v11 PATCH: a process status to follow when it carries one,
+    else None (no body, or none of a process status): the offer read that follows confirms."""
+    if not response.content or not response.content.strip():
+        return None
+    payload = parse_json(response)
+    if isinstance(payload, dict) and payload.get("processStatusId"):
+        return confirm_body(response, ProcessStatus)
+    return None
 
 
 @dataclass
@@ -206,17 +218,14 @@ class BolAdapter(MarketplaceAdapter):
         stock = self.stock_body(update)
         headers = {"Accept": MEDIA_V11, "Content-Type": MEDIA_V11}
         try:
-            response = self.session.send(
-                "PATCH", self.offer_url(offer_id), json={"stock": stock}, headers=headers, auth=self.token,
+            reply = self.session.exchange(
+                "PATCH", self.offer_url(offer_id), confirm=_v11_reply, json={"stock": stock},
+                headers=headers, auth=self.token,
             )
-            if response.status_code >= 300:
-                return self._problem(update, response.status_code, reply_json(response))
-            payload = reply_json(response, None)
-            if isinstance(payload, dict) and payload.get("processStatusId"):
-                try:
-                    status = ProcessStatus.model_validate(payload)
-                except ValidationError:
-                    return unconfirmed(update, "bol's v11 process status has another shape", self.clock.now())
+            if reply.status >= 300:
+                return self._problem(update, reply.status, reply_json(reply.response))
+            status = reply.body
+            if status is not None:
                 if status.status in FINAL:
                     return self._final(update, stock["amount"], status)
                 return _Pending(update, stock["amount"], str(status.processStatusId))
@@ -235,7 +244,7 @@ class BolAdapter(MarketplaceAdapter):
             return ok(update, stock["amount"])
         shown = offer.stock.amount if offer is not None else f"HTTP {read.status}"
         return PushResult.accepted(
-            update, f"bol answered the v11 PATCH with HTTP {response.status_code}; the offer shows {shown}",
+            update, f"bol answered the v11 PATCH with HTTP {reply.status}; the offer shows {shown}",
             self.clock.now() + 60,
         )
 
