@@ -84,7 +84,7 @@ def demo_credentials(code: str, marketplace: str) -> dict[str, str]:
         "ebay": {"client_id": f"{tag}-client", "client_secret": f"{tag}-secret",
                  "refresh_token": f"v^1.1#{tag}-refresh", "marketplace_id": "EBAY_DE"},
         "shopify": {"access_token": f"shpat_{tag}", "location_id": "gid://shopify/Location/1",
-                    "api_version": "2025-07"},
+                    "api_version": "2026-10"},  # a supported version (shopify_versions.NEWEST_KNOWN)
         "etsy": {"keystring": f"{tag}-keystring", "shared_secret": f"{tag}-shared",
                  "shop_id": "12345678", "refresh_token": f"12345678.{tag}-refresh"},
         "woocommerce": {"consumer_key": f"ck_{tag}", "consumer_secret": f"cs_{tag}"},
