@@ -10,6 +10,8 @@ in Odoo. Usage::
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class OdooError(Exception):
     """Base of the odoo.exceptions.* family (Odoo's UserError tree)."""
@@ -49,6 +51,23 @@ class AccessDenied(OdooError):
 
     def __init__(self, message: str = "Access Denied") -> None:
         super().__init__(message)
+
+
+class UnknownDatabase(Exception):
+    """What Odoo 16-19 answer for a database that does not exist: not AccessDenied or
+    False but PostgreSQL's refusal to connect, raised while opening the registry
+    (psycopg2.OperationalError; XML-RPC fault 1 with the traceback, JSON-RPC error name
+    "psycopg2.OperationalError"), for `common.authenticate`/`login` and `object` alike."""
+
+    def __init__(self, database: Any) -> None:
+        super().__init__(f'connection to server at "127.0.0.1", port 5432 failed: FATAL:  '
+                         f'database "{database}" does not exist\n')
+
+
+# Named as real Odoo's answer names it (odoo.http.serialize_exception uses the class's
+# module and name; so does the traceback of an XML-RPC fault).
+UnknownDatabase.__module__ = "psycopg2"
+UnknownDatabase.__qualname__ = UnknownDatabase.__name__ = "OperationalError"
 
 
 def exception_name(exc: BaseException) -> str:

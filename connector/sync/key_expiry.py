@@ -74,6 +74,9 @@ class KeyWatch:
         self._lock = threading.Lock()
         self.info: KeyInfo | None = stored_key_info(store)
         self.refused_since: datetime | None = None
+        # "login": a fresh login was refused (real Odoo may still accept calls on the key
+        # it has cached in res.users.check until its cache is cleared); "call": a call was.
+        self._refusal: str | None = None
         self._last_probe = 0.0
         self._last_warning = 0.0
         self._stop = threading.Event()
@@ -95,7 +98,7 @@ class KeyWatch:
         try:
             client = self._connect()
         except AuthenticationError:
-            self.refused()
+            self.refused("login")
             return None
         except ErpError as exc:
             log.debug("key check skipped: %s", exc)
@@ -107,6 +110,7 @@ class KeyWatch:
             client.close()
         with self._lock:
             self.info = info
+        self.accepted(any_refusal=True)
         self._save()
         self.warn_if_due()
         return info
@@ -142,12 +146,14 @@ class KeyWatch:
         with self._lock:
             return self.refused_since
 
-    def refused(self) -> None:
+    def refused(self, kind: str = "call") -> None:
         """Odoo refused the credentials: one error line the first time, then quiet."""
         with self._lock:
             first = self.refused_since is None
             if first:
                 self.refused_since = self.clock()
+            if self._refusal != "call":
+                self._refusal = kind
             self._last_probe = time.monotonic()
             since, info = self.refused_since, self.info
         if first:
@@ -155,10 +161,13 @@ class KeyWatch:
             log.error("%s", refused_line(self.config, since, info, running=True))
             self._save()
 
-    def accepted(self) -> None:
+    def accepted(self, any_refusal: bool = False) -> None:
+        """Odoo accepted a call (clears a refused call) or a fresh login (clears both)."""
         with self._lock:
+            if self._refusal is None or (self._refusal == "login" and not any_refusal):
+                return
             was = self.refused_since
-            self.refused_since = None
+            self.refused_since, self._refusal = None, None
         if was is not None:
             log.warning("Odoo accepts the bridge's credentials again")
             self._save()
@@ -166,7 +175,7 @@ class KeyWatch:
     def _quiet(self) -> bool:
         """Refused and not yet time for the next real probe."""
         with self._lock:
-            if self.refused_since is None:
+            if self._refusal != "call":
                 return False
             if time.monotonic() - self._last_probe >= PROBE_S:
                 self._last_probe = time.monotonic()
@@ -209,7 +218,9 @@ class KeyWatch:
         self._thread.start()
 
     def _loop(self) -> None:
-        while not self._stop.wait(self.config.erp.key_check_interval_s):
+        # While refused: a fresh login a minute (cheap), which notices an administrator's
+        # fix on the Odoo side (a password set back, an expiry moved) without a restart.
+        while not self._stop.wait(PROBE_S if self.refused_at else self.config.erp.key_check_interval_s):
             try:
                 self.check()
             except Exception as exc:  # a check must never end the thread

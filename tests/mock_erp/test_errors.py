@@ -43,7 +43,6 @@ def assert_still_serving(erp: RunningMockErp) -> None:
 def test_bad_credentials(erp: RunningMockErp) -> None:
     assert jsonrpc(erp, "common", "login", erp.database, "bridge", "wrong")["result"] is False
     assert jsonrpc(erp, "common", "authenticate", erp.database, "nobody", "x", {})["result"] is False
-    assert jsonrpc(erp, "common", "login", "otherdb", "bridge", "bridge")["result"] is False
     code, name, message = error_of(execute(erp, "stock.quant", "search", [[]], password="wrong"))
     assert (code, name, message) == (200, "odoo.exceptions.AccessDenied", "Access Denied")
     common = xmlrpc.client.ServerProxy(f"{erp.url}/xmlrpc/2/common")
@@ -60,6 +59,23 @@ def test_bad_credentials(erp: RunningMockErp) -> None:
         "jsonrpc": "2.0", "method": "call", "params": {"db": erp.database, "login": "bridge", "password": "x"}})
     assert error_of(reply.json())[1] == "odoo.exceptions.AccessDenied"
     assert "session_id" not in reply.cookies
+    assert_still_serving(erp)
+
+
+def test_unknown_database_answers_like_real_odoo(erp: RunningMockErp) -> None:
+    # Real Odoo 18 (tests/odoo_real/test_clear_errors.py): PostgreSQL's refusal to connect,
+    # for login and for execute_kw, not False or AccessDenied.
+    for data in (jsonrpc(erp, "common", "login", "otherdb", "bridge", "bridge"),
+                 jsonrpc(erp, "common", "authenticate", "otherdb", "bridge", "bridge", {}),
+                 jsonrpc(erp, "object", "execute_kw", "otherdb", 3, "bridge", "stock.quant", "search", [[]], {})):
+        code, name, message = error_of(data)
+        assert (code, name) == (200, "psycopg2.OperationalError")
+        assert message.endswith('FATAL:  database "otherdb" does not exist\n')
+    common = xmlrpc.client.ServerProxy(f"{erp.url}/xmlrpc/2/common")
+    with pytest.raises(xmlrpc.client.Fault) as fault:
+        common.authenticate("otherdb", "bridge", "bridge", {})
+    assert fault.value.faultCode == 1
+    assert 'psycopg2.OperationalError: connection to server' in fault.value.faultString
     assert_still_serving(erp)
 
 
