@@ -217,10 +217,23 @@ class KeyWatch:
         self._thread = threading.Thread(target=self._loop, name="erp-key-watch", daemon=True)
         self._thread.start()
 
+    def next_check_s(self) -> float:
+        """Seconds to the next check: the interval, or just after the known expiry (real
+        Odoo may go on accepting calls with a key it has cached, but refuses a fresh login
+        at once), or, while refused, a minute: a cheap login that notices a fix on the
+        Odoo side (a password set back, an expiry moved) without a restart."""
+        if self.refused_at is not None:
+            return PROBE_S
+        wait = self.config.erp.key_check_interval_s
+        info = self.info
+        if info is not None and info.expires_at is not None:
+            until = (info.expires_at - self.clock()).total_seconds()
+            if until > 0:
+                wait = min(wait, until + 5.0)
+        return wait
+
     def _loop(self) -> None:
-        # While refused: a fresh login a minute (cheap), which notices an administrator's
-        # fix on the Odoo side (a password set back, an expiry moved) without a restart.
-        while not self._stop.wait(PROBE_S if self.refused_at else self.config.erp.key_check_interval_s):
+        while not self._stop.wait(self.next_check_s()):
             try:
                 self.check()
             except Exception as exc:  # a check must never end the thread

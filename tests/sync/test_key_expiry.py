@@ -213,3 +213,16 @@ def test_key_dying_while_running_is_one_line_and_unhealthy_without_a_retry_storm
         assert bridge.status()["erp_key"]["refused_since"]
     finally:
         bridge.stop()
+
+
+def test_next_check_comes_just_after_the_known_expiry(tmp_path: Path) -> None:
+    soon = NOW + timedelta(hours=2)
+    watch, store = watch_for(tmp_path, KeyInfo(known=True, expires_at=soon, key_name="k"))
+    try:
+        assert watch.next_check_s() == 6 * 3600.0  # nothing known yet: the interval
+        watch.check()
+        assert watch.next_check_s() == 2 * 3600.0 + 5.0
+        watch.refused("login")
+        assert watch.next_check_s() == 60.0
+    finally:
+        store.close()
