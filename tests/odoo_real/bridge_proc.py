@@ -26,6 +26,7 @@ import requests
 
 from tests.odoo_real.kit import REPO, free_port
 
+SECONDS = 15.0  # "within seconds": the first call is refused, nothing is retried
 # A log line of connector.cli's format ("08:01:02 INFO    connector.erp.client: ...").
 LOG_LINE = re.compile(r"^\d\d:\d\d:\d\d (DEBUG|INFO|WARNING|ERROR|CRITICAL)\s")
 
@@ -75,6 +76,23 @@ def run_once(files: BridgeFiles, *args: str, timeout: float = 60) -> Done:
     done = subprocess.run(files.command(*(args or ("run",))), env=files.env, cwd=REPO,
                           capture_output=True, text=True, timeout=timeout, check=False)
     return Done(done.returncode, done.stdout, done.stderr, time.monotonic() - started)
+
+
+def assert_one_clear_line(done: Done, *needles: str, secrets: tuple[str, ...] = ()) -> str:
+    """Exit 1 within SECONDS with exactly one line for the user (log lines aside) holding
+    every needle; no traceback, no WARNING/ERROR log line (nothing retried), no secret."""
+    everything = done.stdout + done.stderr
+    assert done.code == 1, everything
+    assert done.seconds < SECONDS, f"took {done.seconds:.1f} s"
+    assert "Traceback" not in everything
+    assert len(done.messages) == 1, done.messages
+    line = done.messages[0]
+    for needle in needles:
+        assert needle in line, line
+    for secret in secrets:
+        assert secret not in everything
+    assert not [ln for ln in done.stderr.splitlines() if " WARNING " in ln or " ERROR " in ln]
+    return line
 
 
 @contextmanager

@@ -14,26 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.odoo_real.bridge_proc import BridgeFiles, Done, run_once
+from tests.odoo_real.bridge_proc import BridgeFiles, assert_one_clear_line, run_once
 from tests.odoo_real.kit import BridgeUser, OdooKit, OdooServer, unique_db
 
 PROTOCOLS = ["jsonrpc", "xmlrpc"]
-SECONDS = 15.0  # "within seconds": the first call is refused, nothing is retried
-
-
-def assert_one_clear_line(done: Done, *needles: str, secrets: tuple[str, ...] = ()) -> str:
-    everything = done.stdout + done.stderr
-    assert done.code == 1, everything
-    assert done.seconds < SECONDS, f"took {done.seconds:.1f} s"
-    assert "Traceback" not in everything
-    assert len(done.messages) == 1, done.messages
-    line = done.messages[0]
-    for needle in needles:
-        assert needle in line, line
-    for secret in secrets:
-        assert secret not in everything
-    assert not [ln for ln in done.stderr.splitlines() if " WARNING " in ln or " ERROR " in ln]
-    return line
 
 
 def expire_keys(kit: OdooKit, db: str, uid: int, seconds_from_now: int = -3600) -> None:
