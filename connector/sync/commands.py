@@ -89,7 +89,12 @@ def fail(args: argparse.Namespace, message: str, code: int = EXIT_FAILURE, **ext
 
 
 def _erp_failure(args: argparse.Namespace, config: BridgeConfig, exc: Exception) -> int:
-    return fail(args, f"stock-bridge: cannot use the ERP at {config.erp.url}: {exc}")
+    from connector.erp.errors import AuthenticationError
+    from connector.sync.key_expiry import refused_at_start
+
+    # One line, whatever Odoo's text looked like (its messages run over several lines).
+    text = refused_at_start(config) if isinstance(exc, AuthenticationError) else " ".join(str(exc).split())
+    return fail(args, f"stock-bridge: cannot use the ERP at {config.erp.url}: {text}")
 
 
 def known_channels(config: BridgeConfig, extra: Any = ()) -> set[str]:
@@ -434,11 +439,12 @@ def _open_read_only(args: argparse.Namespace, config: BridgeConfig) -> StateStor
 
 
 def status(args: argparse.Namespace) -> int:
-    store = _open_read_only(args, _config(args))
+    config = _config(args)
+    store = _open_read_only(args, config)
     if isinstance(store, int):
         return store
     try:
-        report = status_report(store)
+        report = status_report(store, key_warn_days=config.erp.key_expiry_warn_days)
     finally:
         store.close()
     if args.json:

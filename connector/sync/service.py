@@ -24,6 +24,7 @@ from connector.config import BridgeConfig
 from connector.sync.engine import Engine, EngineDeps, EngineSettings
 from connector.sync import redaction
 from connector.sync.health import Health
+from connector.sync.key_expiry import KeyWatch
 from connector.sync.report import ResyncReport
 from connector.sync.reports import status_report, stored_explanations, timeline_report
 from connector.sync.state import Outcome, StateStore
@@ -63,6 +64,7 @@ class Bridge:
         self.engine: Engine | None = None
         self.first_sync: ResyncReport | None = None
         self.health = Health()
+        self.key_watch: KeyWatch | None = None
         self._synced = False
         self._live = False
 
@@ -78,9 +80,15 @@ class Bridge:
         redaction.install()  # before the first request: credentials in URLs stay out of logs
         self.store = StateStore.open(self.config.bridge.state_path)
         try:
+            own_erp = self._deps is None
             if self._deps is None:
                 self._deps, self._clients = build_deps(self.config, self.store)
-            self.engine = Engine(self.health.watch(self._deps), self._settings, self.store)
+            # The API key's expiry and a key refused while running (one line, not a loop).
+            self.key_watch = self.health.key_watch = KeyWatch(self.config, self.store)
+            deps = self.health.watch(self.key_watch.guard(self._deps))
+            self.engine = Engine(deps, self._settings, self.store)
+            if own_erp and live:
+                self.key_watch.start()
             self.engine.add_listener(self.health.on_outcome)
             self._live = live
             if not live:
@@ -109,6 +117,8 @@ class Bridge:
         return self.first_sync
 
     def stop(self) -> None:
+        if self.key_watch is not None:
+            self.key_watch.stop()
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
@@ -221,7 +231,9 @@ class Bridge:
 
     def status(self) -> dict[str, Any]:
         assert self.store is not None, "bridge not started"
-        report = status_report(self.store)
+        report = status_report(self.store, key_warn_days=self.config.erp.key_expiry_warn_days)
+        if self.key_watch is not None:
+            report["erp_key"] = self.key_watch.report()
         if self.engine is not None:
             for code, worker in self.engine.workers().items():
                 if code in report["channels"]:
