@@ -27,7 +27,7 @@ import datetime as dt
 import itertools
 import math
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -192,8 +192,8 @@ def _location(admin: AdminRpc, name: str, parent: int) -> int:
     return admin.create("stock.location", {"name": name, "location_id": parent, "usage": "internal"})
 
 
-def seed_shop(admin: AdminRpc) -> Shop:
-    """The shop every scenario runs on (see the module constants), made as admin."""
+def seed_stock(admin: AdminRpc) -> dict[str, int]:
+    """Locations, a second warehouse, products and their opening stock; sku -> product id."""
     [wh] = admin("stock.warehouse", "search_read", [["code", "=", "WH"]], ["lot_stock_id", "view_location_id"])
     stock, view = wh["lot_stock_id"][0], wh["view_location_id"][0]
     _location(admin, "Shelf A", stock)
@@ -205,6 +205,12 @@ def seed_shop(admin: AdminRpc) -> Shop:
                 for sku, name in PRODUCTS.items()}
     for sku, location, qty in OPENING_STOCK:
         admin.set_quantity(sku, location, qty)
+    return products
+
+
+def seed_shop(admin: AdminRpc) -> Shop:
+    """The shop every scenario runs on (see the module constants), made as admin."""
+    products = seed_stock(admin)
     warehouses = {w["code"]: w["id"] for w in admin("stock.warehouse", "search_read", [], ["code"])}
     channels: dict[str, int] = {}
     for spec in CHANNELS:
@@ -257,28 +263,15 @@ def _sandbox_listing(item: ListingSpec) -> dict[str, Any]:
 # -- what every listing should show, from Odoo's rows read as admin ------------------------
 
 def expected(admin: AdminRpc, now: dt.datetime | None = None) -> dict[tuple[str, str], int]:
-    """(channel code, channel sku) -> the quantity a buyer can order there, from the quants.
-
-    DESIGN.md's formula, written out here on its own: free = Σ (quantity − reserved) of
-    the product's quants in internal locations under the channel's warehouses' stock
-    locations minus the excluded ones; allocations of other channels are held back, the
-    channel's own allocation caps what it sees; minus the buffer, divided by the pack size,
-    capped, never below 0."""
+    """(channel code, channel sku) -> the quantity a buyer can order there, from the quants
+    and the addon's channels, listings and allocations (see `published`)."""
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     channels = {c["id"]: c for c in admin("marketplace.channel", "search_read", [["active", "=", True]],
                                           ["code", "marketplace", "warehouse_ids", "excluded_location_ids",
                                            "buffer_qty", "max_qty"])}
-    stock_of = {w["id"]: w["lot_stock_id"][0]
-                for w in admin("stock.warehouse", "search_read", [], ["lot_stock_id"])}
-    counted: dict[int, set[int]] = {}
-    for cid, ch in channels.items():
-        roots = [stock_of[w] for w in ch["warehouse_ids"]]
-        inside = set(admin("stock.location", "search", [["id", "child_of", roots], ["usage", "=", "internal"]]))
-        if ch["excluded_location_ids"]:
-            inside -= set(admin("stock.location", "search", [["id", "child_of", ch["excluded_location_ids"]]]))
-        counted[cid] = inside
-    quants = admin("stock.quant", "search_read", [["location_id.usage", "=", "internal"]],
-                   ["product_id", "location_id", "quantity", "reserved_quantity"])
+    counted = {cid: _counted(admin, ch["warehouse_ids"], ch["excluded_location_ids"])
+               for cid, ch in channels.items()}
+    quants = _quants(admin)
     allocations = [a for a in admin("marketplace.allocation", "search_read", [],
                                     ["channel_id", "product_id", "mode", "quantity", "date_start", "date_end"])
                    if _active(a, now)]
@@ -290,22 +283,65 @@ def expected(admin: AdminRpc, now: dt.datetime | None = None) -> dict[tuple[str,
         if ch is None:
             continue
         pid = row["product_id"][0]
-        free = sum(q["quantity"] - q["reserved_quantity"] for q in quants
-                   if q["product_id"][0] == pid and q["location_id"][0] in counted[ch["id"]])
+        free = _free(quants, pid, counted[ch["id"]])
         held = sum(a["quantity"] for a in allocations
                    if a["product_id"][0] == pid and a["channel_id"][0] != ch["id"])
         own = [a["quantity"] for a in allocations if a["product_id"][0] == pid
                and a["channel_id"][0] == ch["id"] and a["mode"] == "allocation"]
-        pool = free - held
-        if own:
-            pool = min(sum(own), pool)
         buffer = row["buffer_qty"] if row["buffer_override"] else ch["buffer_qty"]
-        caps = [c for c in (row["max_qty"], ch["max_qty"], MARKETPLACE_CAPS.get(ch["marketplace"], 0)) if c]
-        qty = max(0, math.floor((pool - buffer) / max(1, row["pack_size"])))
-        if free < 0:
-            qty = 0
-        out[(ch["code"], row["channel_sku"])] = int(min([qty, *caps]))
+        out[(ch["code"], row["channel_sku"])] = published(
+            free, held, sum(own) if own else None, buffer, row["pack_size"],
+            (row["max_qty"], ch["max_qty"], MARKETPLACE_CAPS.get(ch["marketplace"], 0)))
     return out
+
+
+def expected_from_file(admin: AdminRpc, listings: list[ListingSpec]) -> dict[tuple[str, str], int]:
+    """The same for no-addon mode: channels and listings as the bridge's config file says."""
+    warehouses = {w["code"]: w["id"] for w in admin("stock.warehouse", "search_read", [], ["code"])}
+    quants = _quants(admin)
+    out: dict[tuple[str, str], int] = {}
+    for ch in CHANNELS:
+        counted = _counted(admin, [warehouses[w] for w in ch.warehouses], [admin.location(n) for n in ch.excluded])
+        for item in (i for i in listings if i.channel == ch.code):
+            free = _free(quants, admin.product(item.sku), counted)
+            out[(ch.code, item.channel_sku)] = published(
+                free, 0, None, ch.buffer_qty, item.pack_size, (ch.max_qty, MARKETPLACE_CAPS.get(ch.marketplace, 0)))
+    return out
+
+
+def published(free: float, held: float, own: float | None, buffer: float, pack_size: int,
+              caps: tuple[float, ...]) -> int:
+    """DESIGN.md's formula, written out here on its own: allocations of other channels
+    (`held`) are held back, the channel's own allocation (`own`) caps what it sees; minus
+    the buffer, divided by the pack size, capped (0 = no cap), never below 0."""
+    if free < 0:
+        return 0
+    pool = free - held
+    if own is not None:
+        pool = min(own, pool)
+    qty = max(0, math.floor((pool - buffer) / max(1, pack_size)))
+    return int(min([qty, *(c for c in caps if c)]))
+
+
+def _counted(admin: AdminRpc, warehouse_ids: list[int], excluded: list[int]) -> set[int]:
+    """Internal locations under the warehouses' stock locations, minus the excluded ones."""
+    stock_of = {w["id"]: w["lot_stock_id"][0]
+                for w in admin("stock.warehouse", "read", warehouse_ids, ["lot_stock_id"])}
+    inside = set(admin("stock.location", "search", [["id", "child_of", list(stock_of.values())],
+                                                    ["usage", "=", "internal"]]))
+    if excluded:
+        inside -= set(admin("stock.location", "search", [["id", "child_of", excluded]]))
+    return inside
+
+
+def _quants(admin: AdminRpc) -> list[dict[str, Any]]:
+    return list(admin("stock.quant", "search_read", [["location_id.usage", "=", "internal"]],
+                      ["product_id", "location_id", "quantity", "reserved_quantity"]))
+
+
+def _free(quants: list[dict[str, Any]], product_id: int, locations: set[int]) -> float:
+    return float(sum(q["quantity"] - q["reserved_quantity"] for q in quants
+                     if q["product_id"][0] == product_id and q["location_id"][0] in locations))
 
 
 def _active(allocation: Mapping[str, Any], now: dt.datetime) -> bool:
@@ -338,6 +374,21 @@ def bridge_config(odoo: OdooServer, user: BridgeUser, sandbox_url: str, state: P
     }
 
 
+def file_channels(listings: list[ListingSpec]) -> dict[str, dict[str, Any]]:
+    """The channels and listings of the shop as no-addon mode takes them from the config file."""
+    out: dict[str, dict[str, Any]] = {}
+    for ch in CHANNELS:
+        section: dict[str, Any] = {"warehouses": list(ch.warehouses), "excluded_locations": list(ch.excluded),
+                                   "buffer_qty": ch.buffer_qty, "max_qty": ch.max_qty}
+        if ch.zero_stock_action:
+            section["zero_stock_action"] = ch.zero_stock_action
+        section["listings"] = [{"sku": i.sku, "channel_sku": i.channel_sku, "pack_size": i.pack_size,
+                                **({"external_id": i.external_id} if i.external_id else {})}
+                               for i in listings if i.channel == ch.code]
+        out[ch.code] = section
+    return out
+
+
 @dataclass
 class BridgeRun:
     admin: AdminRpc
@@ -347,12 +398,14 @@ class BridgeRun:
     state: Path
     url: str
     refs: dict[tuple[str, str], str] = field(default_factory=dict)  # (channel, channel sku) -> marketplace
+    expect: Callable[[], dict[tuple[str, str], int]] | None = None  # default: `expected(admin)`
 
     @classmethod
     @contextmanager
     def start(cls, tmp: Path, odoo: OdooServer, user: BridgeUser, admin: AdminRpc, specs: list[ListingSpec],
               protocol: str, *, mode: str = "addon", config: Mapping[str, Any] | None = None,
-              sandbox_listings: list[ListingSpec] | None = None) -> Iterator[BridgeRun]:
+              sandbox_listings: list[ListingSpec] | None = None,
+              expect: Callable[[], dict[tuple[str, str], int]] | None = None) -> Iterator[BridgeRun]:
         """The sandbox and a bridge process; the addon's settings point Odoo's wake-ups at it."""
         sandbox = start_sandbox(seed=sandbox_seed(sandbox_listings if sandbox_listings is not None else specs))
         market = SandboxAdmin(sandbox.url)
@@ -372,7 +425,7 @@ class BridgeRun:
             process = BridgeProcess(path, tmp / f"bridge-{protocol}", url)
             process.wait_ready(timeout=WAIT_S * 2)
             run = cls(admin=admin, sandbox=sandbox, market=market, process=process, state=state, url=url,
-                      refs={(s.channel, s.channel_sku): _marketplace(s.channel) for s in specs})
+                      refs={(s.channel, s.channel_sku): _marketplace(s.channel) for s in specs}, expect=expect)
             yield run
         finally:
             if mode == "addon":
@@ -423,7 +476,7 @@ class BridgeRun:
         last = self.admin.last_event_id() if outbox else 0
         problems: list[str] = []
         while True:
-            want = expected(self.admin)
+            want = self.expect() if self.expect is not None else expected(self.admin)
             problems = []
             if outbox:
                 high = self.cursor_high()
