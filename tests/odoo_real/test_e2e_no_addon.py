@@ -11,6 +11,7 @@ stock.quant (`?token=` in the URL) wakes the bridge well before the next poll.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -62,15 +63,16 @@ def _ref(admin: AdminRpc, xmlid: str) -> int:
     return int(row["res_id"])
 
 
-def _run(tmp: Path, odoo: OdooServer, user: BridgeUser, admin: AdminRpc, poll_s: float) -> BridgeRun:
+def _run(tmp: Path, odoo: OdooServer, user: BridgeUser, admin: AdminRpc,
+         poll_s: float) -> AbstractContextManager[BridgeRun]:
     config = {"channels": file_channels(list(LISTINGS)), "bridge": {"poll_interval_s": poll_s}}
     return BridgeRun.start(tmp, odoo, user, admin, list(LISTINGS), "jsonrpc", mode="no_addon", config=config,
-                           expect=lambda: expected_from_file(admin, list(LISTINGS)))  # type: ignore[return-value]
+                           expect=lambda: expected_from_file(admin, list(LISTINGS)))
 
 
 def test_write_date_polling_finds_stock_changes(tmp_path: Path, plain_odoo: OdooServer, admin: AdminRpc,
                                                 stock_reader: BridgeUser) -> None:
-    with _run(tmp_path, plain_odoo, stock_reader, admin, poll_s=1) as run:  # type: ignore[attr-defined]
+    with _run(tmp_path, plain_odoo, stock_reader, admin, poll_s=1) as run:
         before = run.settle("first full sync", outbox=False, status=False)
         counted = admin.quants("E2E-MUG")["WH/Stock/Shelf A"][0]
         admin.set_quantity("E2E-MUG", "WH/Stock/Shelf A", counted - 4)
@@ -85,7 +87,7 @@ def test_write_date_polling_finds_stock_changes(tmp_path: Path, plain_odoo: Odoo
 
 def test_odoo_automation_rule_webhook_wakes_the_bridge(tmp_path: Path, plain_odoo: OdooServer, admin: AdminRpc,
                                                        stock_reader: BridgeUser) -> None:
-    with _run(tmp_path, plain_odoo, stock_reader, admin, poll_s=SLOW_POLL_S) as run:  # type: ignore[attr-defined]
+    with _run(tmp_path, plain_odoo, stock_reader, admin, poll_s=SLOW_POLL_S) as run:
         rule = _automation_rule(admin, f"{run.url}/v1/triggers?token={AUTOMATION_TOKEN}")
         try:
             before = run.settle("first full sync", outbox=False, status=False)
