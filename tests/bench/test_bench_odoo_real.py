@@ -56,6 +56,8 @@ FULL = os.environ.get("BENCH_FULL") == "1"
 RATE = 20.0
 DURATION_S = 15.0 if FULL else 3.0
 CALL_SAMPLES = 200 if FULL else 40
+# Odoo's worker processes for the single-database server (0: one threaded process, as the kit)
+WORKERS = int(os.environ.get("BENCH_ODOO_WORKERS", "0"))
 ISOLATED = 12 if FULL else 6  # changes made one at a time
 ISOLATED_GAP_S = 1.5  # longer than the status write-back's 1 s window
 # product -> the location its count is raised at (counted by every channel that lists it)
@@ -73,7 +75,8 @@ class Bench:
     user: BridgeUser
 
     def servers(self) -> list[tuple[str, OdooServer]]:
-        both = [("single-db", self.single_db), ("db-filter", self.kit_served)]
+        both = [(f"single-db, {WORKERS} workers" if WORKERS else "single-db", self.single_db),
+                ("db-filter", self.kit_served)]
         return both if FULL else both[:1]
 
 
@@ -86,7 +89,7 @@ def bench_odoo() -> Iterator[Bench]:
     with kit.server(unique_db("odoo_e2e_bench")) as odoo:
         shop = seed_shop(AdminRpc(odoo.url, odoo.db))
         user = odoo.provision_bridge()
-        with kit.serve_single_db(odoo.db) as single:
+        with kit.serve_single_db(odoo.db, workers=WORKERS) as single:
             yield Bench(odoo, single, shop, user)
 
 
