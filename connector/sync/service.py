@@ -17,6 +17,7 @@ Usage::
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -34,6 +35,10 @@ from connector.sync.wiring import build_deps, settings_from_config
 log = logging.getLogger(__name__)
 
 STATUS_FLUSH_S = 15.0  # one-shot resync: how long to wait for the status write-back
+# Odoo's automation rules post "Send Webhook Notification" from inside the transaction that
+# made the change (ir.actions.server._run_action_webhook runs before COMMIT), so a read at
+# once can still see the old stock: the woken products are looked at again this much later.
+AUTOMATION_RECHECK_S = 1.0
 
 
 class Bridge:
@@ -67,6 +72,9 @@ class Bridge:
         self.key_watch: KeyWatch | None = None
         self._synced = False
         self._live = False
+        self._recheck_lock = threading.Lock()
+        self._recheck_products: set[int] = set()
+        self._recheck_timer: threading.Timer | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -119,6 +127,10 @@ class Bridge:
     def stop(self) -> None:
         if self.key_watch is not None:
             self.key_watch.stop()
+        with self._recheck_lock:
+            timer, self._recheck_timer = self._recheck_timer, None
+        if timer is not None:
+            timer.cancel()
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
@@ -157,6 +169,30 @@ class Bridge:
         # The payload says which products to read now (Rule 1); the outbox stays the record.
         assert self.engine is not None
         self.engine.wake(trigger.product_ids, trigger.events)
+        if trigger.model is not None:  # an automation rule's webhook: sent before its commit
+            self._recheck_later(trigger.product_ids)
+
+    def _recheck_later(self, product_ids: frozenset[int]) -> None:
+        """Wake the engine again AUTOMATION_RECHECK_S from now for these products (one
+        timer at a time, whatever the number of wake-ups meanwhile)."""
+        with self._recheck_lock:
+            self._recheck_products |= product_ids
+            if self._recheck_timer is not None:
+                return
+            timer = threading.Timer(AUTOMATION_RECHECK_S, self._recheck_now)
+            timer.daemon = True
+            self._recheck_timer = timer
+        timer.start()
+
+    def _recheck_now(self) -> None:
+        with self._recheck_lock:
+            if self._recheck_timer is None:  # stopped meanwhile
+                return
+            products, self._recheck_products = self._recheck_products, set()
+            self._recheck_timer = None
+        engine = self.engine
+        if engine is not None:
+            engine.wake(products)
 
     def _ready(self) -> bool:
         """The first full sync has finished (at start-up, or later by the engine's retries)."""
