@@ -354,6 +354,12 @@ def _active(allocation: Mapping[str, Any], now: dt.datetime) -> bool:
 
 # -- the bridge run -------------------------------------------------------------------------
 
+# Amazon answers a patch ACCEPTED (queued), and the listing stays "pending" until the bridge
+# reads it back (issue 17): after 0.5 s here instead of the shipped 120 s, so that settling
+# waits for the confirmed value, not for the default delay.
+FOLLOW_UP: dict[str, dict[str, Any]] = {"amazon": {"confirm_after_s": "0.5", "confirm_budget_s": "60"}}
+
+
 def bridge_config(odoo: OdooServer, user: BridgeUser, sandbox_url: str, state: Path, port: int,
                   protocol: str, *, mode: str = "addon", channels: Mapping[str, Mapping[str, Any]] | None = None,
                   bridge: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -362,6 +368,7 @@ def bridge_config(odoo: OdooServer, user: BridgeUser, sandbox_url: str, state: P
         section: dict[str, Any] = {"marketplace": spec.marketplace, **channel_urls(sandbox_url, spec.marketplace),
                                    **demo_credentials(spec.code, spec.marketplace)}
         section.update(TEST_CHANNELS.get(spec.code, {}))
+        section.update(FOLLOW_UP.get(spec.marketplace, {}))
         section.update((channels or {}).get(spec.code, {}))
         sections[spec.code] = section
     return {
