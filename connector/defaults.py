@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from connector.catalogue import CATALOGUE
 from connector.config import BridgeConfig, parse_config
 from connector.sandbox.urls import channel_urls
 
@@ -47,18 +48,7 @@ DEFAULT_STATE_PATH = "var/embedded/bridge.sqlite3"
 RUNNING_CONFIG_NAME = "current.toml"
 
 # channel code -> marketplace (the demo shop; fixtures/demo/40_marketplace.json)
-DEMO_CHANNELS: dict[str, str] = {
-    "amazon_de": "amazon",
-    "bol_nl": "bol",
-    "zalando_de": "zalando",
-    "kaufland_de": "kaufland",
-    "ebay_de": "ebay",
-    "shopify_eu": "shopify",
-    "etsy_shop": "etsy",
-    "woo_shop": "woocommerce",
-    "lazada_sg": "lazada",
-    "shopee_sg": "shopee",
-}
+DEMO_CHANNELS: dict[str, str] = {m.demo_channel: m.code for m in CATALOGUE}
 
 def demo_credentials(code: str, marketplace: str) -> dict[str, str]:
     """The sandbox account of a demo channel, with DESIGN.md's key names (not secrets of value)."""

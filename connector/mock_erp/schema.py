@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from connector.catalogue import selection
+
 SUPPORTED_VERSIONS = ("16.0", "17.0", "18.0", "19.0")
 
 Compute = Callable[[Any, dict[str, Any]], Any]
@@ -101,18 +103,7 @@ def sel(s: str, options: list[tuple[str, str]], **kw: Any) -> Field:
     return _f("selection", s, selection=tuple(options), **kw)
 
 
-MARKETPLACES = [
-    ("amazon", "Amazon"),
-    ("bol", "bol.com"),
-    ("zalando", "Zalando"),
-    ("kaufland", "Kaufland"),
-    ("ebay", "eBay"),
-    ("shopify", "Shopify"),
-    ("etsy", "Etsy"),
-    ("woocommerce", "WooCommerce"),
-    ("lazada", "Lazada"),
-    ("shopee", "Shopee"),
-]
+MARKETPLACES = selection()
 ZERO_STOCK_ACTIONS = [
     ("push_zero", "Push 0"),
     ("deactivate", "Deactivate the listing"),
