@@ -133,7 +133,8 @@ def fresh_state_path(default: str | Path = DEFAULT_STATE_PATH) -> Path:
     The mock ERP and the sandbox restart from the fixtures on every run, so a state kept
     from the previous run would believe the marketplaces already hold its values.
     """
-    from connector.sync.state import StateLocked, release_writer_lock, take_writer_lock
+    from connector.state.errors import StateLocked
+    from connector.state.lock import release_writer_lock, take_writer_lock
 
     path = Path(default)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -316,7 +317,8 @@ def running_embedded_config(default: str | Path = DEFAULT_STATE_PATH) -> Path | 
 def remove_stale_run_dirs(default: str | Path = DEFAULT_STATE_PATH) -> list[Path]:
     """Delete fallback run directories (`<dir>-<stamp>-<pid>`) whose process is gone
     (a run killed before its stop could clean up); returns what was removed."""
-    from connector.sync.state import StateLocked, release_writer_lock, take_writer_lock
+    from connector.state.errors import StateLocked
+    from connector.state.lock import release_writer_lock, take_writer_lock
 
     base = Path(default).parent
     removed = []

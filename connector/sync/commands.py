@@ -36,7 +36,9 @@ from connector.sync.reports import (
     stored_explanations,
     timeline_report,
 )
-from connector.sync.state import Outcome, StateError, StateLocked, StateStore
+from connector.state.errors import StateError, StateLocked
+from connector.state.rows import PushRecord
+from connector.state.sqlite import StateStore
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 log = logging.getLogger("connector.cli")
@@ -153,7 +155,7 @@ def render_report(report: ResyncReport) -> str:
     return "\n".join(lines)
 
 
-def _live_line(o: Outcome) -> str:
+def _live_line(o: PushRecord) -> str:
     old = "-" if o.old_qty is None else str(o.old_qty)
     state = "" if o.result == "ok" else f"  [{o.state}] {o.message}"
     return (
@@ -234,7 +236,7 @@ def run(args: argparse.Namespace) -> int:
         print("\nlive: stock changes in the ERP are pushed as they happen (Ctrl-C to stop)")
         sys.stdout.flush()
 
-        def _echo(outcome: Outcome) -> None:
+        def _echo(outcome: PushRecord) -> None:
             print(_live_line(outcome), flush=True)
 
         bridge.add_listener(_echo)

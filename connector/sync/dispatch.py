@@ -99,10 +99,10 @@ class Job:
     """One wanted value for one listing, and the flushes waiting for its outcome."""
 
     update: StockUpdate
-    meta: Any  # connector.sync.state.ListingMeta
+    meta: Any  # connector.state.rows.ListingMeta
     trigger: str = ""
     events: list[int] = field(default_factory=list)
-    # built when written (connector.sync.state.Outcome.explanation), not on the flush's path
+    # built when written (connector.state.rows.PushRecord.explanation), not on the flush's path
     explanation: dict[str, Any] | Callable[[], dict[str, Any] | None] | None = None
     tickets: list[Ticket] = field(default_factory=list)
     queued_at: float = field(default_factory=time.monotonic)

@@ -49,7 +49,8 @@ from connector.sync.ports import (
     StockSourceLike,
 )
 from connector.sync.report import Change, ResyncReport
-from connector.sync.state import ListingMeta, Outcome, StateStore
+from connector.state.rows import ListingMeta, PushRecord
+from connector.state.store import Store
 from connector.sync.statusback import StatusPublisher
 from connector.sync.tickets import CursorTracker, Ticket
 from connector.sync.tracing import PushTracer, Span
@@ -144,7 +145,7 @@ class _Audit:
 class Engine:
     """Keeps every channel equal to the ERP. See the module docstring."""
 
-    def __init__(self, deps: EngineDeps, settings: EngineSettings, store: StateStore) -> None:
+    def __init__(self, deps: EngineDeps, settings: EngineSettings, store: Store) -> None:
         self.deps = deps
         self.settings = settings
         self.store = store
@@ -153,7 +154,7 @@ class Engine:
         self._known: dict[int, _Known] = {}
         self._workers: dict[str, ChannelWorker] = {}
         self._workers_lock = threading.Lock()
-        self._listeners: list[Callable[[Outcome], None]] = []
+        self._listeners: list[Callable[[PushRecord], None]] = []
         self._open_alerts: set[int] = set()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -256,7 +257,7 @@ class Engine:
         """The first full sync has finished (at start-up, or later by the flusher's retries)."""
         return self._ready.is_set()
 
-    def add_listener(self, listener: Callable[[Outcome], None]) -> None:
+    def add_listener(self, listener: Callable[[PushRecord], None]) -> None:
         """Call `listener(outcome)` after every durable push outcome (live output, demo)."""
         self._listeners.append(listener)
 
@@ -930,7 +931,7 @@ class Engine:
         """Turn push results into outcomes (on the channel's worker thread): the in-memory
         baseline now, the state file by the outcome writer, then `done(ok)`."""
         now = self.deps.clock()
-        outcomes: list[Outcome] = []
+        outcomes: list[PushRecord] = []
         attempts_after: dict[int, int] = {}
         remote: dict[int, int] = {}  # listing -> what the marketplace said it holds (CAS)
         for job, res in zip(jobs, results):
@@ -970,7 +971,7 @@ class Engine:
                 category = res.category.value if res.category else FailureCategory.OTHER.value
             attempts_after[lid] = attempts
             outcomes.append(
-                Outcome(
+                PushRecord(
                     meta=job.meta,
                     quantity=qty,
                     action=action,
@@ -1015,7 +1016,7 @@ class Engine:
 
         self._writer.submit(outcomes, now, written)
 
-    def _after_record(self, outcomes: Sequence[Outcome], now: float) -> None:
+    def _after_record(self, outcomes: Sequence[PushRecord], now: float) -> None:
         for o in outcomes:
             level = logging.INFO if o.result == "ok" else logging.WARNING
             log.log(

@@ -22,7 +22,7 @@ from connector.sync.channel_keys import validate_channels
 from connector.sync.credentials import TokenVault
 from connector.sync.engine import EngineDeps, EngineSettings
 from connector.sync.ports import AdapterLike
-from connector.sync.state import StateStore
+from connector.state.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ JOURNAL_HISTORY_ROWS = 200_000  # newest journal rows an adapter's history is re
 
 
 def make_adapter_factory(config: BridgeConfig, tokens: TokenVault | None = None,
-                         store: StateStore | None = None) -> Any:
+                         store: Store | None = None) -> Any:
     """(channel code, marketplace) -> adapter; with `tokens`, rotated credentials are
     read from and written to the state store (connector.sync.credentials); with `store`,
     an adapter that meters per-listing usage gets its recent accepted pushes back from the
@@ -214,7 +214,7 @@ def _status(listing_id: int, state: SyncState, qty: int | None, at: datetime | N
     return ListingStatus(listing_id, state, qty, at or datetime.now(), error)
 
 
-def build_deps(config: BridgeConfig, store: StateStore | None = None) -> tuple[EngineDeps, list[Any]]:
+def build_deps(config: BridgeConfig, store: Store | None = None) -> tuple[EngineDeps, list[Any]]:
     """Connect to the ERP and build the engine's collaborators; also returns clients to close.
 
     With a writable `store`, adapters keep rotated tokens in it (TokenVault)."""

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from connector.sync.engine import Engine, EngineDeps, EngineSettings
-from connector.sync.state import StateStore
+from connector.state.sqlite import StateStore
 from tests.sync.fakes import FakeAdapter, FakeFeed, FakeSource, fake_compute
 from tests.sync.fakes import CHANNELS
 

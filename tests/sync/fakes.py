@@ -17,7 +17,7 @@ from typing import Any
 
 from connector.marketplaces.base import PushResult, RemoteListing, StockUpdate
 from connector.sync.engine import Engine, EngineDeps, EngineSettings
-from connector.sync.state import StateStore
+from connector.state.sqlite import StateStore
 from connector.stock.model import (
     Channel,
     Listing,

@@ -14,7 +14,7 @@ from connector.marketplaces import registry
 from connector.stock.model import ZeroStockAction
 from connector.sync.channel_keys import secret_keys, validate_channels
 from connector.sync.engine import Engine, EngineDeps, EngineSettings
-from connector.sync.state import StateStore
+from connector.state.sqlite import StateStore
 from connector.sync.wiring import make_adapter_factory, zero_stock_defaults
 from tests.sync import dummy_marketplace
 from tests.sync.fakes import FakeFeed, FakeSource, fake_compute

@@ -17,7 +17,8 @@ import pytest
 
 from connector import cli, defaults
 from connector.config import ENV_CONFIG, parse_config
-from connector.sync.state import StateStore, release_writer_lock, take_writer_lock
+from connector.state.lock import release_writer_lock, take_writer_lock
+from connector.state.sqlite import StateStore
 from tests.sync.test_state_lock import hold, release
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,7 +17,7 @@ from connector.marketplaces.base import PushResult, StockUpdate
 from connector.stock.model import PushAction
 from connector.sync.dispatch import ChannelWorker, Job
 from connector.sync.engine import Engine, EngineDeps, EngineSettings
-from connector.sync.state import StateStore
+from connector.state.sqlite import StateStore
 from connector.sync.tickets import CursorTracker, Ticket
 from tests.sync.fakes import FakeAdapter, FakeFeed, FakeSource, fake_compute, wait
 

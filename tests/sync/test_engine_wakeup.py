@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from connector.sync.engine import Engine, EngineDeps, EngineSettings
-from connector.sync.state import StateStore
+from connector.state.sqlite import StateStore
 from tests.sync.fakes import FakeAdapter, FakeFeed, FakeSource, fake_compute
 
 pytestmark = pytest.mark.timeout(30)

@@ -14,14 +14,16 @@ from pathlib import Path
 import pytest
 
 from connector import cli, defaults
-from connector.sync.state import StateLocked, StateStore, lock_path
+from connector.state.errors import StateLocked
+from connector.state.lock import lock_path
+from connector.state.sqlite import StateStore
 
 ROOT = Path(__file__).resolve().parents[2]
 
 HOLDER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from connector.sync.state import StateStore
+    from connector.state.sqlite import StateStore
     store = StateStore.open(Path(sys.argv[1]))
     print("locked", flush=True)
     sys.stdin.readline()      # hold the lock until the test says so
