@@ -66,7 +66,7 @@ def test_the_erp_names_the_marketplace_when_the_section_does_not() -> None:
 
 def test_cli_run_with_a_typo_exits_2_before_connecting(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                       keep_log_levels: None) -> None:
-    from connector import cli
+    from connector.cli import app as cli
 
     path = tmp_path / "bridge.toml"
     path.write_text(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from connector import cli
+from connector.cli import app as cli
 from connector.stock.model import PushAction, SyncState
 from connector.state.rows import ListingMeta, PushRecord
 from connector.state.sqlite import StateStore

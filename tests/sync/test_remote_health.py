@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 import requests
 
-from connector import cli
+from connector.cli import app as cli
 from connector.config import load_config
 from connector.marketplaces.base import FailureCategory, PushResult, StockUpdate
 from connector.sync.engine import EngineDeps, EngineSettings
-from connector.sync.remote import running_bridge
+from connector.cli.remote import running_bridge
 from connector.sync.service import Bridge
 from connector.sync.webhook import sign, sign_timestamped
 from tests.sync.fakes import FakeAdapter, FakeFeed, FakeSource, fake_compute

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from connector import cli
+from connector.cli import app as cli
 from connector.config import load_config, parse_config
-from connector.sync import commands
+from connector.cli import explain as explain_command
+from connector.cli import resync as resync_command
 from connector.sync.engine import EngineDeps, EngineSettings
 from connector.sync.service import Bridge
 from connector.sync.webhook import sign
@@ -111,7 +112,7 @@ def test_cli_status_timeline_explain_from_the_state_file(
     def erp_down(*_a: object) -> None:
         raise ConnectionError("connection refused")
 
-    monkeypatch.setattr(commands, "_explain_live", erp_down)
+    monkeypatch.setattr(explain_command, "_explain_live", erp_down)
     assert cli.main(["explain", "MUG", "--channel", "etsy_shop", "--json", "--config", cfg]) == 0
     explained = json.loads(capsys.readouterr().out)
     [item] = explained["listings"]
@@ -177,7 +178,7 @@ def test_status_without_a_state_file_fails_clearly(tmp_path: Path, capsys: pytes
 def test_json_commands_always_print_a_json_document(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                     monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> None:
     cfg = str(write_config(tmp_path))  # no state file; the ERP at port 9 is unreachable
-    monkeypatch.setattr(commands, "running_bridge", lambda config: None)
+    monkeypatch.setattr(resync_command, "running_bridge", lambda config: None)
     code = cli.main([*argv, "--json", "--config", cfg])
     doc = json.loads(capsys.readouterr().out)
     assert code in (1, 2) and isinstance(doc["error"], str) and doc["error"]
@@ -202,7 +203,7 @@ def test_timeline_and_explain_name_an_unknown_sku_or_channel(
     assert "unknown SKU GHOST" in capsys.readouterr().err
     assert cli.main(["timeline", "MUG", "--since", "1s", "--config", cfg]) in (0,)  # known, maybe no pushes since
     capsys.readouterr()
-    monkeypatch.setattr(commands, "_explain_live", lambda *a: [])
+    monkeypatch.setattr(explain_command, "_explain_live", lambda *a: [])
     assert cli.main(["explain", "MUG", "--channel", "etsy_typo", "--config", cfg]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "unknown channel etsy_typo" in err[0]
