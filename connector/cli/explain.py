@@ -74,19 +74,16 @@ def _explain_live(
     from connector.erp.source import StockSource
     from connector.erp.transport import RetryPolicy
     from connector.stock.compute import compute_listings
-    from connector.sync.engine import Engine, EngineDeps
-    from connector.sync.wiring import marketplace_caps, settings_from_config, zero_stock_defaults
+    from connector.sync.explain import explain_sku, ledger_previous_action
+    from connector.sync.ledger import ListingLedger
+    from connector.sync.plan import bind_compute
+    from connector.sync.wiring import marketplace_caps, zero_stock_defaults
 
     quick = quick_erp_config(config, timeout_s)
     client = connect(quick.erp, retry=RetryPolicy(attempts=1))
     try:
-        deps = EngineDeps(
-            source=StockSource(client, quick),
-            compute=compute_listings,
-            adapter_factory=_no_pushes,
-            zero_stock_defaults=zero_stock_defaults(),
-            marketplace_caps=marketplace_caps(),
-        )
+        source = StockSource(client, quick)
+        compute = bind_compute(compute_listings, zero_stock_defaults(), marketplace_caps())
         path = Path(config.bridge.state_path)
         with tempfile.TemporaryDirectory(prefix="stock-bridge-") as scratch:
             if path.exists():
@@ -94,13 +91,9 @@ def _explain_live(
             else:  # never ran: an empty throw-away state, so explain still works
                 store = StateStore.open(Path(scratch) / "state.sqlite3")
             try:
-                return Engine(deps, settings_from_config(config), store).explain(sku, channel)
+                previous = ledger_previous_action(ListingLedger.load(store))
+                return explain_sku(source, compute, store, previous, sku, channel)
             finally:
                 store.close()
     finally:
         client.close()
-
-
-def _no_pushes(code: str, marketplace: str) -> Any:
-    raise RuntimeError("explain never talks to a marketplace")
-

@@ -101,6 +101,13 @@ class AdapterLike(Protocol):
 AdapterFactory = Callable[[str, str], AdapterLike]
 
 
+# Where a change feed has read up to, as kept in the state file's cursor table: the outbox's
+# last event id, or {"high": id, "gaps": {"<id>": first seen}} while gaps are open
+# (connector.sync.wiring.OutboxChangeFeed); write_date polling's watermark (a datetime or
+# its text); None before the first read.
+FeedPosition = int | str | datetime | dict[str, Any] | None
+
+
 class ChangeFeed(Protocol):
     """Where change triggers come from: the addon's outbox, or write_date polling.
 
@@ -111,9 +118,14 @@ class ChangeFeed(Protocol):
 
     name: str
 
-    def start(self) -> Any: ...
+    def start(self) -> FeedPosition: ...
 
-    def read(self, after: Any) -> tuple[dict[int, list[int]], Any]: ...
+    def read(self, after: FeedPosition) -> tuple[dict[int, list[int]], FeedPosition]: ...
+
+    # Optional members, read with getattr because plain feeds have none:
+    # `last_reasons: set[str]` (the reasons the last read returned; "manual" = a config
+    # edit) and `delivered(position, event_id) -> bool` (a read up to `position` has
+    # returned that event; default: `event_id <= position` for an int position).
 
 
 class ListingStatusLike(Protocol):

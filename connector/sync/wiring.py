@@ -38,7 +38,6 @@ MAX_GAPS = 5000
 def settings_from_config(config: BridgeConfig) -> EngineSettings:
     b = config.bridge
     return EngineSettings(
-        coalesce_s=b.coalesce_ms / 1000.0,
         poll_interval_s=b.poll_interval_s,
         retry_base_s=max(1.0, b.retry_interval_s),
         disabled_channels=frozenset(code for code, ch in config.channels.items() if not ch.enabled),

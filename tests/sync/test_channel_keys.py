@@ -114,7 +114,7 @@ def test_a_new_marketplace_is_one_module_and_one_registry_line(tmp_path: Path,
     engine = Engine(
         EngineDeps(source=source, compute=fake_compute, adapter_factory=factory, feed=FakeFeed(),
                    zero_stock_defaults=zero_stock_defaults()),
-        EngineSettings(coalesce_s=0.01, poll_interval_s=0.05), store,
+        EngineSettings(poll_interval_s=0.05), store,
     )
     try:
         engine.start()

@@ -147,7 +147,7 @@ def test_a_flush_skipping_a_scheduled_value_holds_the_cursor_until_it_is_durable
     # The flush reads the event, finds 1 already scheduled on amazon and skips it there.
     deadline = threading.Event()
     for _ in range(200):
-        if rig.feed.reads >= 2 and rig.store.get_cursor("outbox") != event and rig.engine._tracker.pending():
+        if rig.feed.reads >= 2 and rig.store.get_cursor("outbox") != event and rig.engine.feed_cycle.tracker.pending():
             break
         deadline.wait(0.01)
     assert rig.store.get_cursor("outbox") != event, "cursor passed an event whose push is only in memory"

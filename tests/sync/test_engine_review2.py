@@ -48,7 +48,7 @@ def test_the_cursor_waits_for_an_outcome_the_writer_has_not_made_durable(rig: Ri
     rig.engine.start()
     assert rig.engine.wait_idle(5)
     mug = rig.source.pid("MUG")
-    writer: Any = rig.engine._writer
+    writer: Any = rig.engine.outcomes.writer
     real_write = writer._write
     disk = threading.Event()
 
@@ -88,7 +88,8 @@ def test_announcements_the_feed_already_delivered_are_forgotten(rig: Rig) -> Non
     event = rig.feed.emit(mug)
     rig.engine.wake([mug], [(event, mug, "move_done")])
     assert rig.engine.wait_idle(5)
-    assert rig.engine._covered == {} and rig.engine._fast_listings == {}
+    coverage = rig.engine.feed_cycle.coverage()
+    assert coverage.covered == {} and coverage.listings == {}
 
 
 def test_stop_does_not_wait_out_a_hung_outbox_read_nor_push_afterwards(tmp_path: Path) -> None:
@@ -105,7 +106,7 @@ def test_stop_does_not_wait_out_a_hung_outbox_read_nor_push_afterwards(tmp_path:
     rig.engine.stop()
     took = time.monotonic() - started
     reads = len(rig.source.snapshots)
-    flusher = rig.engine._flusher
+    flusher = rig.engine.flusher.thread
     rig.source.set("MUG", 2)
     second = rig.feed.emit(mug)
     rig.engine.wake([mug], [(second, mug, "move_done")])

@@ -47,7 +47,7 @@ class Running:
         deps = EngineDeps(source=self.source, compute=fake_compute,
                           adapter_factory=lambda c, m: self.adapters[c], feed=self.feed)
         self.bridge = Bridge(self.config, deps=deps,
-                             settings=EngineSettings(coalesce_s=0.01, poll_interval_s=poll_interval_s))
+                             settings=EngineSettings(poll_interval_s=poll_interval_s))
         self.url = f"http://127.0.0.1:{self.port}"
 
     def health(self) -> tuple[int, dict[str, Any]]:

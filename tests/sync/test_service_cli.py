@@ -44,7 +44,7 @@ class Stack:
         self.adapters = {code: FakeAdapter(code) for code, _ in CHANNELS}
         deps = EngineDeps(source=self.source, compute=fake_compute,
                           adapter_factory=lambda c, m: self.adapters[c], feed=self.feed)
-        self.bridge = Bridge(self.config, deps=deps, settings=EngineSettings(coalesce_s=0.01, poll_interval_s=5))
+        self.bridge = Bridge(self.config, deps=deps, settings=EngineSettings(poll_interval_s=5))
 
 
 @pytest.fixture
@@ -239,7 +239,7 @@ def test_a_bridge_started_directly_takes_the_automation_token_and_not_the_secret
     adapters = {code: FakeAdapter(code) for code, _ in CHANNELS}
     deps = EngineDeps(source=source, compute=fake_compute, adapter_factory=lambda c, m: adapters[c], feed=feed)
     # Not through the CLI: nothing but Bridge.start hands the token to the listener.
-    bridge = Bridge(config, deps=deps, settings=EngineSettings(coalesce_s=0.01, poll_interval_s=5))
+    bridge = Bridge(config, deps=deps, settings=EngineSettings(poll_interval_s=5))
     bridge.start()
     try:
         assert bridge.wait_idle(5)

@@ -179,7 +179,7 @@ def test_sigkill_mid_push_keeps_the_cursor_and_a_restart_converges(tmp_path: Pat
     adapters = {code: FakeAdapter(code) for code, _ in CHANNELS}
     engine = Engine(
         EngineDeps(source=source, compute=fake_compute, adapter_factory=lambda c, m: adapters[c], feed=feed),
-        EngineSettings(coalesce_s=0.01, poll_interval_s=0.05),
+        EngineSettings(poll_interval_s=0.05),
         StateStore.open(path),
     )
     try:
