@@ -61,7 +61,7 @@ def _local_resync(
     from connector.erp.errors import ErpError
     from connector.sync.service import Bridge
 
-    from connector.sync.wiring import validate_channels
+    from connector.sync.channel_keys import validate_channels
 
     validate_channels(config)
     bridge = Bridge(config, listen=False, schedule=False)

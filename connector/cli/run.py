@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"marketplace sandbox      {stack.sandbox.url}  (state: {stack.sandbox.url}/_sandbox/state)")
     else:
         config = common.config_for(args)
-    from connector.sync.wiring import validate_channels
+    from connector.sync.channel_keys import validate_channels
 
     validate_channels(config)
     stopping = threading.Event()

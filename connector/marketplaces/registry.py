@@ -19,8 +19,9 @@ def adapter_class(marketplace: str) -> type[MarketplaceAdapter]:
             f"unknown marketplace {marketplace!r}; known: {', '.join(sorted(ADAPTERS))}"
         ) from None
     module_name, _, class_name = target.partition(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
-    assert issubclass(cls, MarketplaceAdapter)
+    cls: object = getattr(importlib.import_module(module_name), class_name)
+    if not (isinstance(cls, type) and issubclass(cls, MarketplaceAdapter)):
+        raise TypeError(f"{target} is not a MarketplaceAdapter")
     return cls
 
 

@@ -28,6 +28,7 @@ from typing import Any
 from connector.marketplaces.base import FailureCategory, PushResult, StockUpdate
 from connector.marketplaces.base import Outcome as PushOutcome
 from connector.marketplaces.http import AuthFailed, RetryLater
+from connector.state.rows import ListingMeta
 from connector.stock.model import PushAction
 from connector.sync.plan import BACK_IN_STOCK
 from connector.sync.ports import AdapterLike
@@ -97,7 +98,7 @@ class Job:
     """One wanted value for one listing, and the flushes waiting for its outcome."""
 
     update: StockUpdate
-    meta: Any  # connector.state.rows.ListingMeta
+    meta: ListingMeta
     trigger: str = ""
     events: list[int] = field(default_factory=list)
     # built when written (connector.state.rows.PushRecord.explanation), not on the flush's path

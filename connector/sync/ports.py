@@ -10,7 +10,7 @@ Usage::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -78,10 +78,6 @@ class StockSourceLike(Protocol):
 
     def listed_product_ids(self) -> Iterable[int]: ...
 
-    def iter_snapshots(
-        self, product_ids: Sequence[int] | None = None, page_size: int | None = None
-    ) -> Iterator[StockSnapshot]: ...
-
     def product_ids_for_skus(self, skus: Iterable[str]) -> dict[str, int]: ...
 
     def refresh_config(self) -> None: ...
@@ -136,7 +132,7 @@ class ListingStatusLike(Protocol):
 class StatusSink(Protocol):
     """Writes sync_state/last_error/last_pushed_qty back to marketplace.listing (addon mode)."""
 
-    def write(self, statuses: Sequence[Any]) -> None: ...
+    def write(self, statuses: Sequence[Any]) -> object: ...
 
 
 # Builds connector.erp.status.ListingStatus-like records: (listing_id, state, qty, at, error)

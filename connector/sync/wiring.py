@@ -21,7 +21,7 @@ from connector.stock.model import SyncState, ZeroStockAction
 from connector.sync.channel_keys import validate_channels
 from connector.sync.credentials import TokenVault
 from connector.sync.engine import EngineDeps, EngineSettings
-from connector.sync.ports import AdapterLike
+from connector.sync.ports import AdapterLike, ChangeFeed, FeedPosition, StatusSink
 from connector.state.store import Store
 
 log = logging.getLogger(__name__)
@@ -72,11 +72,11 @@ class OutboxChangeFeed:
         return int(self.feed.latest_id())
 
     @staticmethod
-    def delivered(position: Any, event_id: int) -> bool:
+    def delivered(position: FeedPosition, event_id: int) -> bool:
         """A read up to `position` has returned (or will never return) event `event_id`."""
         return _delivered(position, event_id)
 
-    def read(self, after: Any) -> tuple[dict[int, list[int]], Any]:
+    def read(self, after: FeedPosition) -> tuple[dict[int, list[int]], FeedPosition]:
         high, gaps = _unpack_position(after)
         now = self.clock()
         products: dict[int, list[int]] = {}
@@ -112,16 +112,18 @@ class OutboxChangeFeed:
         return products, {"high": high, "gaps": {str(i): t for i, t in sorted(gaps.items())}}
 
 
-def _delivered(position: Any, event_id: int) -> bool:
+def _delivered(position: FeedPosition, event_id: int) -> bool:
     high, gaps = _unpack_position(position)
     return event_id <= high and event_id not in gaps
 
 
-def _unpack_position(position: Any) -> tuple[int, dict[int, float]]:
+def _unpack_position(position: FeedPosition) -> tuple[int, dict[int, float]]:
     if isinstance(position, dict):
         gaps = {int(i): float(t) for i, t in (position.get("gaps") or {}).items()}
         return int(position.get("high") or 0), gaps
-    return int(position or 0), {}
+    if isinstance(position, (int, str)):
+        return int(position or 0), {}
+    return 0, {}  # no position yet (a datetime is write_date polling's, never the outbox's)
 
 
 class WriteDateChangeFeed:
@@ -132,10 +134,11 @@ class WriteDateChangeFeed:
     def __init__(self, poller: Any) -> None:  # connector.erp.changes.WriteDatePoller
         self.poller = poller
 
-    def start(self) -> Any:
-        return self.poller.poll(None)[1]
+    def start(self) -> FeedPosition:
+        watermark: FeedPosition = self.poller.poll(None)[1]
+        return watermark
 
-    def read(self, after: Any) -> tuple[dict[int, list[int]], Any]:
+    def read(self, after: FeedPosition) -> tuple[dict[int, list[int]], FeedPosition]:
         changed, watermark = self.poller.poll(after)
         return {int(pid): [] for pid in changed}, watermark
 
@@ -237,12 +240,12 @@ def build_deps(config: BridgeConfig, store: Store | None = None) -> tuple[Engine
         raise
     feed_client = connect(config.erp)
     clients.append(feed_client)
-    feed: Any
+    feed: ChangeFeed
     if source.mode == "addon":
         feed = OutboxChangeFeed(OutboxFeed(feed_client))
         status_client = connect(config.erp)
         clients.append(status_client)
-        sink: Any = ListingStatusWriter(status_client, enabled=True)
+        sink: StatusSink | None = ListingStatusWriter(status_client, enabled=True)
     else:
         feed = WriteDateChangeFeed(WriteDatePoller(feed_client))
         sink = None
