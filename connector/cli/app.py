@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("resync", parents=[common, reporting], help="recompute and push listings")
     p.add_argument("--sku", action="append", default=[], help="ERP SKU (repeatable)")
-    p.add_argument("--channel", action="append", default=[], help="channel code (repeatable)")
+    p.add_argument("--channel", action="append", default=[], help="channel code (repeatable); alone: every listing on it")
     p.add_argument("--all", action="store_true", help="every listed product")
     p.add_argument("--dry-run", action="store_true", help="only report what would change")
     p.add_argument("--force", action="store_true", help="push unchanged values too")

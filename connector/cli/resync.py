@@ -22,8 +22,9 @@ def resync(args: argparse.Namespace) -> int:
     When a bridge is running on the configured listener, it does the resync (one process
     writes the state file); otherwise it runs here, in this process.
     """
-    if not args.all and not args.sku:
-        return fail(args, "stock-bridge resync: say which: --sku S (repeatable) or --all", EXIT_USAGE)
+    if not args.all and not args.sku and not args.channel:
+        return fail(args, "stock-bridge resync: say which: --sku S, --channel C (repeatable) or --all",
+                    EXIT_USAGE)
     config = common.config_for(args)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     progress = None if args.json else Progress(sys.stderr)
@@ -34,7 +35,7 @@ def resync(args: argparse.Namespace) -> int:
             return refused
         try:
             report = remote_resync(
-                running, config.webhook_secret(), skus=None if args.all else args.sku,
+                running, config.webhook_secret(), skus=None if args.all or not args.sku else args.sku,
                 channels=args.channel or None, force=args.force, dry_run=args.dry_run, progress=progress,
             )
         except RemoteError as exc:
@@ -71,7 +72,7 @@ def _local_resync(
         if refused is not None:
             return refused
         return bridge.resync(
-            skus=None if args.all else args.sku,
+            skus=None if args.all or not args.sku else args.sku,
             channels=args.channel or None,
             force=args.force,
             dry_run=args.dry_run,

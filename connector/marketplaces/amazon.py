@@ -27,8 +27,8 @@ Usage::
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 import requests
@@ -41,7 +41,8 @@ from connector.marketplaces.base import (
     StockUpdate,
 )
 from connector.marketplaces.common import ok, oauth_token, reply_json, settle
-from connector.marketplaces.http import AuthFailed
+from connector.marketplaces.confirm import Confirmation, expect, require
+from connector.marketplaces.http import AuthFailed, Exchange
 from connector.stock.model import PushAction, ZeroStockAction
 
 LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
@@ -50,6 +51,40 @@ ATTRIBUTE = "/attributes/fulfillment_availability"
 _NOT_FOUND = re.compile(r"not[ _]?found|does not exist|unknown sku", re.IGNORECASE)
 FULFILLMENT_CHECK_TTL_S = 24 * 3600.0  # how long a SKU's fulfilment channel is trusted
 FBA_MESSAGE = "FBA listing: Amazon manages its stock"
+T = TypeVar("T")
+
+
+class Issue(Confirmation):
+    code: str
+    message: str
+    severity: str
+
+
+class SubmissionReply(Confirmation):
+    """patchListingsItem's ListingsItemSubmissionResponse (required: sku, status, submissionId)."""
+
+    sku: str
+    status: Literal["ACCEPTED", "INVALID", "VALID"]
+    submissionId: str
+    issues: list[Issue] = []
+
+
+class Availability(Confirmation):
+    fulfillmentChannelCode: str
+    quantity: int | None = None
+
+
+class Summary(Confirmation):
+    marketplaceId: str | None = None
+    status: list[str] = []
+
+
+class ItemReply(Confirmation):
+    """getListingsItem's Item (required: sku); the parts the adapter reads."""
+
+    sku: str
+    fulfillmentAvailability: list[Availability] = []
+    summaries: list[Summary] = []
 
 
 class AmazonAdapter(MarketplaceAdapter):
@@ -107,18 +142,24 @@ class AmazonAdapter(MarketplaceAdapter):
             ],
         }
 
-    def send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        """session.send with the LWA token; SP-API answers an expired or revoked access
+    def send(
+        self, method: str, url: str, confirm: Callable[[requests.Response], T], **kwargs: Any
+    ) -> Exchange[T]:
+        """session.exchange with the LWA token; SP-API answers an expired or revoked access
         token with 403 "Unauthorized" (not 401), so that also gets one fresh token."""
         headers = {"Accept": "application/json"}
-        reply = self.session.send(method, url, headers=headers, auth=self.token, **kwargs)
-        if reply.status_code == 403 and "Unauthorized" in self._errors(reply_json(reply)):
+        reply = self.session.exchange(
+            method, url, confirm=confirm, headers=headers, auth=self.token, **kwargs
+        )
+        if reply.status == 403 and "Unauthorized" in self._errors(reply_json(reply.response)):
             self.token.invalidate()
-            reply = self.session.send(method, url, headers=headers, auth=self.token, **kwargs)
-            if reply.status_code == 403:
+            reply = self.session.exchange(
+                method, url, confirm=confirm, headers=headers, auth=self.token, **kwargs
+            )
+            if reply.status == 403:
                 raise AuthFailed(
                     f"{self.session.name}: {method} {url.split('?', 1)[0]} answered 403 "
-                    f"{self.session.redact(self._errors(reply_json(reply)))} with a fresh token; "
+                    f"{self.session.redact(self._errors(reply_json(reply.response)))} with a fresh token; "
                     "check the app's roles and the seller authorization"
                 )
         return reply
@@ -130,15 +171,25 @@ class AmazonAdapter(MarketplaceAdapter):
             results.extend(settle([update], lambda: [self._patch(update)]))  # noqa: B023
         return results
 
-    def _remember_channels(self, sku: str, payload: Any) -> tuple[str, ...]:
-        entries = payload.get("fulfillmentAvailability") if isinstance(payload, dict) else None
-        codes = tuple(
-            str(e.get("fulfillmentChannelCode"))
-            for e in entries or []
-            if isinstance(e, dict) and e.get("fulfillmentChannelCode")
-        )
+    def _remember_channels(self, sku: str, item: ItemReply) -> tuple[str, ...]:
+        codes = tuple(e.fulfillmentChannelCode for e in item.fulfillmentAvailability)
         self._channels[sku] = (codes, self.clock.now())
         return codes
+
+    def _get_item(self, sku: str, included: str) -> Exchange[ItemReply]:
+        """getListingsItem; a 2xx must be an Item about this very SKU."""
+        reply = self.send(
+            "GET",
+            self.item_url(sku),
+            expect(ItemReply, lambda item: require(
+                item.sku == sku, f"getListingsItem for {sku!r} answered about another SKU")),
+            params={
+                "marketplaceIds": self.marketplace_id,
+                "includedData": included,
+                "issueLocale": self.issue_locale,
+            },
+        )
+        return reply
 
     def _fulfilment_refusal(self, update: StockUpdate) -> PushResult | None:
         """None when we may set this SKU's quantity, else the failed result (FBA SKU, or a
@@ -147,26 +198,18 @@ class AmazonAdapter(MarketplaceAdapter):
         if cached is not None and self.clock.now() - cached[1] < FULFILLMENT_CHECK_TTL_S:
             codes = cached[0]
         else:
-            reply = self.send(
-                "GET",
-                self.item_url(update.sku),
-                params={
-                    "marketplaceIds": self.marketplace_id,
-                    "includedData": "fulfillmentAvailability",
-                    "issueLocale": self.issue_locale,
-                },
-            )
-            payload = reply_json(reply)
-            if reply.status_code >= 400:
+            reply = self._get_item(update.sku, "fulfillmentAvailability")
+            if reply.body is None:
                 # Not cached: the SKU may be created, or the refusal lifted, later.
-                message = self.session.redact(self._errors(payload) or f"HTTP {reply.status_code}")
+                payload = reply_json(reply.response)
+                message = self.session.redact(self._errors(payload) or f"HTTP {reply.status}")
                 category = (
                     FailureCategory.UNKNOWN_LISTING
-                    if reply.status_code == 404
-                    else FailureCategory.AUTH if reply.status_code == 403 else FailureCategory.VALIDATION
+                    if reply.status == 404
+                    else FailureCategory.AUTH if reply.status == 403 else FailureCategory.VALIDATION
                 )
                 return PushResult.failed(update, category, message)
-            codes = self._remember_channels(update.sku, payload)
+            codes = self._remember_channels(update.sku, reply.body)
         # No offer yet, or one of ours next to an FBA one: ours may be set.
         if not codes or self.channel_code_ff in codes:
             return None
@@ -186,25 +229,25 @@ class AmazonAdapter(MarketplaceAdapter):
         reply = self.send(
             "PATCH",
             self.item_url(update.sku),
+            expect(SubmissionReply, lambda reply: require(
+                reply.sku == update.sku, f"the PATCH of {update.sku!r} was answered about another SKU")),
             params={"marketplaceIds": self.marketplace_id, "issueLocale": self.issue_locale},
             json=self.patch_body(quantity),
         )
-        payload = reply_json(reply)
-        if reply.status_code >= 400:
-            message = self._errors(payload) or f"HTTP {reply.status_code}"
-            if reply.status_code == 404 or _NOT_FOUND.search(message):
+        submission = reply.body
+        if submission is None:
+            message = self._errors(reply_json(reply.response)) or f"HTTP {reply.status}"
+            if reply.status == 404 or _NOT_FOUND.search(message):
                 category = FailureCategory.UNKNOWN_LISTING
-            elif reply.status_code == 403:
+            elif reply.status == 403:
                 category = FailureCategory.AUTH
             else:
                 category = FailureCategory.VALIDATION
             return PushResult.failed(update, category, self.session.redact(message))
-        status = str(payload.get("status", ""))
-        issues = [i for i in payload.get("issues") or [] if i.get("severity") == "ERROR"]
+        status = submission.status
+        issues = [i for i in submission.issues if i.severity == "ERROR"]
         if status == "INVALID" or issues:
-            message = "; ".join(
-                f"{i.get('code', '')}: {i.get('message', '')}" for i in issues
-            ) or f"submission {status or 'not accepted'}"
+            message = "; ".join(f"{i.code}: {i.message}" for i in issues) or f"submission {status}"
             category = (
                 FailureCategory.UNKNOWN_LISTING
                 if _NOT_FOUND.search(message)
@@ -212,7 +255,7 @@ class AmazonAdapter(MarketplaceAdapter):
             )
             return PushResult.failed(update, category, self.session.redact(message))
         # ACCEPTED = queued; Amazon applies it within minutes (no status to poll for PATCH).
-        return ok(update, quantity, message=f"submission {payload.get('submissionId', '')}")
+        return ok(update, quantity, message=f"submission {submission.submissionId}")
 
     @staticmethod
     def _errors(payload: Any) -> str:
@@ -230,28 +273,21 @@ class AmazonAdapter(MarketplaceAdapter):
         """getListingsItem with summaries + fulfillmentAvailability, one GET per SKU."""
         out: list[RemoteListing] = []
         for sku, _external in skus:
-            reply = self.send(
-                "GET",
-                self.item_url(sku),
-                params={
-                    "marketplaceIds": self.marketplace_id,
-                    "includedData": "summaries,fulfillmentAvailability",
-                    "issueLocale": self.issue_locale,
-                },
-            )
-            payload = reply_json(reply)
-            if reply.status_code == 404:
-                out.append(RemoteListing(sku, None, None, found=False, raw=payload))
+            reply = self._get_item(sku, "summaries,fulfillmentAvailability")
+            item = reply.body
+            if item is None:
+                # 404: not on Amazon. Another refusal says nothing about the listing.
+                out.append(RemoteListing(sku, None, None, found=reply.status != 404,
+                                         raw=reply_json(reply.response)))
                 continue
-            if reply.status_code < 400:
-                self._remember_channels(sku, payload)
+            self._remember_channels(sku, item)
             quantity: int | None = None
-            for entry in payload.get("fulfillmentAvailability") or []:
-                if entry.get("fulfillmentChannelCode") == self.channel_code_ff:
-                    quantity = entry.get("quantity")
+            for entry in item.fulfillmentAvailability:
+                if entry.fulfillmentChannelCode == self.channel_code_ff:
+                    quantity = entry.quantity
             active: bool | None = None
-            for summary in payload.get("summaries") or []:
-                if summary.get("marketplaceId") in (None, self.marketplace_id):
-                    active = "BUYABLE" in (summary.get("status") or [])
-            out.append(RemoteListing(sku, quantity, active, found=True, raw=payload))
+            for summary in item.summaries:
+                if summary.marketplaceId in (None, self.marketplace_id):
+                    active = "BUYABLE" in summary.status
+            out.append(RemoteListing(sku, quantity, active, found=True, raw=item.model_dump(mode="json")))
         return out

@@ -18,12 +18,20 @@ import logging
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
-from connector.marketplaces.http import ApiSession, AuthFailed, Clock, SystemClock
+from connector.marketplaces.http import (
+    DEFAULT_ATTEMPTS,
+    DEFAULT_TIMEOUT_S,
+    ApiSession,
+    AuthFailed,
+    Clock,
+    SystemClock,
+)
 from connector.stock.model import PushAction, ZeroStockAction
 
 log = logging.getLogger(__name__)
+N = TypeVar("N", int, float)
 
 
 class Outcome(StrEnum):
@@ -119,6 +127,9 @@ class MarketplaceAdapter(abc.ABC):
     # so explain/status show what the marketplace really holds; the adapter clamps too.
     max_quantity: ClassVar[int | None] = None
     required_keys: ClassVar[tuple[str, ...]] = ()  # config keys, DESIGN.md's table
+    # Optional on every channel: how long one request may take before it counts as
+    # unanswered (seconds), and how many times the session sends it before giving up.
+    optional_keys: ClassVar[tuple[str, ...]] = ("timeout_s", "attempts")
     secret_keys: ClassVar[tuple[str, ...]] = ()  # never logged, never in errors
     # Optional hook set by the bridge's wiring: (config key, new value) whenever the
     # marketplace replaces a credential (a rotated refresh token), to persist it durably.
@@ -151,8 +162,24 @@ class MarketplaceAdapter(abc.ABC):
             burst=int(self.settings.get("burst", self.burst)),
             clock=self.clock,
             secrets=[self.settings[k] for k in self.secret_keys if self.settings.get(k)],
+            attempts=self._positive(int, "attempts", DEFAULT_ATTEMPTS),
+            timeout_s=self._positive(float, "timeout_s", DEFAULT_TIMEOUT_S),
         )
         self._configure()
+
+    def _positive(self, kind: Callable[[str], N], key: str, default: N) -> N:
+        raw = self.settings.get(key)
+        if raw in (None, ""):
+            return default
+        try:
+            value = kind(str(raw))
+        except ValueError:
+            value = kind("0")
+        if not value > 0:
+            raise ValueError(
+                f"channel {self.channel_code!r} ({self.marketplace}): {key} must be a number > 0, got {raw!r}"
+            )
+        return value
 
     def _configure(self) -> None:
         """Read the marketplace's own settings (tokens, ids, options); runs at the end of

@@ -19,10 +19,12 @@ Usage::
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
+
+from pydantic import model_validator
 
 from connector.marketplaces.base import (
     FailureCategory,
@@ -32,6 +34,7 @@ from connector.marketplaces.base import (
     StockUpdate,
 )
 from connector.marketplaces.common import ok, oauth_token, reply_json, settle
+from connector.marketplaces.confirm import Confirmation, expect, unconfirmed
 from connector.marketplaces.http import AuthFailed, RetryLater
 from connector.stock.model import PushAction, ZeroStockAction
 
@@ -41,6 +44,42 @@ MAX_AMOUNT = 999  # UpdateOfferStockRequest.amount maximum
 POLL_LIMIT = 1000  # BulkProcessStatusRequest.processStatusQueries maxItems
 FINAL = ("SUCCESS", "FAILURE", "TIMEOUT")
 _NOT_FOUND = re.compile(r"not (be )?found|does not exist|unknown offer", re.IGNORECASE)
+
+
+class ProcessStatus(Confirmation):
+    """The spec's ProcessStatus (required: status, description, eventType, links,
+    createTimestamp); the adapter relies on `status`, and on `processStatusId` to follow
+    one that is not final yet."""
+
+    processStatusId: str | None = None
+    status: Literal["PENDING", "SUCCESS", "FAILURE", "TIMEOUT"]
+    errorMessage: str | None = None
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _followable(self) -> ProcessStatus:
+        if self.status == "PENDING" and not self.processStatusId:
+            raise ValueError("a PENDING process status needs its processStatusId to be followed")
+        return self
+
+
+class ProcessStatusResponse(Confirmation):
+    """POST /shared/process-status: `processStatuses` is required."""
+
+    processStatuses: list[ProcessStatus]
+
+
+class OfferStock(Confirmation):
+    amount: int | None = None
+    correctedStock: int | None = None
+
+
+class OfferReply(Confirmation):
+    """GET /retailer/offers/{offer-id}: the parts the read relies on (both required)."""
+
+    offerId: str
+    stock: OfferStock
+    onHoldByRetailer: bool = False
 
 
 @dataclass
@@ -125,26 +164,21 @@ class BolAdapter(MarketplaceAdapter):
             )
         body = self.stock_body(update)
         try:
-            reply = self.session.send(
-                "PUT", self.stock_url(update.external_id), json=body, headers=self.headers,
-                auth=self.token,
+            reply = self.session.exchange(
+                "PUT", self.stock_url(update.external_id), confirm=expect(ProcessStatus), json=body,
+                headers=self.headers, auth=self.token,
             )
         except RetryLater as exc:
             return PushResult.retry(update, str(exc), exc.retry_at)
         except AuthFailed as exc:
             return PushResult.failed(update, FailureCategory.AUTH, str(exc))
-        payload = reply_json(reply)
-        if reply.status_code >= 400:
-            return self._problem(update, reply.status_code, payload)
-        status = str(payload.get("status", ""))
-        if status in FINAL:
-            return self._final(update, body["amount"], payload)
-        process_id = str(payload.get("processStatusId") or "")
-        if not process_id:
-            return PushResult.failed(
-                update, FailureCategory.OTHER, f"bol answered {reply.status_code} without a process status id"
-            )
-        return _Pending(update, body["amount"], process_id)
+        status = reply.body
+        if status is None:
+            return self._problem(update, reply.status, reply_json(reply.response))
+        if status.status in FINAL:
+            return self._final(update, body["amount"], status)
+        assert status.processStatusId  # ProcessStatus requires it while PENDING
+        return _Pending(update, body["amount"], status.processStatusId)
 
     def _problem(self, update: StockUpdate, status: int, payload: Any) -> PushResult:
         detail = ""
@@ -174,19 +208,29 @@ class BolAdapter(MarketplaceAdapter):
             ids = list(waiting)
             for start in range(0, len(ids), POLL_LIMIT):
                 chunk = ids[start : start + POLL_LIMIT]
-                reply = self.session.send(
+                reply = self.session.exchange(
                     "POST",
                     f"{self.base_url}/shared/process-status",
+                    confirm=expect(ProcessStatusResponse),
                     json={"processStatusQueries": [{"processStatusId": i} for i in chunk]},
                     headers=self.headers,
                     auth=self.token,
                 )
+                if reply.body is None:
+                    # A refused status query says nothing about the writes: follow them later.
+                    for process_id in chunk:
+                        lost = waiting.pop(process_id)
+                        results.append(unconfirmed(
+                            lost.update, f"bol answered HTTP {reply.status} to the process status query",
+                            self.clock.now(),
+                        ))
+                    continue
                 seen = set()
-                for status in reply_json(reply).get("processStatuses") or []:
-                    process_id = str(status.get("processStatusId", ""))
+                for status in reply.body.processStatuses:
+                    process_id = str(status.processStatusId or "")
                     item = waiting.get(process_id)
                     seen.add(process_id)
-                    if item is not None and status.get("status") in FINAL:
+                    if item is not None and status.status in FINAL:
                         results.append(self._final(item.update, item.amount, status))
                         del waiting[process_id]
                 for process_id in set(chunk) - seen:
@@ -205,13 +249,11 @@ class BolAdapter(MarketplaceAdapter):
             ))
         return results
 
-    def _final(self, update: StockUpdate, amount: int, status: Mapping[str, Any]) -> PushResult:
-        state = status.get("status")
+    def _final(self, update: StockUpdate, amount: int, status: ProcessStatus) -> PushResult:
+        state = status.status
         if state == "SUCCESS":
             return ok(update, amount)
-        message = self.session.redact(
-            str(status.get("errorMessage") or status.get("description") or state)
-        )
+        message = self.session.redact(str(status.errorMessage or status.description or state))
         if state == "TIMEOUT":
             return PushResult.retry(update, f"bol timed out: {message}", self.clock.now() + 60)
         category = (
@@ -229,18 +271,18 @@ class BolAdapter(MarketplaceAdapter):
             if not offer_id:
                 out.append(RemoteListing(sku, None, None, found=False))
                 continue
-            reply = self.session.send(
+            reply = self.session.exchange(
                 "GET", f"{self.base_url}/retailer/offers/{quote(offer_id, safe='')}",
-                headers={"Accept": MEDIA}, auth=self.token,
+                confirm=expect(OfferReply), headers={"Accept": MEDIA}, auth=self.token,
             )
-            payload = reply_json(reply)
-            if reply.status_code == 404:
-                out.append(RemoteListing(sku, None, None, found=False, raw=payload))
+            offer = reply.body
+            if offer is None:
+                # 404: no such offer; another refusal says nothing about it.
+                out.append(RemoteListing(sku, None, None, found=reply.status != 404,
+                                         raw=reply_json(reply.response)))
                 continue
-            stock = payload.get("stock") or {}
-            corrected = stock.get("correctedStock")
-            active = not payload.get("onHoldByRetailer", False) and (
-                corrected is None or corrected > 0
-            )
-            out.append(RemoteListing(sku, stock.get("amount"), active, found=True, raw=payload))
+            corrected = offer.stock.correctedStock
+            active = not offer.onHoldByRetailer and (corrected is None or corrected > 0)
+            out.append(RemoteListing(sku, offer.stock.amount, active, found=True,
+                                     raw=offer.model_dump(mode="json")))
         return out

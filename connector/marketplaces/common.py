@@ -20,11 +20,13 @@ from typing import Any
 import requests
 
 from connector.marketplaces.base import FailureCategory, Outcome, PushResult, StockUpdate
+from connector.marketplaces.confirm import TokenReply, expect
 from connector.marketplaces.http import (
     ApiSession,
     AuthFailed,
     CachedToken,
     RetryLater,
+    Transient,
 )
 
 
@@ -97,9 +99,11 @@ def oauth_token(
         headers = {"Accept": "application/json"}
         if basic is not None:
             headers["Authorization"] = basic_auth(*basic)
-        reply = session.send(
-            "POST", url, headers=headers, data=dict(form or {}), params=dict(query or {})
-        )
+        # A 2xx without a token or an error is retried (RetryLater), never a refusal.
+        reply = session.exchange(
+            "POST", url, confirm=expect(TokenReply), headers=headers, data=dict(form or {}),
+            params=dict(query or {}),
+        ).response
         payload = reply_json(reply)
         token = payload.get("access_token") if isinstance(payload, dict) else None
         if reply.status_code >= 400 or not token:
@@ -131,14 +135,19 @@ class BatchFailed(Exception):
         self.message = message
 
 
-GAVE_UP = (RetryLater, AuthFailed, BatchFailed)  # what `settle` turns into results
+# What `settle` turns into results. Transient only gets here from a check made outside the
+# session's retries (a reply that did not confirm): retried later, like RetryLater.
+GAVE_UP = (RetryLater, AuthFailed, BatchFailed, Transient)
 
 
-def gave_up(update: StockUpdate, exc: RetryLater | AuthFailed | BatchFailed) -> PushResult:
+def gave_up(update: StockUpdate, exc: RetryLater | AuthFailed | BatchFailed | Transient) -> PushResult:
     """The result for `update` when its request gave up with `exc`: RetryLater ->
-    retryable at its time, AuthFailed -> failed/auth, BatchFailed -> failed/its category."""
+    retryable at its time, AuthFailed -> failed/auth, BatchFailed -> failed/its category,
+    Transient -> retryable when the engine's retry queue next runs."""
     if isinstance(exc, RetryLater):
         return PushResult.retry(update, str(exc), exc.retry_at)
+    if isinstance(exc, Transient):
+        return PushResult(update.listing_id, Outcome.RETRY, message=f"not confirmed: {exc}")
     if isinstance(exc, AuthFailed):
         return PushResult.failed(update, FailureCategory.AUTH, str(exc))
     return PushResult.failed(update, exc.category, exc.message)

@@ -35,11 +35,9 @@ Usage::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
 from urllib.parse import quote
-
-import requests
 
 from connector.marketplaces.base import (
     FailureCategory,
@@ -51,7 +49,8 @@ from connector.marketplaces.base import (
     StockUpdate,
 )
 from connector.marketplaces.common import ok, oauth_token, reply_json, settle
-from connector.marketplaces.http import Clock
+from connector.marketplaces.confirm import Confirmation, expect, unconfirmed
+from connector.marketplaces.http import Clock, Exchange
 from connector.stock.model import PushAction, ZeroStockAction
 
 API = "/sell/inventory/v1"
@@ -62,6 +61,43 @@ REVISIONS_PER_DAY = 250  # eBay's per-listing revision cap (calendar day)
 REVISION_BURST = 10  # revisions a quiet listing may take back to back
 # The refill leaves room for the burst: at most BURST + (250 - BURST) = 250 in any 24 h.
 REVISION_SPACING_S = 86_400.0 / (REVISIONS_PER_DAY - REVISION_BURST)  # 360 s
+
+
+C = TypeVar("C", bound=Confirmation)
+
+
+class PriceQuantityResponse(Confirmation):
+    """One entry of bulkUpdatePriceQuantity's `responses` (one per offer and/or item):
+    the SKU it is about and its own status are what confirm it."""
+
+    sku: str
+    statusCode: int
+    offerId: str | None = None
+    errors: list[dict[str, Any]] = []
+
+
+class BulkPriceQuantityResponse(Confirmation):
+    responses: list[PriceQuantityResponse]
+
+
+class ListingIdResponse(Confirmation):
+    """withdrawOffer / publishOffer (WithdrawResponse, PublishResponse): the listing id
+    is what says the listing was ended or created."""
+
+    listingId: str
+
+
+class Offer(Confirmation):
+    offerId: str | None = None
+    availableQuantity: int | None = None
+    status: str | None = None
+    listing: dict[str, Any] = {}
+
+
+class OffersResponse(Confirmation):
+    """getOffers (Offers): `offers` must be there (a SKU without offers is a 404 25713)."""
+
+    offers: list[Offer]
 
 
 class RevisionBudget:
@@ -135,13 +171,16 @@ class EbayAdapter(MarketplaceAdapter):
         for sku, times in by_sku.items():
             self.revisions.replay(sku, times)
 
-    def call(self, method: str, path: str, body: Any = None, **params: str) -> requests.Response:
+    def call(
+        self, method: str, path: str, confirm: type[C], body: Any = None, **params: str
+    ) -> Exchange[C]:
+        """One call whose 2xx must be a valid `confirm` reply."""
         headers = {"Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = "application/json"
-        return self.session.send(
-            method, f"{self.api}{path}", json=body, params=params or None, headers=headers,
-            auth=self.token,
+        return self.session.exchange(
+            method, f"{self.api}{path}", confirm=expect(confirm), json=body, params=params or None,
+            headers=headers, auth=self.token,
         )
 
     # ------------------------------------------------------------------ push
@@ -200,26 +239,27 @@ class EbayAdapter(MarketplaceAdapter):
 
     def _bulk(self, batch: list[StockUpdate], *, with_offer: bool = True) -> list[PushResult]:
         body = {"requests": [self.request_of(u, with_offer=with_offer) for u in batch]}
-        reply = self.call("POST", "/bulk_update_price_quantity", body)
-        payload = reply_json(reply)
-        if reply.status_code >= 400:
-            message, category = self._classify(payload, reply.status_code)
+        reply = self.call("POST", "/bulk_update_price_quantity", BulkPriceQuantityResponse, body)
+        if reply.body is None:
+            message, category = self._classify(reply_json(reply.response), reply.status)
             return [PushResult.failed(u, category, message) for u in batch]
-        by_sku: dict[str, list[Mapping[str, Any]]] = {}
-        for entry in payload.get("responses") or []:
-            by_sku.setdefault(str(entry.get("sku", "")), []).append(entry)
-        return [self._one(u, by_sku.get(u.sku, [])) for u in batch]
+        by_sku: dict[str, list[PriceQuantityResponse]] = {}
+        for entry in reply.body.responses:
+            by_sku.setdefault(entry.sku, []).append(entry)
+        return [self._one(u, by_sku.get(u.sku, []), with_offer) for u in batch]
 
-    def _one(self, update: StockUpdate, entries: list[Mapping[str, Any]]) -> PushResult:
+    def _one(self, update: StockUpdate, entries: list[PriceQuantityResponse], with_offer: bool) -> PushResult:
         if not entries:
-            return PushResult.retry(update, f"eBay returned no result for SKU {update.sku}",
-                                    self.clock.now() + 60)
+            return unconfirmed(update, f"eBay's reply does not name SKU {update.sku}", self.clock.now())
+        if with_offer and update.external_id and not any(e.offerId == update.external_id for e in entries):
+            # The item's entry alone does not say the offer's available quantity moved.
+            return unconfirmed(update, f"eBay's reply does not name offer {update.external_id}", self.clock.now())
         # One entry per offer (and/or the item): all of them must have succeeded.
         for entry in entries:
-            status = int(entry.get("statusCode") or 0)
+            status = entry.statusCode
             if status == 200:
                 continue
-            message, category = self._classify(entry, status)
+            message, category = self._classify(entry.model_dump(), status)
             if status >= 500 or status == 429:
                 return PushResult.retry(update, message, self.clock.now() + 60)
             return PushResult.failed(update, category, message)
@@ -245,9 +285,9 @@ class EbayAdapter(MarketplaceAdapter):
         if not update.external_id:
             return PushResult.failed(update, FailureCategory.UNKNOWN_LISTING,
                                      "ending an eBay listing needs its offer id (external_id)")
-        reply = self.call("POST", f"/offer/{quote(update.external_id, safe='')}/withdraw")
-        if reply.status_code >= 400:
-            message, category = self._classify(reply_json(reply), reply.status_code)
+        reply = self.call("POST", f"/offer/{quote(update.external_id, safe='')}/withdraw", ListingIdResponse)
+        if reply.body is None:
+            message, category = self._classify(reply_json(reply.response), reply.status)
             return PushResult.failed(update, category, message)
         return ok(update, 0, active=False)
 
@@ -260,17 +300,16 @@ class EbayAdapter(MarketplaceAdapter):
         if item.outcome is not Outcome.OK:
             return item
         # 2) publish: a new listing from the withdrawn offer.
-        reply = self.call("POST", f"/offer/{quote(update.external_id, safe='')}/publish")
-        payload = reply_json(reply)
-        if reply.status_code >= 400:
-            message, category = self._classify(payload, reply.status_code)
+        reply = self.call("POST", f"/offer/{quote(update.external_id, safe='')}/publish", ListingIdResponse)
+        if reply.body is None:
+            message, category = self._classify(reply_json(reply.response), reply.status)
             return PushResult.failed(update, category, message)
         # 3) the offer's own available quantity (only possible on a published offer).
         [offer] = self._bulk([update])
         if offer.outcome is not Outcome.OK:
             return offer
         return ok(update, self.quantity_of(update), active=True,
-                  message=f"relisted as listing {payload.get('listingId', '?')}")
+                  message=f"relisted as listing {reply.body.listingId}")
 
     # ------------------------------------------------------------------ read
 
@@ -278,17 +317,17 @@ class EbayAdapter(MarketplaceAdapter):
         """getOffers by SKU: the offer's availableQuantity and whether it is live."""
         out: list[RemoteListing] = []
         for sku, offer_id in skus:
-            reply = self.call("GET", "/offer", sku=sku, marketplace_id=self.settings["marketplace_id"])
-            payload = reply_json(reply)
-            offers = [o for o in payload.get("offers") or [] if isinstance(o, dict)] if reply.status_code < 400 else []
+            reply = self.call("GET", "/offer", OffersResponse, sku=sku,
+                              marketplace_id=self.settings["marketplace_id"])
+            offers = reply.body.offers if reply.body is not None else []
             if offer_id:
-                offers = [o for o in offers if str(o.get("offerId")) == offer_id] or offers
+                offers = [o for o in offers if o.offerId == offer_id] or offers
             if not offers:
-                out.append(RemoteListing(sku, None, None, found=False, raw=payload))
+                out.append(RemoteListing(sku, None, None, found=False, raw=reply_json(reply.response)))
                 continue
             offer = offers[0]
-            listing = offer.get("listing") or {}
-            active = offer.get("status") == "PUBLISHED" and listing.get("listingStatus") not in (
+            active = offer.status == "PUBLISHED" and offer.listing.get("listingStatus") not in (
                 "ENDED", "OUT_OF_STOCK", "INACTIVE")
-            out.append(RemoteListing(sku, offer.get("availableQuantity"), active, found=True, raw=offer))
+            out.append(RemoteListing(sku, offer.availableQuantity, active, found=True,
+                                     raw=offer.model_dump(mode="json")))
         return out

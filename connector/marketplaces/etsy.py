@@ -27,8 +27,8 @@ Usage::
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar, TypeVar
 
 import requests
 
@@ -41,13 +41,44 @@ from connector.marketplaces.base import (
     StockUpdate,
 )
 from connector.marketplaces.common import BatchFailed, reply_json, settle, split_id_text
-from connector.marketplaces.http import AuthFailed, CachedToken
+from connector.marketplaces.confirm import Confirmation, TokenReply, expect, require
+from connector.marketplaces.http import AuthFailed, CachedToken, Exchange
 from connector.stock.model import PushAction, ZeroStockAction
 
 DEFAULT_TOKEN_URL = "https://api.etsy.com/v3/public/oauth/token"
 # Not in the OpenAPI spec (offerings[].quantity has no maximum there): Etsy's listing
 # editor refuses more than 999 per offering (reference notes, unverified against the API).
 MAX_OFFERING_QUANTITY = 999
+
+
+C = TypeVar("C", bound=Confirmation)
+
+
+class Product(Confirmation):
+    """ListingInventoryProduct: the parts the adapter reads (offerings as Etsy sent them)."""
+
+    product_id: int | None = None
+    sku: str | None = None
+    is_deleted: bool = False
+    offerings: list[dict[str, Any]]
+    property_values: list[dict[str, Any]] = []
+
+
+class Inventory(Confirmation):
+    """ListingInventory (getListingInventory, and updateListingInventory's reply)."""
+
+    products: list[Product]
+
+    def raw(self) -> dict[str, Any]:
+        """The inventory as Etsy sent it (for the full-replace PUT body)."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+class ShopListing(Confirmation):
+    """getListing / updateListing: the listing id and its state are what the adapter uses."""
+
+    listing_id: int
+    state: str
 
 
 def parse_external_id(external_id: str | None) -> tuple[str, str | None] | None:
@@ -95,15 +126,16 @@ class EtsyAdapter(MarketplaceAdapter):
         )
 
     def _fetch_token(self) -> tuple[str, float]:
-        response = self.session.send(
+        response = self.session.exchange(
             "POST",
             self.token_url,
+            confirm=expect(TokenReply),
             data={
                 "grant_type": "refresh_token",
                 "client_id": self.settings["keystring"],
                 "refresh_token": self.refresh_token,
             },
-        )
+        ).response
         payload = reply_json(response, None)
         if response.status_code >= 400 or not isinstance(payload, Mapping) or not payload.get("access_token"):
             detail = payload.get("error_description") or payload.get("error") if isinstance(payload, Mapping) else ""
@@ -116,8 +148,14 @@ class EtsyAdapter(MarketplaceAdapter):
         ) or self.refresh_token
         return str(payload["access_token"]), float(payload.get("expires_in") or 3600)
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        return self.session.send(method, f"{self.base_url}{path}", auth=self.token, **kwargs)
+    def _request(
+        self, method: str, path: str, confirm: type[C], check: Callable[[C], None] | None = None,
+        **kwargs: Any,
+    ) -> Exchange[C]:
+        """One call whose 2xx must be a valid `confirm` reply (and pass `check`)."""
+        return self.session.exchange(
+            method, f"{self.base_url}{path}", confirm=expect(confirm, check), auth=self.token, **kwargs
+        )
 
     def _error(self, response: requests.Response, what: str) -> BatchFailed:
         payload = reply_json(response, None)
@@ -153,13 +191,11 @@ class EtsyAdapter(MarketplaceAdapter):
         return settle(batch, lambda: self._push_listing(ids[0], batch))
 
     def _push_listing(self, listing_id: str, batch: list[StockUpdate]) -> list[PushResult]:
-        response = self._request("GET", f"/v3/application/listings/{listing_id}/inventory")
-        if response.status_code >= 400:
-            raise self._error(response, f"listing {listing_id}")
-        inventory = reply_json(response, None)
-        if not isinstance(inventory, Mapping):
-            raise BatchFailed(FailureCategory.OTHER, f"listing {listing_id}: unreadable inventory")
-        products = [p for p in inventory.get("products") or [] if isinstance(p, Mapping) and not p.get("is_deleted")]
+        read = self._request("GET", f"/v3/application/listings/{listing_id}/inventory", Inventory)
+        if read.body is None:
+            raise self._error(read.response, f"listing {listing_id}")
+        inventory = read.body.raw()
+        products = [p for p in inventory["products"] if not p.get("is_deleted")]
         results: dict[int, PushResult] = {}
         targets: dict[int, int] = {}  # product index -> new quantity
         for update in batch:
@@ -182,12 +218,14 @@ class EtsyAdapter(MarketplaceAdapter):
             self._set_state(listing_id, "inactive")
             active: bool | None = False
         else:
+            wanted = {u.listing_id: min(MAX_OFFERING_QUANTITY, max(0, u.quantity)) for u in applicable}
             put = self._request(
-                "PUT", f"/v3/application/listings/{listing_id}/inventory", json=body,
-                headers={"Content-Type": "application/json"},
+                "PUT", f"/v3/application/listings/{listing_id}/inventory", Inventory,
+                check=lambda written: self._holds(written, applicable, wanted, listing_id),
+                json=body, headers={"Content-Type": "application/json"},
             )
-            if put.status_code >= 400:
-                raise self._error(put, f"listing {listing_id} inventory")
+            if put.body is None:
+                raise self._error(put.response, f"listing {listing_id} inventory")
             active = None
             if reactivate:
                 self._set_state(listing_id, "active")
@@ -198,6 +236,24 @@ class EtsyAdapter(MarketplaceAdapter):
                 applied_quantity=min(MAX_OFFERING_QUANTITY, max(0, update.quantity)), active=active,
             )
         return [results[u.listing_id] for u in batch]
+
+    def _holds(
+        self, written: Inventory, updates: Sequence[StockUpdate], wanted: Mapping[int, int], listing_id: str
+    ) -> None:
+        """The PUT's reply is the inventory Etsy now holds: each pushed product must be in it
+        with the quantity we sent, or the write is not confirmed."""
+        products = [p.model_dump(mode="json") for p in written.products if not p.is_deleted]
+        for update in updates:
+            index = self._match(products, update)
+            # Every offering of a pushed product was sent with the new quantity.
+            quantities = {
+                int(o.get("quantity") or 0) for o in products[index]["offerings"] if not o.get("is_deleted")
+            } if index is not None else set()
+            require(
+                quantities == {wanted[update.listing_id]},
+                f"Etsy's inventory reply for listing {listing_id} does not hold {wanted[update.listing_id]} "
+                f"for {update.sku!r}",
+            )
 
     @staticmethod
     def _match(products: Sequence[Mapping[str, Any]], update: StockUpdate) -> int | None:
@@ -247,11 +303,17 @@ class EtsyAdapter(MarketplaceAdapter):
 
     def _set_state(self, listing_id: str, state: str) -> None:
         shop_id = self.settings["shop_id"]
-        response = self._request(
-            "PATCH", f"/v3/application/shops/{shop_id}/listings/{listing_id}", data={"state": state}
+
+        def check(listing: ShopListing) -> None:
+            require(str(listing.listing_id) == listing_id and listing.state == state,
+                    f"Etsy answered listing {listing.listing_id} state {listing.state!r}, not {state!r}")
+
+        reply = self._request(
+            "PATCH", f"/v3/application/shops/{shop_id}/listings/{listing_id}", ShopListing, check,
+            data={"state": state},
         )
-        if response.status_code >= 400:
-            raise self._error(response, f"listing {listing_id} state={state}")
+        if reply.body is None:
+            raise self._error(reply.response, f"listing {listing_id} state={state}")
 
     # -- read back ---------------------------------------------------------------------
 
@@ -260,11 +322,12 @@ class EtsyAdapter(MarketplaceAdapter):
         quantity is a placeholder, so it is reported as 0 (raw keeps the placeholder)."""
         listings: dict[str, tuple[Mapping[str, Any] | None, str | None]] = {}
         for listing_id in sorted({ids[0] for _, e in skus if (ids := parse_external_id(e))}):
-            inv = self._request("GET", f"/v3/application/listings/{listing_id}/inventory")
-            meta = self._request("GET", f"/v3/application/listings/{listing_id}")
-            inventory = reply_json(inv, None) if inv.status_code < 400 else None
-            state = (reply_json(meta, None) or {}).get("state") if meta.status_code < 400 else None
-            listings[listing_id] = (inventory if isinstance(inventory, Mapping) else None, state)
+            inv = self._request("GET", f"/v3/application/listings/{listing_id}/inventory", Inventory)
+            meta = self._request("GET", f"/v3/application/listings/{listing_id}", ShopListing)
+            listings[listing_id] = (
+                inv.body.raw() if inv.body is not None else None,
+                meta.body.state if meta.body is not None else None,
+            )
         out = []
         for sku, external_id in skus:
             ids = parse_external_id(external_id)

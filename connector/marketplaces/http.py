@@ -1,14 +1,18 @@
 """The HTTP machinery every adapter shares: one place for throttling, retries and auth.
 
 Every reply goes through one table (`classify_status`): ok, retry after a delay (429,
-5xx, timeouts), fail this item (other 4xx), or refresh the token once and then stop (401).
-Backoff lives here, with tenacity; an adapter only states its rate and, where its API
-signals throttling in a 200 body (Shopify's GraphQL), raises `Transient` from its `check`.
+5xx, timeouts, dropped connections, bodies cut short), fail this item (other 4xx), or
+refresh the token once and then stop (401). A 2xx is only "ok" once it confirms: with
+`exchange(..., confirm=expect(Model))` the body must parse and validate (see
+connector/marketplaces/confirm.py), else it is retried like a 5xx. Backoff lives here,
+with tenacity; an adapter only states its rate and, where its API signals throttling in a
+200 body (Shopify's GraphQL), raises `Transient` from its `check`.
 
 Usage::
 
     session = ApiSession(name="bol:bol_nl", rate_per_s=25, burst=25, secrets=[secret])
     reply = session.send("PUT", url, json=body, auth=token)   # token: TokenProvider
+    status = session.exchange("PUT", url, confirm=expect(ProcessStatus), json=body).body
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 import requests
 from tenacity import (
@@ -37,6 +41,14 @@ DEFAULT_TIMEOUT_S = 15.0
 DEFAULT_ATTEMPTS = 5
 MAX_BACKOFF_S = 60.0
 REDACTED = "***"
+T = TypeVar("T")
+# No reply, or only part of one: the request may or may not have been applied. Retried.
+_NO_REPLY = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,  # body cut short (IncompleteRead)
+    requests.exceptions.ContentDecodingError,
+)
 
 
 class Clock(Protocol):
@@ -99,6 +111,20 @@ class Transient(Exception):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Exchange(Generic[T]):
+    """A final reply and, on a 2xx, what the `confirm` hook made of it (always set then:
+    a 2xx that does not confirm never comes back, it is retried). On a 4xx `body` is None
+    and the caller reads `response` itself."""
+
+    response: requests.Response
+    body: T | None
+
+    @property
+    def status(self) -> int:
+        return self.response.status_code
 
 
 class RetryLater(Exception):
@@ -297,7 +323,38 @@ class ApiSession:
 
         Raises RetryLater when transient failures outlast the attempts, AuthFailed on a
         401 after one token refresh. `sign` runs on every attempt (fresh timestamps).
+        A 2xx is returned as it came: pushes and reads use `exchange` to have it confirmed.
         """
+        return self._exchange(method, url, auth, check, sign, None, cost, kwargs).response
+
+    def exchange(
+        self,
+        method: str,
+        url: str,
+        *,
+        confirm: Callable[[requests.Response], T],
+        auth: TokenProvider | None = None,
+        check: Callable[[requests.Response], None] | None = None,
+        sign: Callable[[requests.PreparedRequest], None] | None = None,
+        cost: float = 1.0,
+        **kwargs: Any,
+    ) -> Exchange[T]:
+        """`send`, and a 2xx must pass `confirm` (e.g. `confirm.expect(Model)`), which
+        returns the parsed body or raises Transient: a reply that does not confirm is
+        retried like a 5xx and ends as RetryLater, never as a success."""
+        return self._exchange(method, url, auth, check, sign, confirm, cost, kwargs)
+
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        auth: TokenProvider | None,
+        check: Callable[[requests.Response], None] | None,
+        sign: Callable[[requests.PreparedRequest], None] | None,
+        confirm: Callable[[requests.Response], T] | None,
+        cost: float,
+        kwargs: dict[str, Any],
+    ) -> Exchange[T]:
         refreshed = False
         retrying = Retrying(
             stop=stop_after_attempt(self.attempts),
@@ -331,7 +388,11 @@ class ApiSession:
                         )
                     if check is not None:
                         check(response)
-                    return response
+                    if confirm is None or response.status_code >= 400:
+                        return Exchange(response, None)
+                    if not 200 <= response.status_code < 300:
+                        raise Transient(f"HTTP {response.status_code} is not a confirming reply")
+                    return Exchange(response, confirm(response))
         except Transient as exc:
             wait = exc.retry_after if exc.retry_after is not None else 30.0
             raise RetryLater(
@@ -361,7 +422,7 @@ class ApiSession:
         try:
             self.requests_sent += 1
             return self.http.send(prepared, timeout=self.timeout_s)
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        except _NO_REPLY as exc:
             raise Transient(f"{type(exc).__name__}: {self.redact(str(exc))}") from None
 
     @staticmethod

@@ -32,10 +32,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import requests
+from pydantic import model_validator
 
 from connector.marketplaces.base import (
     FailureCategory,
@@ -45,15 +46,70 @@ from connector.marketplaces.base import (
     StockUpdate,
 )
 from connector.marketplaces.common import ok, reply_json, settle
+from connector.marketplaces.confirm import Confirmation, expect, require, unconfirmed
+from connector.marketplaces.http import Exchange
 from connector.stock.model import PushAction, ZeroStockAction
 
 USER_AGENT = "stock-bridge/0.1 (marketplace stock sync)"
+C = TypeVar("C", bound=Confirmation)
 
 
 def signature(secret: str, method: str, url: str, body: str, timestamp: int) -> str:
     """Kaufland's request signature (their docs' sign_request)."""
     message = "\n".join([method, url, body, str(timestamp)])
     return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+class Unit(Confirmation):
+    """The spec's Unit: the parts a confirmation relies on."""
+
+    id_unit: int
+    amount: int
+    status: str | None = None
+
+
+class UnitReply(Confirmation):
+    """ApiResponse_Unit_ (getUnit, patchUnit)."""
+
+    data: Unit
+
+
+class UnitsReply(Confirmation):
+    """CollectionApiResponse_UnitEmbedded_ (getUnits)."""
+
+    data: list[Unit]
+
+
+class BulkEntry(Confirmation):
+    """One of UnitsBulkUpdatedUnit / ...ErrorDetails / ...InternalError: a 2xx entry must
+    carry the unit as Kaufland now holds it (UnitsBulkUpdatedUnit requires `unit`)."""
+
+    id_unit: int
+    status_code: int
+    unit: Unit | None = None
+    message: str | None = None
+    errors: list[dict[str, Any]] = []
+
+    @model_validator(mode="after")
+    def _updated_has_unit(self) -> BulkEntry:
+        if 200 <= self.status_code < 300 and self.unit is None:
+            raise ValueError("a successful bulk entry must carry its unit")
+        return self
+
+
+class BulkReply(Confirmation):
+    """UnitsBulkUpdateResponse (207): `data` is required."""
+
+    data: list[BulkEntry]
+
+
+def _about(id_unit: int) -> Callable[[UnitReply], None]:
+    """A unit reply confirms only when it is about the unit that was asked for."""
+
+    def check(reply: UnitReply) -> None:
+        require(reply.data.id_unit == id_unit, f"Kaufland answered about unit {reply.data.id_unit}, not {id_unit}")
+
+    return check
 
 
 class KauflandAdapter(MarketplaceAdapter):
@@ -95,16 +151,20 @@ class KauflandAdapter(MarketplaceAdapter):
                 partner_secret, method, url, body, timestamp
             )
 
-    def call(self, method: str, path: str, body: Any = None, **params: str) -> requests.Response:
+    def call(
+        self, method: str, path: str, confirm: type[C], body: Any = None,
+        check: Callable[[C], None] | None = None, **params: str,
+    ) -> Exchange[C]:
+        """One signed call whose 2xx must be a valid `confirm` reply (and pass `check`)."""
         headers = {"Accept": "application/json", "User-Agent": self.user_agent}
         data: bytes | None = None
         if body is not None:
             # Serialized once: the signature is over these exact bytes.
             data = json.dumps(body, separators=(",", ":")).encode()
             headers["Content-Type"] = "application/json"
-        return self.session.send(
-            method, f"{self.api}{path}", params={"storefront": self.storefront, **params},
-            data=data, headers=headers, sign=self.sign,
+        return self.session.exchange(
+            method, f"{self.api}{path}", confirm=expect(confirm, check),
+            params={"storefront": self.storefront, **params}, data=data, headers=headers, sign=self.sign,
         )
 
     # ------------------------------------------------------------------ push
@@ -149,41 +209,42 @@ class KauflandAdapter(MarketplaceAdapter):
         if not self.bulk_supported:
             return [self._patch(u, i) for u, i in bulk]
         body = [{"id_unit": i, "unit_data": self.unit_data(u)} for u, i in bulk]
-        reply = self.call("POST", "/units/bulk", body)
-        payload = reply_json(reply)
-        if reply.status_code in (404, 405):
+        reply = self.call("POST", "/units/bulk", BulkReply, body)
+        if reply.status in (404, 405):
             # An API (or stand-in) without bulkUpdateUnits: the route itself is missing
             # (unit errors come inside a 207). Fall back to one PATCH per unit, for good.
             self.bulk_supported = False
             return [self._patch(u, i) for u, i in bulk]
-        if reply.status_code >= 400:
-            message = self.session.redact(self._message(payload) or f"HTTP {reply.status_code}")
-            category = FailureCategory.AUTH if reply.status_code == 403 else FailureCategory.VALIDATION
+        if reply.body is None:
+            payload = reply_json(reply.response)
+            message = self.session.redact(self._message(payload) or f"HTTP {reply.status}")
+            category = FailureCategory.AUTH if reply.status == 403 else FailureCategory.VALIDATION
             return [PushResult.failed(u, category, message) for u, _ in bulk]
-        by_unit = {
-            int(e.get("id_unit", 0)): e for e in payload.get("data") or [] if isinstance(e, dict)
-        }
+        by_unit = {e.id_unit: e for e in reply.body.data}
         return [self._one(u, i, by_unit.get(i)) for u, i in bulk]
 
     def _patch(self, update: StockUpdate, id_unit: int) -> PushResult:
-        reply = self.call("PATCH", f"/units/{id_unit}", self.unit_data(update))
-        payload = reply_json(reply)
-        entry = dict(payload) if isinstance(payload, dict) else {}
-        entry["status_code"] = reply.status_code
-        entry["unit"] = entry.get("data") or {}
+        reply = self.call("PATCH", f"/units/{id_unit}", UnitReply, self.unit_data(update),
+                          check=_about(id_unit))
+        if reply.body is not None:
+            entry = BulkEntry(id_unit=id_unit, status_code=reply.status, unit=reply.body.data)
+        else:
+            payload = reply_json(reply.response)
+            payload = payload if isinstance(payload, dict) else {}
+            entry = BulkEntry(id_unit=id_unit, status_code=reply.status,
+                              message=str(payload.get("message") or ""),
+                              errors=[e for e in payload.get("errors") or [] if isinstance(e, dict)])
         return self._one(update, id_unit, entry)
 
-    def _one(self, update: StockUpdate, id_unit: int, entry: Mapping[str, Any] | None) -> PushResult:
+    def _one(self, update: StockUpdate, id_unit: int, entry: BulkEntry | None) -> PushResult:
         if entry is None:
-            return PushResult.retry(update, f"Kaufland returned no result for unit {id_unit}",
-                                    self.clock.now() + 60)
-        status = int(entry.get("status_code") or 0)
-        if 200 <= status < 300:
-            unit = entry.get("unit") or {}
-            amount = unit.get("amount", self.unit_data(update)["amount"])
-            active = unit.get("status") == "AVAILABLE" if unit.get("status") else None
-            return ok(update, int(amount), active=active)
-        message = self.session.redact(self._message(entry) or f"status {status}")
+            return unconfirmed(update, f"Kaufland's reply does not name unit {id_unit}", self.clock.now())
+        status = entry.status_code
+        if 200 <= status < 300 and entry.unit is not None:
+            unit = entry.unit
+            active = unit.status == "AVAILABLE" if unit.status else None
+            return ok(update, unit.amount, active=active)
+        message = self.session.redact(self._message(entry.model_dump()) or f"status {status}")
         if status >= 500 or status == 429:
             return PushResult.retry(update, message, self.clock.now() + 60)
         if status == 404:
@@ -206,18 +267,19 @@ class KauflandAdapter(MarketplaceAdapter):
         out: list[RemoteListing] = []
         for sku, external_id in skus:
             id_unit = self._id_unit(StockUpdate(0, sku, 0, external_id=external_id))
+            unit: Unit | None = None
             if id_unit is not None:
-                reply = self.call("GET", f"/units/{id_unit}")
-                payload = reply_json(reply)
-                unit = payload.get("data") if reply.status_code < 400 else None
+                one = self.call("GET", f"/units/{id_unit}", UnitReply, check=_about(id_unit))
+                raw = one.response
+                if one.body is not None:
+                    unit = one.body.data
             else:
-                reply = self.call("GET", "/units", ean=sku)
-                payload = reply_json(reply)
-                units = payload.get("data") if reply.status_code < 400 else None
-                unit = units[0] if units else None
-            if not isinstance(unit, dict):
-                out.append(RemoteListing(sku, None, None, found=False, raw=payload))
+                many = self.call("GET", "/units", UnitsReply, ean=sku)
+                raw = many.response
+                unit = many.body.data[0] if many.body is not None and many.body.data else None
+            if unit is None:
+                out.append(RemoteListing(sku, None, None, found=False, raw=reply_json(raw)))
                 continue
             out.append(RemoteListing(
-                sku, unit.get("amount"), unit.get("status") == "AVAILABLE", found=True, raw=unit))
+                sku, unit.amount, unit.status == "AVAILABLE", found=True, raw=unit.model_dump(mode="json")))
         return out

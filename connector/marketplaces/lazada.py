@@ -39,6 +39,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from xml.sax.saxutils import escape
 
 import requests
+from pydantic import field_validator, model_validator
 
 from connector.marketplaces.base import (
     FailureCategory,
@@ -49,6 +50,7 @@ from connector.marketplaces.base import (
     StockUpdate,
 )
 from connector.marketplaces.common import reply_json, settle, split_id_text
+from connector.marketplaces.confirm import Confirmation, expect
 from connector.marketplaces.http import AuthFailed, CachedToken, Transient
 from connector.stock.model import PushAction, ZeroStockAction
 
@@ -79,6 +81,32 @@ _FLOOR_KEYS = ("lockQuantity", "lock_quantity", "campaignLockQuantity", "campaig
 Row = tuple[StockUpdate, str, str]  # (update, ItemId, SkuId)
 _SKU_ID_KEYS = ("SkuId", "sku_id", "skuId")
 _SELLER_SKU_KEYS = ("SellerSku", "seller_sku", "sellerSku")
+
+
+class LazadaReply(Confirmation):
+    """Every Lazada reply carries `code` ("0" = done); without it nothing is confirmed
+    (a reply without a code must not read as success)."""
+
+    code: str
+    message: str | None = None
+    detail: list[Any] | None = None
+
+    @field_validator("code", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class ItemReply(LazadaReply):
+    """/product/item/get: when it succeeds, `data.skus` lists the item's SKUs."""
+
+    data: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _has_skus(self) -> ItemReply:
+        if self.code == "0" and not isinstance((self.data or {}).get("skus"), list):
+            raise ValueError("a successful item read must list data.skus")
+        return self
 
 
 def parse_external_id(external_id: str | None) -> tuple[str, str] | None:
@@ -204,17 +232,25 @@ class LazadaAdapter(MarketplaceAdapter):
 
         return sign
 
-    def _call(self, method: str, api_path: str, params: Mapping[str, str]) -> Mapping[str, Any]:
-        """One signed call; `params` go in the form body (POST) or the query (GET). An
-        illegal/expired access token is refreshed once (when a refresh_token is set)."""
+    def _call(
+        self, method: str, api_path: str, params: Mapping[str, str], confirm: type[LazadaReply] = LazadaReply
+    ) -> Mapping[str, Any]:
+        """One signed call; `params` go in the form body (POST) or the query (GET); a 2xx
+        must be a valid `confirm` reply. An illegal/expired access token is refreshed once
+        (when a refresh_token is set)."""
         kwargs: dict[str, Any] = {"data": dict(params)} if method == "POST" else {"params": dict(params)}
         for attempt in range(2):
-            response = self.session.send(
-                method, f"{self.base_url}{api_path}", sign=self._signer(api_path, params), check=_check, **kwargs
+            reply = self.session.exchange(
+                method, f"{self.base_url}{api_path}", confirm=expect(confirm),
+                sign=self._signer(api_path, params), check=_check, **kwargs,
             )
-            payload = reply_json(response, None)
+            if reply.body is not None:
+                payload: Any = reply.body.model_dump(mode="json", exclude_unset=True)
+                payload["code"] = reply.body.code
+            else:
+                payload = reply_json(reply.response, None)
             if not isinstance(payload, Mapping):
-                return {"code": f"HTTP{response.status_code}", "message": self.session.redact(response.text[:300])}
+                return {"code": f"HTTP{reply.status}", "message": self.session.redact(reply.response.text[:300])}
             code = str(payload.get("code", "0"))
             if code in _TOKEN_CODES and attempt == 0 and self.token.refresh_token:
                 self.token.renew()
@@ -241,10 +277,11 @@ class LazadaAdapter(MarketplaceAdapter):
                 "renew the seller's access_token"
             )
         params = {"refresh_token": token.refresh_token}
-        response = self.session.send(
-            "POST", self._token_endpoint(), data=params, check=_check,
+        reply = self.session.exchange(
+            "POST", self._token_endpoint(), confirm=expect(LazadaReply), data=params, check=_check,
             sign=self._signer(REFRESH, params, with_token=False),
         )
+        response = reply.response
         payload = reply_json(response)
         # The config's access_token is dead now: the fresh one is kept for a restart too.
         access, token.refresh_token = self._adopt_refresh_reply(
@@ -421,7 +458,7 @@ class LazadaAdapter(MarketplaceAdapter):
         """`/product/item/get` per item: sellable quantity and status per SkuId."""
         by_item: dict[str, dict[str, Mapping[str, Any]]] = {}
         for item in sorted({ids[0] for _, e in skus if (ids := parse_external_id(e))}):
-            reply = self._call("GET", ITEM_GET, {"item_id": item})
+            reply = self._call("GET", ITEM_GET, {"item_id": item}, ItemReply)
             data = reply.get("data") if isinstance(reply.get("data"), Mapping) else {}
             assert isinstance(data, Mapping)
             by_item[item] = {

@@ -33,6 +33,7 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
+from pydantic import model_validator
 
 from connector.marketplaces.base import (
     FailureCategory,
@@ -43,6 +44,7 @@ from connector.marketplaces.base import (
     StockUpdate,
 )
 from connector.marketplaces.common import reply_json, settle, split_id
+from connector.marketplaces.confirm import Confirmation, TokenReply, expect, unconfirmed
 from connector.marketplaces.http import AuthFailed, CachedToken, Transient
 from connector.stock.model import PushAction, ZeroStockAction
 
@@ -57,6 +59,38 @@ _TOKEN_ERRORS = ("error_auth", "invalid_access_token", "invalid_acceess_token", 
 _BUSY_ERRORS = ("error_system_busy", "error_inner", "error_server", "error_busy")
 _LOCK_ERRORS = ("error_promotion_cantnot_update_stock", "error_model_update_stock_model_in_promotion")
 _UNKNOWN_ERRORS = ("error_item_not_found", "error_item_not_belong_shop", "error_not_found")
+
+
+class ShopeeReply(Confirmation):
+    """Every Shopee v2 reply carries `error` ("" = done) and `message`; a body without
+    `error` confirms nothing. Subclasses name the `response` lists a success must hold."""
+
+    error: str
+    message: str | None = None
+    response: dict[str, Any] | None = None
+    lists: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="after")
+    def _success_lists(self) -> ShopeeReply:
+        if not self.error and self.lists:
+            response = self.response or {}
+            if not any(isinstance(response.get(name), list) for name in self.lists):
+                raise ValueError(f"a successful reply must hold response.{' or '.join(self.lists)}")
+        return self
+
+
+class ListsResult(ShopeeReply):
+    """update_stock, unlist_item: per-model / per-item success and failure lists."""
+
+    lists = ("success_list", "failure_list")
+
+
+class ModelList(ShopeeReply):
+    lists = ("model",)
+
+
+class ItemBaseInfo(ShopeeReply):
+    lists = ("item_list",)
 
 
 def parse_external_id(external_id: str | None) -> tuple[int, int] | None:
@@ -181,18 +215,23 @@ class ShopeeAdapter(MarketplaceAdapter):
 
         return sign
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> Mapping[str, Any]:
-        """One signed shop-level call; refreshes the token once on a token error."""
+    def _call(
+        self, method: str, path: str, confirm: type[ShopeeReply] = ShopeeReply, **kwargs: Any
+    ) -> Mapping[str, Any]:
+        """One signed shop-level call whose 2xx must be a valid `confirm` reply; refreshes
+        the token once on a token error."""
         for attempt in range(2):
-            response = self.session.send(
+            reply = self.session.exchange(
                 method,
                 f"{self.base_url}{path}",
+                confirm=expect(confirm),
                 auth=self.token,
                 sign=self._signer(path),
                 check=_check_busy,
                 **kwargs,
             )
-            payload = reply_json(
+            response = reply.response
+            payload = reply.body.model_dump(mode="json", exclude_unset=True) if reply.body is not None else reply_json(
                 response, {"error": f"http_{response.status_code}", "message": response.text[:300]}
             )
             if not isinstance(payload, Mapping):
@@ -218,9 +257,9 @@ class ShopeeAdapter(MarketplaceAdapter):
             "partner_id": int(self.partner_id),
             "shop_id": int(self.shop_id),
         }
-        response = self.session.send(
-            "POST", url, json=body, sign=self._signer(REFRESH, shop_level=False)
-        )
+        response = self.session.exchange(
+            "POST", url, confirm=expect(TokenReply), json=body, sign=self._signer(REFRESH, shop_level=False)
+        ).response
         payload = reply_json(response)
         # The config's access_token is dead after 4 h: the fresh one is kept for a restart too.
         access, refresh = self._adopt_refresh_reply(
@@ -269,7 +308,7 @@ class ShopeeAdapter(MarketplaceAdapter):
         return results
 
     def _update_item(self, item_id: int, models: list[tuple[StockUpdate, int]]) -> list[PushResult]:
-        payload = self._call("POST", UPDATE_STOCK, json=self.stock_body(item_id, models))
+        payload = self._call("POST", UPDATE_STOCK, ListsResult, json=self.stock_body(item_id, models))
         results = self._classify(payload, models)
         unlist = self._listing_change(models)
         if unlist is not None and any(r.outcome is Outcome.OK for r in results):
@@ -292,7 +331,7 @@ class ShopeeAdapter(MarketplaceAdapter):
 
     def _set_listed(self, item_id: int, unlist: bool, results: list[PushResult]) -> list[PushResult]:
         body = {"item_list": [{"item_id": item_id, "unlist": unlist}]}
-        payload = self._call("POST", UNLIST_ITEM, json=body)
+        payload = self._call("POST", UNLIST_ITEM, ListsResult, json=body)
         failures = (payload.get("response") or {}).get("failure_list") or []
         error = str(payload.get("error") or "")
         if error or failures:
@@ -350,10 +389,10 @@ class ShopeeAdapter(MarketplaceAdapter):
                                applied_quantity=stock if isinstance(stock, int) else _stock_for(update, model_id))
                 )
             else:
-                results.append(
-                    PushResult.failed(update, FailureCategory.OTHER,
-                                      f"model {model_id} missing from Shopee's reply {error} {message}".strip())
-                )
+                results.append(unconfirmed(
+                    update, f"model {model_id} missing from Shopee's reply {error} {message}".strip(),
+                    self.clock.now(),
+                ))
         return results
 
     # -- read back ---------------------------------------------------------------------
@@ -363,13 +402,13 @@ class ShopeeAdapter(MarketplaceAdapter):
         models_by_item: dict[int, dict[int, Mapping[str, Any]]] = {}
         items = {ids[0] for _, e in skus if (ids := parse_external_id(e))}
         for item_id in sorted(items):
-            payload = self._call("GET", GET_MODEL_LIST, params={"item_id": str(item_id)})
+            payload = self._call("GET", GET_MODEL_LIST, ModelList, params={"item_id": str(item_id)})
             found: dict[int, Mapping[str, Any]] = {}
             for model in (payload.get("response") or {}).get("model") or []:
                 if isinstance(model, Mapping) and isinstance(model.get("model_id"), int):
                     found[model["model_id"]] = model
             if not found:
-                base = self._call("GET", GET_ITEM_BASE_INFO, params={"item_id_list": str(item_id)})
+                base = self._call("GET", GET_ITEM_BASE_INFO, ItemBaseInfo, params={"item_id_list": str(item_id)})
                 for item in (base.get("response") or {}).get("item_list") or []:
                     if isinstance(item, Mapping) and item.get("item_id") == item_id:
                         found[0] = item

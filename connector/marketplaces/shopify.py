@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import requests
+from pydantic import model_validator
 
 from connector.marketplaces.base import (
     FailureCategory,
@@ -52,6 +53,7 @@ from connector.marketplaces.base import (
     StockUpdate,
 )
 from connector.marketplaces.common import GAVE_UP, BatchFailed, gave_up, reply_json
+from connector.marketplaces.confirm import Confirmation, expect, unconfirmed
 from connector.marketplaces.http import StaticAuth, Transient
 from connector.stock.model import ZeroStockAction
 
@@ -106,6 +108,54 @@ _CATEGORY: dict[str, FailureCategory] = {
     "NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR": FailureCategory.VALIDATION,
 }
 _RETRY_LATER_CODES = ("IDEMPOTENCY_CONCURRENT_REQUEST",)
+
+
+class GraphQLReply(Confirmation):
+    """A GraphQL reply: `data`, or `errors` (a failed query, handled as such); one with
+    neither confirms nothing. Subclasses state what a successful `data` must hold."""
+
+    data: dict[str, Any] | None = None
+    errors: Any = None
+
+    @model_validator(mode="after")
+    def _answers(self) -> GraphQLReply:
+        if self.errors:
+            return self
+        if self.data is None:
+            raise ValueError("neither data nor errors")
+        problem = self.missing(self.data)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+    @staticmethod
+    def missing(data: Mapping[str, Any]) -> str | None:
+        """What a successful `data` lacks, or None."""
+        return None
+
+
+class SetReply(GraphQLReply):
+    """inventorySetQuantities: its payload with `userErrors` (and the adjustment group,
+    null when nothing was applied) is what says whether the set happened."""
+
+    @staticmethod
+    def missing(data: Mapping[str, Any]) -> str | None:
+        outcome = data.get("inventorySetQuantities")
+        if not isinstance(outcome, Mapping) or not isinstance(outcome.get("userErrors"), list):
+            return "data.inventorySetQuantities.userErrors missing"
+        if "inventoryAdjustmentGroup" not in outcome:
+            return "data.inventorySetQuantities.inventoryAdjustmentGroup missing"
+        return None
+
+
+class NodesReply(GraphQLReply):
+    @staticmethod
+    def missing(data: Mapping[str, Any]) -> str | None:
+        return None if isinstance(data.get("nodes"), list) else "data.nodes missing"
+
+
+class ActivateReply(GraphQLReply):
+    """One aliased `inventoryActivate` field per row (a0, a1, ...), each checked by `_activated`."""
 
 
 def to_gid(kind_prefix: str, value: str | None) -> str | None:
@@ -195,17 +245,23 @@ class ShopifyAdapter(MarketplaceAdapter):
 
     # -- GraphQL plumbing --------------------------------------------------------------
 
-    def _graphql(self, query: str, variables: Mapping[str, Any]) -> Mapping[str, Any]:
-        response = self.session.send(
+    def _graphql(
+        self, query: str, variables: Mapping[str, Any], confirm: type[GraphQLReply]
+    ) -> Mapping[str, Any]:
+        """One GraphQL call whose 2xx must be a valid `confirm` reply; `errors` (other than
+        throttling, which is retried) fail the whole request."""
+        reply = self.session.exchange(
             "POST",
             self.url,
+            confirm=expect(confirm),
             auth=self._auth,
             check=throttle_check,
             json={"query": query, "variables": variables},
             headers={"Content-Type": "application/json", "Accept": "application/json"},
         )
-        payload = reply_json(response, None)
-        if response.status_code >= 400 or not isinstance(payload, Mapping):
+        response = reply.response
+        payload = reply.body.model_dump(mode="json", exclude_unset=True) if reply.body is not None else None
+        if payload is None:
             raise BatchFailed(
                 FailureCategory.AUTH if response.status_code == 403 else FailureCategory.OTHER,
                 self.session.redact(f"HTTP {response.status_code}: {response.text[:300]}"),
@@ -263,7 +319,7 @@ class ShopifyAdapter(MarketplaceAdapter):
 
     def _read_available(self, item_gids: Sequence[str]) -> dict[str, Mapping[str, Any] | None]:
         """item GID -> {"available": n, ...} at our location, or None (unknown / not stocked)."""
-        payload = self._graphql(READ_QUERY, {"ids": list(item_gids), "locationId": self.location_gid})
+        payload = self._graphql(READ_QUERY, {"ids": list(item_gids), "locationId": self.location_gid}, NodesReply)
         nodes = (payload.get("data") or {}).get("nodes") or []
         found: dict[str, Mapping[str, Any] | None] = {gid: None for gid in item_gids}
         for node in nodes:
@@ -340,7 +396,7 @@ class ShopifyAdapter(MarketplaceAdapter):
             body = self.set_request(
                 [(r.item_gid, max(0, r.update.quantity), r.compare) for r in pending]
             )
-            payload = self._graphql(body["query"], body["variables"])
+            payload = self._graphql(body["query"], body["variables"], SetReply)
             outcome = ((payload.get("data") or {}).get("inventorySetQuantities")) or {}
             applied = outcome.get("inventoryAdjustmentGroup") is not None
             errors_by_row: dict[int, list[Mapping[str, Any]]] = {}
@@ -438,7 +494,7 @@ class ShopifyAdapter(MarketplaceAdapter):
         for start in range(0, len(rows), ACTIVATE_PER_REQUEST):
             chunk = rows[start : start + ACTIVATE_PER_REQUEST]
             body = self.activate_request([(r.item_gid, max(0, r.update.quantity)) for r in chunk])
-            payload = self._graphql(body["query"], body["variables"])
+            payload = self._graphql(body["query"], body["variables"], ActivateReply)
             data = payload.get("data") or {}
             for n, row in enumerate(chunk):
                 outcome = data.get(f"a{n}") if isinstance(data, Mapping) else None
@@ -470,17 +526,21 @@ class ShopifyAdapter(MarketplaceAdapter):
             )
         level = outcome.get("inventoryLevel")
         if not isinstance(level, Mapping):
-            return PushResult.failed(
+            # No level and no error: nothing says the item was activated with our number.
+            return unconfirmed(
                 row.update,
-                FailureCategory.OTHER,
                 f"inventoryActivate returned no inventory level for {row.item_gid} at {self.location_gid}",
+                self.clock.now(),
             )
         available = next(
             (q.get("quantity") for q in level.get("quantities") or []
              if isinstance(q, Mapping) and q.get("name") == "available"),
             None,
         )
-        if isinstance(available, int) and available != wanted:
+        if not isinstance(available, int):
+            return unconfirmed(row.update, f"inventoryActivate did not say what {row.item_gid} holds now",
+                               self.clock.now())
+        if available != wanted:
             # Already stocked there (activated meanwhile): Shopify kept its own number.
             return PushResult(
                 row.update.listing_id,

@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 import requests
+from pydantic import RootModel
 
 from connector.marketplaces.base import (
     FailureCategory,
@@ -41,6 +42,7 @@ from connector.marketplaces.base import (
     StockUpdate,
 )
 from connector.marketplaces.common import basic_auth, reply_json, settle, split_id
+from connector.marketplaces.confirm import Confirmation, expect, unconfirmed
 from connector.marketplaces.http import StaticAuth
 from connector.stock.model import PushAction, ZeroStockAction
 
@@ -62,6 +64,32 @@ def parse_external_id(external_id: str | None) -> tuple[int | None, int] | None:
         return None
     first, second = ids
     return (None, first) if second is None else (first, second)
+
+
+class BatchItem(Confirmation):
+    """One object of a batch reply: the product as stored, or `{id, error}`."""
+
+    id: int | None = None
+    error: dict[str, Any] | None = None
+    stock_quantity: int | None = None
+    manage_stock: bool | None = None
+    status: str | None = None
+
+
+class BatchReply(Confirmation):
+    """The batch endpoints' reply: the `update` list answers the `update` we sent."""
+
+    update: list[BatchItem]
+
+
+class Product(Confirmation):
+    id: int
+    stock_quantity: int | None = None
+    status: str | None = None
+
+
+class ProductList(RootModel[list[Product]]):
+    """GET /products (or a parent's variations): a JSON array of products."""
 
 
 def _rfc3986(text: str) -> str:
@@ -201,16 +229,18 @@ class WooCommerceAdapter(MarketplaceAdapter):
         return {"update": [self._item(u, object_id) for u, object_id in items]}
 
     def _send(self, parent: int | None, items: list[tuple[StockUpdate, int]]) -> list[PushResult]:
-        response = self.session.send(
+        reply = self.session.exchange(
             "POST",
             self._batch_url(parent),
+            confirm=expect(BatchReply),
             auth=self._auth,
             sign=self._sign,
             json=self.batch_body(items),
             headers={"Accept": "application/json"},
         )
-        payload = reply_json(response, None)
-        if response.status_code >= 400 or not isinstance(payload, Mapping):
+        if reply.body is None:
+            response = reply.response
+            payload = reply_json(response, None)
             error = payload if isinstance(payload, Mapping) else {}
             message = self.session.redact(
                 str(error.get("message") or response.text[:300] or f"HTTP {response.status_code}")
@@ -219,39 +249,40 @@ class WooCommerceAdapter(MarketplaceAdapter):
             if response.status_code == 413:
                 category = FailureCategory.VALIDATION
             return [PushResult.failed(u, category, message) for u, _ in items]
-        replies = payload.get("update")
-        replies = replies if isinstance(replies, list) else []
-        by_id = {r.get("id"): r for r in replies if isinstance(r, Mapping) and r.get("id")}
+        replies = reply.body.update
+        by_id = {r.id: r for r in replies if r.id}
         results = []
         for index, (update, object_id) in enumerate(items):
-            reply = by_id.get(object_id)
-            if reply is None and index < len(replies) and isinstance(replies[index], Mapping):
-                reply = replies[index]  # errors may come back with id 0
-            results.append(self._classify(update, reply))
+            item = by_id.get(object_id)
+            if item is None and index < len(replies) and replies[index].error is not None and not replies[index].id:
+                item = replies[index]  # errors may come back with id 0, in the order sent
+            results.append(self._classify(update, item))
         return results
 
-    def _classify(self, update: StockUpdate, reply: Mapping[str, Any] | None) -> PushResult:
+    def _classify(self, update: StockUpdate, reply: BatchItem | None) -> PushResult:
         if reply is None:
-            return PushResult.failed(update, FailureCategory.OTHER, "no result for this item")
-        error = reply.get("error")
-        if isinstance(error, Mapping):
+            return unconfirmed(update, "WooCommerce's batch reply does not name this product", self.clock.now())
+        error = reply.error
+        if error is not None:
             return PushResult.failed(
                 update, _error_category(error), self.session.redact(str(error.get("message", "")))
             )
-        stored = reply.get("stock_quantity")
-        if reply.get("manage_stock") is False or (stored is not None and stored != max(0, update.quantity)):
+        stored = reply.stock_quantity
+        if reply.manage_stock is False or (stored is not None and stored != max(0, update.quantity)):
             # The store accepted the request but did not manage stock (store-wide setting off).
             return PushResult.failed(
                 update,
                 FailureCategory.VALIDATION,
-                f"store kept stock_quantity={stored!r} manage_stock={reply.get('manage_stock')!r}; "
+                f"store kept stock_quantity={stored!r} manage_stock={reply.manage_stock!r}; "
                 "is 'Manage stock' enabled in WooCommerce > Settings > Products > Inventory?",
             )
-        status = reply.get("status")
+        if stored is None:
+            return unconfirmed(update, "WooCommerce's reply does not say the stock it now holds", self.clock.now())
+        status = reply.status
         return PushResult(
             update.listing_id,
             Outcome.OK,
-            applied_quantity=stored if isinstance(stored, int) else update.quantity,
+            applied_quantity=stored,
             active=(status == "publish") if isinstance(status, str) else None,
         )
 
@@ -270,13 +301,12 @@ class WooCommerceAdapter(MarketplaceAdapter):
             for start in range(0, len(object_ids), 100):
                 chunk = object_ids[start : start + 100]
                 params = {"include": ",".join(map(str, chunk)), "per_page": "100"}
-                response = self.session.send(
-                    "GET", f"{self.base_url}{API_PREFIX}{path}", auth=self._auth, sign=self._sign, params=params
+                reply = self.session.exchange(
+                    "GET", f"{self.base_url}{API_PREFIX}{path}", confirm=expect(ProductList),
+                    auth=self._auth, sign=self._sign, params=params,
                 )
-                payload = reply_json(response, None)
-                for item in payload if isinstance(payload, list) else []:
-                    if isinstance(item, Mapping) and isinstance(item.get("id"), int):
-                        found[(parent, item["id"])] = item
+                for product in reply.body.root if reply.body is not None else []:
+                    found[(parent, product.id)] = product.model_dump(mode="json")
         listings = []
         for sku, external_id in skus:
             ids = parse_external_id(external_id)

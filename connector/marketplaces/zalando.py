@@ -19,7 +19,7 @@ Usage::
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -31,10 +31,34 @@ from connector.marketplaces.base import (
     StockUpdate,
 )
 from connector.marketplaces.common import ok, oauth_token, reply_json, settle
+from connector.marketplaces.confirm import Confirmation, expect, unconfirmed
 from connector.stock.model import PushAction, ZeroStockAction
 
 ITEMS_PER_MINUTE = 2000
 REQUESTS_PER_MINUTE = 60
+
+
+class StockItem(Confirmation):
+    sales_channel_id: str
+    ean: str
+    quantity: int
+
+
+class StockResult(Confirmation):
+    status: str  # x-extensible-enum: ACCEPTED, REJECTED, FAILED
+    code: int  # 0, 101, 102, 104
+    description: str | None = None
+
+
+class StockOutcome(Confirmation):
+    item: StockItem
+    result: StockResult
+
+
+class StockUpdatesResponse(Confirmation):
+    """The 207 reply: one result per item, each naming the item it is about (required)."""
+
+    results: list[StockOutcome]
 
 
 class ZalandoAdapter(MarketplaceAdapter):
@@ -98,36 +122,45 @@ class ZalandoAdapter(MarketplaceAdapter):
             ]
         }
         cost = max(1.0, len(batch) * REQUESTS_PER_MINUTE / ITEMS_PER_MINUTE)
-        reply = self.session.send(
-            "POST", self.stocks_url, json=body, auth=self.token, cost=cost,
-            headers={"Accept": "application/json, application/problem+json"},
+        reply = self.session.exchange(
+            "POST", self.stocks_url, confirm=expect(StockUpdatesResponse), json=body, auth=self.token,
+            cost=cost, headers={"Accept": "application/json, application/problem+json"},
         )
-        payload = reply_json(reply)
-        if reply.status_code >= 400:
-            message = self._problem(payload) or f"HTTP {reply.status_code}"
-            category = FailureCategory.AUTH if reply.status_code == 403 else FailureCategory.VALIDATION
+        if reply.body is None:
+            message = self._problem(reply_json(reply.response)) or f"HTTP {reply.status}"
+            category = FailureCategory.AUTH if reply.status == 403 else FailureCategory.VALIDATION
             return [PushResult.failed(u, category, self.session.redact(message)) for u in batch]
-        by_ean: dict[str, Mapping[str, Any]] = {}
-        for entry in payload.get("results") or []:
-            item = entry.get("item") or {}
-            by_ean[str(item.get("ean"))] = entry.get("result") or {}
+        by_ean: dict[str, StockOutcome] = {}
+        for entry in reply.body.results:
+            if entry.item.sales_channel_id == self.sales_channel_id:
+                by_ean[entry.item.ean] = entry
         return [self._one(u, by_ean.get(u.sku)) for u in batch]
 
-    def _one(self, update: StockUpdate, result: Mapping[str, Any] | None) -> PushResult:
+    def _one(self, update: StockUpdate, entry: StockOutcome | None) -> PushResult:
         quantity = self.quantity_of(update)
-        if result is None:
-            return PushResult.retry(update, "Zalando returned no result for this EAN", self.clock.now() + 60)
-        status, code = result.get("status"), result.get("code")
-        description = self.session.redact(str(result.get("description") or ""))
+        if entry is None:
+            return unconfirmed(update, f"Zalando's reply does not name EAN {update.sku}", self.clock.now())
+        if entry.item.quantity != quantity:
+            return unconfirmed(
+                update, f"Zalando's result for EAN {update.sku} is about quantity {entry.item.quantity}",
+                self.clock.now(),
+            )
+        result = entry.result
+        status, code = result.status, result.code
+        description = self.session.redact(str(result.description or ""))
         if status == "ACCEPTED" or code in (0, 104):
             # 104: held until the article is onboarded, then applied by Zalando itself.
             note = "held until the article is onboarded" if code == 104 else description
             return ok(update, quantity, message=note)
         if status == "FAILED" or code == 102:
             return PushResult.retry(update, f"Zalando: {description or 'internal error'}", self.clock.now() + 60)
-        return PushResult.failed(
-            update, FailureCategory.VALIDATION, description or f"rejected (code {code})"
-        )
+        if status == "REJECTED" or code == 101:
+            return PushResult.failed(
+                update, FailureCategory.VALIDATION, description or f"rejected (code {code})"
+            )
+        # An extensible enum may grow: a word we do not know confirms nothing.
+        return unconfirmed(update, f"Zalando answered {status!r} (code {code}) for EAN {update.sku}",
+                           self.clock.now())
 
     @staticmethod
     def _problem(payload: Any) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -44,6 +45,10 @@ def main(args: argparse.Namespace) -> int:
         return 1
     print(f"mock ERP (Odoo {erp.version}) serving {erp.url} database {erp.database!r}; "
           "users admin/admin, bridge/bridge; Ctrl-C stops", flush=True)
+    # Explicit handlers: a shell starts background jobs with SIGINT ignored, which Python
+    # then leaves ignored; and SIGTERM (docker stop, systemd) should stop it cleanly too.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupt)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
@@ -51,6 +56,10 @@ def main(args: argparse.Namespace) -> int:
     finally:
         erp.stop()
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _check_json(fixtures: Path) -> None:

@@ -8,7 +8,9 @@
 - POST /_sandbox/faults     {"marketplace", "seed", "error_rate", "latency_ms",
                              "storm_429": {"count" | "seconds", "retry_after"},
                              "lock": {"sku", "floor"}, "promotion_end": {"sku", "returned_qty"},
-                             "rate_limit": {"rate", "burst"} | null, "revoke_tokens": true}
+                             "rate_limit": {"rate", "burst"} | null, "revoke_tokens": true,
+                             "wire": {"kind": garbled|truncated|shape|timeout|drop,
+                                      "on": read|write|any, "count", "hold_ms"} | null}
 - POST /_sandbox/reset      {"reseed": true}
 
 Usage: ``requests.post(f"{url}/_sandbox/faults", json={"marketplace": "bol", "storm_429": {"count": 3}})``

@@ -87,6 +87,12 @@ class MarketplaceApi:
     rate: ClassVar[float | None] = None  # the marketplace's own throttle (per second)
     burst: ClassVar[float] = 1
     routes: ClassVar[list[Route]] = []
+    # Operations that only read although not sent as GET (bol's bulk process-status query).
+    read_operations: ClassVar[frozenset[str]] = frozenset()
+
+    def is_read(self, call: Call) -> bool:
+        """Whether `call` only reads (wire faults can target reads or writes)."""
+        return call.request.method == "GET" or call.operation in self.read_operations
 
     def throttled(self, call: Call, retry_after: float) -> Response:
         """The marketplace's own 'too many requests' reply."""

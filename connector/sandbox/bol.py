@@ -36,6 +36,7 @@ def _now() -> str:
 
 class Bol(MarketplaceApi):
     name = "bol"
+    read_operations = frozenset({"bulk_process"})  # POST /shared/process-status only queries
     rate = 25.0
     burst = 25
     routes = [

@@ -64,11 +64,57 @@ class Storm:
         return now < self.until
 
 
+WIRE_KINDS = ("garbled", "truncated", "shape", "timeout", "drop")
+WIRE_TARGETS = ("read", "write", "any")
+
+
+@dataclass
+class WireFault:
+    """A reply that goes wrong on the wire or in its body (tests of confirmation):
+
+    - garbled: 200 whose body is not JSON (nothing applied)
+    - shape: 200 with valid JSON of another shape (nothing applied)
+    - truncated: the real reply (applied) with its full Content-Length but half its body
+    - timeout: the reply is held `hold_ms`, then the connection is closed (nothing applied)
+    - drop: the connection is closed without a reply (nothing applied)
+
+    `on` picks the requests: "read" (GETs and the API's read operations), "write" or "any";
+    `remaining` counts the faulty replies still to give (0: until the fault is cleared).
+    Token endpoints are never faulted (like every other fault here).
+    """
+
+    kind: str
+    on: str = "any"
+    remaining: int = 0
+    hold_ms: int = 1000
+    used_up: bool = False
+
+    def take(self, is_read: bool) -> bool:
+        """Whether this request gets the fault (and count it)."""
+        if self.used_up or (self.on != "any" and (self.on == "read") != is_read):
+            return False
+        if self.remaining > 0:
+            self.remaining -= 1
+            self.used_up = self.remaining == 0
+        return True
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> WireFault:
+        kind, on = str(spec.get("kind", "")), str(spec.get("on", "any"))
+        if kind not in WIRE_KINDS:
+            raise ValueError(f"wire fault kind must be one of {', '.join(WIRE_KINDS)}, not {kind!r}")
+        if on not in WIRE_TARGETS:
+            raise ValueError(f"wire fault 'on' must be one of {', '.join(WIRE_TARGETS)}, not {on!r}")
+        return cls(kind=kind, on=on, remaining=max(0, int(spec.get("count", 0))),
+                   hold_ms=max(0, int(spec.get("hold_ms", 1000))))
+
+
 @dataclass
 class Faults:
     error_rate: float = 0.0
     latency_ms: int = 0
     storm: Storm = field(default_factory=Storm)
+    wire: WireFault | None = None
     seed: int = 0
     rng: random.Random = field(default_factory=lambda: random.Random(0))
 
@@ -265,6 +311,9 @@ class Sandbox:
                         until=time.time() + float(storm.get("seconds", 0)),
                         retry_after=float(storm.get("retry_after", 1)),
                     )
+                if "wire" in spec:
+                    wire = spec["wire"]
+                    faults.wire = WireFault.from_spec(wire) if wire else None
                 if "rate_limit" in spec:
                     limit = spec["rate_limit"]
                     market.bucket = Bucket(float(limit["rate"]), float(limit.get("burst", 1))) if limit else None

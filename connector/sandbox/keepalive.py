@@ -27,6 +27,9 @@ from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
 from connector.sandbox.access_log import RedactingRequestHandler
 
+# Set by the sandbox app for its wire faults (connector/sandbox/server.py); requests that
+# take werkzeug's own path (chunked, Expect) get their real reply instead.
+WIRE_KEY = "sandbox.wire"
 # An idle kept-alive connection is closed after this long (a real server's keep-alive
 # timeout; long enough that a client never races it in a test or a benchmark).
 IDLE_TIMEOUT_S = 120.0
@@ -68,6 +71,16 @@ class KeepAliveRequestHandler(RedactingRequestHandler):
         self.environ = environ = self.make_environ()
         environ["wsgi.input"] = io.BytesIO(body)
         status, headers, data = self._call_app(environ)
+        wire = environ.get(WIRE_KEY)
+        if wire == "drop":  # sandbox fault injection: no reply at all
+            self.close_connection = True
+            return
+        if wire == "truncate":  # the full Content-Length, half the body, then close
+            self.close_connection = True
+            headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+            headers.append(("Content-Length", str(len(data))))
+            self._reply(status, headers, data[: len(data) // 2])
+            return
         self._reply(status, headers, data)
 
     def _body_length(self) -> int | None:

@@ -27,7 +27,7 @@ from connector.catalogue import CATALOGUE
 from connector.sandbox import admin
 from connector.sandbox.api import Call, MarketplaceApi, json_response
 from connector.sandbox.core import LoggedRequest, Sandbox
-from connector.sandbox.keepalive import KeepAliveServer
+from connector.sandbox.keepalive import WIRE_KEY, KeepAliveServer
 from connector.sandbox.urls import channel_urls
 
 def _api(target: str) -> MarketplaceApi:
@@ -98,11 +98,28 @@ class SandboxApp:
                 refused = self._faults(api, call)
                 if refused is not None:
                     return refused
+                wire = self._wire_fault(api, call)
+                if wire is not None and wire != "truncated":
+                    return _wire_reply(call, wire)
+                if wire == "truncated":
+                    # The real reply, applied, of which only half reaches the client.
+                    call.request.environ[WIRE_KEY] = "truncate"
             result: Response = getattr(api, handler)(call)
             return result
         if allowed:
             return api.failure(call, 405, f"method {method} not allowed on {rest}")
         return api.failure(call, 404, f"no route {method} {rest}")
+
+    @staticmethod
+    def _wire_fault(api: MarketplaceApi, call: Call) -> str | None:
+        market = call.market
+        with market.lock:
+            wire = market.faults.wire
+            if wire is None or not wire.take(api.is_read(call)):
+                return None
+            if wire.kind == "timeout":
+                call.extra["hold_s"] = wire.hold_ms / 1000.0
+            return wire.kind
 
     def _faults(self, api: MarketplaceApi, call: Call) -> Response | None:
         market = call.market
@@ -122,6 +139,22 @@ class SandboxApp:
         if error:
             return api.failure(call, 503, "Service Unavailable (sandbox fault injection)")
         return None
+
+
+GARBLED = b'{"status": "SUCC\x00<html>502 Bad Gateway'
+UNEXPECTED = {"sandbox": "a reply of an unexpected shape", "items": None}
+
+
+def _wire_reply(call: Call, kind: str) -> Response:
+    """The reply for a wire fault that does not run the handler (nothing applied)."""
+    if kind == "garbled":
+        return Response(GARBLED, status=200, content_type="application/json")
+    if kind == "shape":
+        return json_response(UNEXPECTED, 200)
+    if kind == "timeout":
+        time.sleep(float(call.extra.get("hold_s", 1.0)))  # longer than the client waits
+    call.request.environ[WIRE_KEY] = "drop"
+    return Response(b"", status=500)  # never sent: the handler closes the connection
 
 
 class RunningSandbox:

@@ -161,6 +161,12 @@ class Shopify(MarketplaceApi):
     def failure(self, call: Call, status: int, message: str) -> Response:
         return json_response({"errors": message}, status)
 
+    def is_read(self, call: Call) -> bool:
+        """One endpoint for everything: a query reads, a mutation writes."""
+        body = call.json()
+        query = body.get("query") if isinstance(body, dict) else None
+        return isinstance(query, str) and not query.lstrip().startswith("mutation")
+
     def graphql(self, call: Call) -> Response:
         token = call.header("X-Shopify-Access-Token")
         with call.market.lock:

@@ -1,13 +1,14 @@
 """Fuzz `POST /v1/triggers` on the real HTTP listener: whatever the content (random JSON,
 deep nesting, huge numbers, non-UTF-8, odd headers, signed or not), the answer is never a
 5xx, the listener keeps serving, and a real signed wake-up afterwards still reaches the
-trigger callback."""
+trigger callback; and the whole bridge, fuzzed at its listener, still syncs the ERP's next
+change."""
 
 from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -15,7 +16,10 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from connector.defaults import DEMO_WEBHOOK_SECRET
 from connector.sync.webhook import Trigger, WebhookListener, sign
+from tests.e2e.conftest import make_stack  # noqa: F401  (the fixture, for the whole-bridge test)
+from tests.e2e.harness import Stack
 
 SECRET = "fuzz-webhook-secret-9"
 T = 5
@@ -104,3 +108,31 @@ def test_a_real_wake_up_after_the_fuzz_still_arrives(listener: tuple[WebhookList
     reply = requests.post(f"{server.url}/v1/triggers", data=body, headers={"X-Signature-256": sign(body, SECRET)}, timeout=T)
     assert reply.status_code == 202
     assert got[before:] == [Trigger(frozenset({4242}), (42,), ((42, 4242, "move_done"),))]
+
+
+def test_a_fuzzed_bridge_still_syncs_a_real_change(make_stack: Callable[..., Stack]) -> None:
+    """The whole bridge (mock ERP + sandbox + bridge over real HTTP): fuzzed at its own
+    listener, it keeps serving, and the ERP's next signed wake-up still syncs a change."""
+    stack = make_stack()
+    bridge = stack.bridge
+    assert bridge is not None and bridge.trigger_url and bridge.engine is not None
+    statuses: list[int] = []
+
+    @settings(max_examples=60, deadline=None, database=None)
+    @given(body=bodies(), signed=st.booleans(), headers=odd_headers)
+    def fire(body: bytes, signed: bool, headers: dict[str, str]) -> None:
+        if signed:
+            headers = {**headers, "X-Signature-256": sign(body, DEMO_WEBHOOK_SECRET)}
+        reply = requests.post(bridge.trigger_url, data=body, headers=headers, timeout=T)
+        statuses.append(reply.status_code)
+        assert reply.status_code < 500, (reply.status_code, reply.text[:200])
+
+    fire()
+    assert statuses and any(code >= 400 for code in statuses)
+    stack.settle()
+    before = stack.qty("MUG-CER-350")["shopify_eu"]
+    woken = bridge.engine.woken_flushes
+    stack.rpc.deliver("MUG-CER-350", 4)  # the mock ERP commits and sends its signed wake-up
+    stack.wait_for(lambda: stack.qty("MUG-CER-350")["shopify_eu"] == before - 4, timeout=10,
+                   what="the change synced after the fuzz")
+    assert bridge.engine.woken_flushes > woken, "found by the poll, not by the ERP's wake-up"

@@ -155,6 +155,8 @@ def test_end_withdraws_and_relist_publishes(adapter: EbayAdapter, mock: response
     mock.post(withdraw, json={"listingId": "110000000001", "warnings": []})
     mock.post(BULK, json={"responses": [{"statusCode": 200, "sku": "A", "errors": [], "warnings": []}]})
     mock.post(publish, json={"listingId": "110000000002", "warnings": []})
+    # With the offer in the request, eBay answers for the offer too: that entry confirms it.
+    mock.post(BULK, json=ok_entries(("A", "1")))
     [end] = adapter.push([StockUpdate(1, "A", 0, action=PushAction.END, external_id="1")])
     [relist] = adapter.push([StockUpdate(1, "A", 3, action=PushAction.RELIST, external_id="1")])
     assert (end.outcome, end.active) == (Outcome.OK, False)
@@ -244,7 +246,7 @@ def test_pushes_to_zero_always_go_and_are_counted(
 ) -> None:
     token_reply(mock, "t")
     mock.post(BULK, json=ok_entries(("MUG", "1")))
-    mock.post(f"{HOST}/sell/inventory/v1/offer/1/withdraw", json={})
+    mock.post(f"{HOST}/sell/inventory/v1/offer/1/withdraw", json={"listingId": "110000000001", "warnings": []})
     burn_burst(adapter, mock)
     zero = adapter.push([StockUpdate(1, "MUG", 0, external_id="1")])
     off = adapter.push([StockUpdate(1, "MUG", 0, action=PushAction.DEACTIVATE, external_id="1")])

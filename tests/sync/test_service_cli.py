@@ -155,6 +155,14 @@ def test_cli_resync_json_and_dry_run(tmp_path: Path, capsys: pytest.CaptureFixtu
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "unknown channel lazada_typo" in err[0] and "lazada_sg" in err[0]
     assert sum(len(a.calls) for a in s.adapters.values()) == calls
+    # --channel alone: that channel's listings, and an unknown one is named (not "say which")
+    assert cli.main(["resync", "--channel", "lazada_typo", "--config", cfg]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unknown channel lazada_typo" in err[0]
+    assert cli.main(["resync", "--channel", "lazada_sg", "--dry-run", "--json", "--force",
+                     "--config", cfg]) == 0
+    changes = json.loads(capsys.readouterr().out)["changes"]
+    assert changes and {c["channel_code"] for c in changes} == {"lazada_sg"}
     assert cli.main(["resync", "--config", cfg]) == 2
     assert cli.main(["resync", "--json", "--config", cfg]) == 2
     assert "--sku" in json.loads(capsys.readouterr().out)["error"]
@@ -203,6 +211,9 @@ def test_timeline_and_explain_name_an_unknown_sku_or_channel(
     assert "unknown SKU GHOST" in capsys.readouterr().err
     assert cli.main(["timeline", "MUG", "--since", "1s", "--config", cfg]) in (0,)  # known, maybe no pushes since
     capsys.readouterr()
+    assert cli.main(["timeline", "MUG", "--since", "soon", "--config", cfg]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--since" in err[0] and "'soon'" in err[0]
     monkeypatch.setattr(explain_command, "_explain_live", lambda *a: [])
     assert cli.main(["explain", "MUG", "--channel", "etsy_typo", "--config", cfg]) == 2
     err = capsys.readouterr().err.strip().splitlines()
