@@ -31,7 +31,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -42,7 +42,6 @@ from connector.state.lock import release_writer_lock, take_writer_lock
 from connector.state.rows import (
     AlertRow,
     JournalRow,
-    ListingMeta,
     ListingRow,
     PushRecord,
     RetryRow,
