@@ -56,6 +56,7 @@ from connector.sync.outcomes import OutcomeRecorder, RetryPolicy
 from connector.sync.plan import PlanMode, Trigger, bind_compute
 from connector.sync.ports import FeedPosition
 from connector.sync.report import ResyncReport
+from connector.sync.resync import await_outcomes, recompute
 from connector.sync.settings import EngineDeps, EngineSettings
 from connector.sync.tickets import Ticket
 from connector.sync.tracing import PushTracer
@@ -66,7 +67,6 @@ __all__ = ["Engine", "EngineDeps", "EngineSettings"]
 log = logging.getLogger(__name__)
 
 REPLAY_MAX_CYCLES = 20  # feed reads (each up to the feed's page) replayed before the start-up sync
-RESYNC_PAGE = 500  # products per snapshot of a full resync
 
 
 class Engine:
@@ -270,7 +270,8 @@ class Engine:
         audit_queue = AuditQueue() if audit and not dry_run else None
         try:
             with self.flusher.busy():
-                report.products = self._recompute(skus, mode, ticket, report, audit_queue, progress)
+                report.products = recompute(self.deps.source, self._flush_lock, self.handover.apply, skus, mode,
+                                            ticket, report, audit_queue, progress)
         except BaseException:
             if position is not None:
                 tracker.discard(ticket)
@@ -282,54 +283,10 @@ class Engine:
                 report.errors.append(f"drift audit failed: {exc}")
         ticket.seal()
         if not dry_run:
-            self._await_outcomes(ticket, report, wait_s)
+            await_outcomes(self.store, ticket, report,
+                           self.settings.wait_outcomes_s if wait_s is None else wait_s)
         report.finished_at = time.time()
         return report
-
-    def _recompute(
-        self,
-        skus: Sequence[str] | None,
-        mode: PlanMode,
-        ticket: Ticket,
-        report: ResyncReport,
-        audit_queue: AuditQueue | None,
-        progress: Callable[[int, int], None] | None,
-    ) -> int:
-        """Read and hand over the products of `skus` (all listed ones without), a page per
-        snapshot; returns how many products."""
-        source = self.deps.source
-        if skus:
-            with self._flush_lock:
-                found = source.product_ids_for_skus(list(skus))
-            report.unknown_skus = [s for s in skus if s not in found]
-            product_ids = sorted(set(found.values()))
-            pages: Iterable[Sequence[int]] = [product_ids] if product_ids else []
-        else:
-            with self._flush_lock:
-                product_ids = sorted(set(source.listed_product_ids()))
-            pages = [product_ids[i : i + RESYNC_PAGE] for i in range(0, len(product_ids), RESYNC_PAGE)]
-        total, done = len(product_ids), 0
-        for page in pages:
-            with self._flush_lock:
-                snapshot = source.snapshot(list(page))
-                self.handover.apply(snapshot, mode, ticket=ticket, report=report, audit=audit_queue)
-            done += len(page)
-            if progress is not None:
-                progress(done, total)
-        return total
-
-    def _await_outcomes(self, ticket: Ticket, report: ResyncReport, wait_s: float | None) -> None:
-        if not report.changes:
-            return
-        report.complete = ticket.wait(self.settings.wait_outcomes_s if wait_s is None else wait_s)
-        rows = {r.listing_id: r for r in self.store.listings(ids=[c.listing_id for c in report.changes])}
-        for change in report.changes:
-            row = rows.get(change.listing_id)
-            if row is not None and row.wanted_qty == change.new_qty and row.wanted_action == change.action:
-                change.result = row.state
-                change.message = row.last_error
-            else:
-                change.result = "pending"
 
     def audit_drift(self, reads: Mapping[str, int] | None = None) -> ResyncReport:
         """The scheduled drift audit: read back a slice of each channel's settled listings

@@ -24,12 +24,13 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from connector.state.store import Store
 from connector.stock.model import StockSnapshot
 from connector.sync.dispatch import PhaseTimes
-from connector.sync.intake import Announced, TriggerIntake
+from connector.sync.handover import Apply
+from connector.sync.intake import TriggerIntake
 from connector.sync.plan import PlanMode, Trigger
 from connector.sync.ports import ChangeFeed, FeedPosition, StockSourceLike
 from connector.sync.tickets import CursorTracker, Ticket
@@ -42,20 +43,6 @@ COVERED_MAX = 10_000  # announced events kept per product before they are simply
 MANUAL = "manual"  # the reason of a channel/listing/allocation edit: config and catalog are read again
 
 FeedRead = tuple[dict[int, list[int]], FeedPosition]
-
-
-class Apply(Protocol):
-    """The engine's compute-diff-hand-over of one snapshot (caller holds the flush lock)."""
-
-    def __call__(
-        self,
-        snapshot: StockSnapshot,
-        mode: PlanMode,
-        *,
-        events: Mapping[int, list[int]] | None = None,
-        ticket: Ticket | None = None,
-        erp_spans: tuple[Span, ...] = (),
-    ) -> set[int]: ...
 
 
 def delivered_by_int(position: FeedPosition, event_id: int) -> bool:
@@ -379,4 +366,3 @@ class FeedCycle:
         self._store.set_cursor(f"{feed.name}:seen", position)
 
 
-__all__ = ["Announced", "Apply", "Coverage", "FeedCycle", "delivered_by_int"]

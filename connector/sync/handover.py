@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from functools import partial
+from typing import Protocol
 
 from connector.marketplaces.base import StockUpdate
 from connector.stock.model import Listing, PushAction, StockSnapshot
@@ -33,6 +34,22 @@ from connector.sync.tracing import Span
 from connector.sync.workers import ChannelWorkers
 
 MAX_JOB_EVENTS = 50  # event ids a job (and its journal row) keeps
+
+
+class Apply(Protocol):
+    """`HandOver.apply`, as the feed cycle and a resync call it (caller holds the flush lock)."""
+
+    def __call__(
+        self,
+        snapshot: StockSnapshot,
+        mode: PlanMode,
+        *,
+        events: Mapping[int, list[int]] | None = None,
+        ticket: Ticket | None = None,
+        report: ResyncReport | None = None,
+        audit: AuditQueue | None = None,
+        erp_spans: tuple[Span, ...] = (),
+    ) -> set[int]: ...
 
 
 class HandOver:
