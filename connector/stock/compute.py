@@ -1,19 +1,17 @@
-"""The published number and action of every listing in a snapshot (DESIGN.md formula).
+"""The published number and action of every listing: the entry point the engine calls.
 
-    locations(C) = internal, active, same-company locations under C's warehouses' stock
-                   locations, minus C's excluded locations and their children, each once
-    free(P, C)   = Σ (quantity − reserved_quantity) of P's non-consigned quants in locations(C)
-    held(P, ¬C)  = Σ quantity of the active allocations and reservations of P of other channels
-    pool(P, C)   = min(A, free − held) when C has an active allocation A of P, else free − held
-    published(L) = clamp(floor((pool − buffer(L)) / pack_size), 0, cap)
-    action(L)    = published > 0 ? SET (REACTIVATE / RELIST after DEACTIVATE / END)
-                                 : the channel's zero-stock behaviour
+Two implementations of one formula (DESIGN.md; written out in reference.py):
+- reference.py  compute_listings_reference: one listing at a time, records in, records out
+                (each with its explanation). The reference, and the cheaper one for the
+                few products a trigger names.
+- fast.py       compute_table: columns in (columns.py), a ResultTable out (table.py):
+                numpy over all listings at once, explanations only when asked for.
+tests/stock/test_fast_path.py holds them equal on random shops.
 
-Free stock below zero on any channel's locations means an oversell happened: every
-listing of that product publishes 0 and is flagged `oversold`.
-
-Everything is indexed once per call (location scopes per channel configuration, quants
-and holds per product), so a call costs a few microseconds per listing.
+`compute_listings` keeps the engine's signature (a StockSnapshot in, a sequence of
+ListingResult-like rows out) and picks: the reference below FAST_FROM listings, the fast
+path above (the snapshot's records turned into columns first; a reader that builds
+ColumnarSnapshot itself calls compute_table directly and skips that step).
 
 Usage::
 
@@ -23,258 +21,31 @@ Usage::
 
 from __future__ import annotations
 
-import gc
-import math
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from connector.stock.buffers import BufferBreakdown, channel_buffer, listing_buffer
-from connector.stock.locations import (
-    LocationScope,
-    LocationTree,
-    contributing_locations,
-    contributing_roots,
-)
-from connector.stock.model import (
-    Allocation,
-    AllocationMode,
-    Channel,
-    Listing,
-    PushAction,
-    Quant,
-    StockSnapshot,
-    ZeroStockAction,
-)
-from connector.stock.result import (
-    NO_HOLDS,
-    FreeStock,
-    Hold,
-    Holds,
-    ListingResult,
-    build_result,
-    listing_cap,
-)
-from connector.stock.times import is_between
+from connector.stock.columns import ColumnarSnapshot
+from connector.stock.fast import compute_table
+from connector.stock.locations import contributing_locations, contributing_roots
+from connector.stock.model import PushAction, StockSnapshot, ZeroStockAction
+from connector.stock.plans import zero_action
+from connector.stock.reference import compute_listings_reference
+from connector.stock.result import ListingResult
+from connector.stock.table import ResultRow, ResultTable
 
-__all__ = ["compute_listings", "contributing_locations", "contributing_roots", "zero_action"]
+__all__ = [
+    "FAST_FROM",
+    "compute_listings",
+    "compute_listings_reference",
+    "compute_table",
+    "contributing_locations",
+    "contributing_roots",
+    "zero_action",
+]
 
-_ZERO_PUSH = {
-    ZeroStockAction.PUSH_ZERO: PushAction.SET,
-    ZeroStockAction.DEACTIVATE: PushAction.DEACTIVATE,
-    ZeroStockAction.END_LISTING: PushAction.END,
-}
-_SET = PushAction.SET
-_BACK_IN_STOCK = {PushAction.DEACTIVATE: PushAction.REACTIVATE, PushAction.END: PushAction.RELIST}
-# Quantities are floats from the ERP: 5.999999999 packs are 6 packs, not 5.
-_EPS = 1e-9
-
-
-def zero_action(
-    channel: Channel, zero_stock_defaults: Mapping[str, ZeroStockAction] | None = None
-) -> ZeroStockAction:
-    """The channel's own zero-stock behaviour, else its marketplace's default, else push 0."""
-    if channel.zero_stock_action is not None:
-        return channel.zero_stock_action
-    if zero_stock_defaults is not None:
-        return zero_stock_defaults.get(channel.marketplace, ZeroStockAction.PUSH_ZERO)
-    return ZeroStockAction.PUSH_ZERO
-
-
-@dataclass(slots=True)
-class _ChannelPlan:
-    """What every listing of one channel shares: scope, zero action, buffer rules."""
-
-    channel: Channel
-    scope_index: int
-    zero_push: PushAction
-    marketplace_max: int | None = None
-    buffers: dict[str | None, BufferBreakdown] = field(default_factory=dict)
-
-
-class _Computation:
-    """One call's indexes. Not reused across snapshots (truth is never cached)."""
-
-    def __init__(
-        self,
-        snapshot: StockSnapshot,
-        now: datetime,
-        zero_stock_defaults: Mapping[str, ZeroStockAction] | None,
-        marketplace_caps: Mapping[str, int] | None = None,
-    ) -> None:
-        self.now = now
-        self.partners = snapshot.company_partner_ids
-        tree = LocationTree(snapshot.locations)
-        self.scopes: list[LocationScope] = []
-        scope_ids: dict[tuple[frozenset[int], frozenset[int], int | None], int] = {}
-        self.plans: dict[int, _ChannelPlan] = {}
-        for channel in snapshot.channels.values():
-            if not channel.active:
-                continue
-            key = (
-                contributing_roots(channel, snapshot.locations, snapshot.warehouses),
-                frozenset(channel.excluded_location_ids),
-                channel.company_id,
-            )
-            if key not in scope_ids:
-                scope_ids[key] = len(self.scopes)
-                self.scopes.append(tree.scope(channel, snapshot.warehouses))
-            self.plans[channel.id] = _ChannelPlan(
-                channel, scope_ids[key], _ZERO_PUSH[zero_action(channel, zero_stock_defaults)],
-                (marketplace_caps or {}).get(channel.marketplace),
-            )
-        self.free: list[dict[int, FreeStock]] = [{} for _ in self.scopes]
-        quants: dict[int, list[Quant]] = {}
-        for q in snapshot.quants:
-            quants.setdefault(q.product_id, []).append(q)
-        self.quants = {pid: tuple(qs) for pid, qs in quants.items()}
-        self.active_holds: dict[int, list[Allocation]] = {}
-        for a in snapshot.allocations:
-            if is_between(now, a.date_start, a.date_end):
-                self.active_holds.setdefault(a.product_id, []).append(a)
-        self.channel_codes = {c.id: c.code for c in snapshot.channels.values()}
-        self.holds: dict[tuple[int, int], Holds] = {}
-
-    def free_stock(self, product_id: int, scope_index: int) -> FreeStock:
-        cache = self.free[scope_index]
-        stock = cache.get(product_id)
-        if stock is None:
-            stock = FreeStock.compute(
-                product_id,
-                self.scopes[scope_index],
-                self.quants.get(product_id, ()),
-                self.partners,
-            )
-            cache[product_id] = stock
-        return stock
-
-    def holds_for(self, product_id: int, channel_id: int) -> Holds:
-        active = self.active_holds.get(product_id)
-        if not active:
-            return NO_HOLDS
-        key = (product_id, channel_id)
-        holds = self.holds.get(key)
-        if holds is None:
-            holds = self._holds(active, channel_id)
-            self.holds[key] = holds
-        return holds
-
-    def _holds(self, active: list[Allocation], channel_id: int) -> Holds:
-        # Holds of archived or unknown channels still hold: the admin ends an allocation,
-        # the bridge does not guess that it no longer matters.
-        others: list[Hold] = []
-        own: list[Hold] = []
-        own_allocation: float | None = None
-        for a in sorted(active, key=lambda a: a.id):
-            hold = Hold(a, self.channel_codes.get(a.channel_id, f"channel #{a.channel_id}"))
-            if a.channel_id != channel_id:
-                others.append(hold)
-            else:
-                own.append(hold)
-                if a.mode == AllocationMode.ALLOCATION:  # == : the ERP may hand a plain str
-                    own_allocation = (own_allocation or 0.0) + max(0.0, a.quantity)
-        # A negative quantity is a data error; it must not release ring-fenced units.
-        held = float(sum(max(0.0, h.allocation.quantity) for h in others))
-        return Holds(tuple(others), tuple(own), held, own_allocation)
-
-    def buffer_for(self, plan: _ChannelPlan, listing: Listing) -> BufferBreakdown:
-        if listing.buffer_qty is not None:
-            return listing_buffer(listing, plan.channel.buffer, self.now)
-        rule = plan.buffers.get(listing.velocity_class)
-        if rule is None:
-            rule = channel_buffer(plan.channel.buffer, listing.velocity_class, self.now)
-            plan.buffers[listing.velocity_class] = rule
-        return rule
-
-    def run(
-        self,
-        snapshot: StockSnapshot,
-        wanted: frozenset[int] | None,
-        previous: Mapping[int, PushAction],
-    ) -> list[ListingResult]:
-        """The hot loop: everything per listing is a dict lookup or cached, nothing else."""
-        product_ids = snapshot.product_ids
-        if wanted is not None:
-            # Oversold is decided over all listings of a product, so keep the wanted
-            # listings' products whole, and only those.
-            product_ids = product_ids & {
-                listing.product_id for listing in snapshot.listings if listing.id in wanted
-            }
-        plans, free_caches, active_holds = self.plans, self.free, self.active_holds
-        oversold: dict[int, set[str]] = {}
-        results: list[ListingResult] = []
-        append = results.append
-        for listing in snapshot.listings:
-            pid = listing.product_id
-            if not listing.active or pid not in product_ids:
-                continue
-            plan = plans.get(listing.channel_id)
-            if plan is None:
-                continue
-            cache = free_caches[plan.scope_index]
-            stock = cache.get(pid)
-            if stock is None:
-                stock = self.free_stock(pid, plan.scope_index)
-            free = stock.free
-            channel = plan.channel
-            if free < 0:
-                oversold.setdefault(pid, set()).add(channel.code)
-            if wanted is not None and listing.id not in wanted:
-                continue
-            if pid in active_holds:
-                holds = self.holds_for(pid, channel.id)
-                if holds.own_allocation is not None:
-                    pool = min(holds.own_allocation, free - holds.held)
-                else:
-                    pool = free - holds.held
-            else:
-                holds, pool = NO_HOLDS, free
-            if listing.buffer_qty is None:
-                buffer = plan.buffers.get(listing.velocity_class)
-                if buffer is None:
-                    buffer = self.buffer_for(plan, listing)
-            else:
-                buffer = listing_buffer(listing, channel.buffer, self.now)
-            pack = listing.pack_size
-            if free < 0:
-                published = 0  # the other channels of this product follow below
-            elif pack > 1:
-                published = math.floor((pool - buffer.total) / pack + _EPS)
-            else:
-                published = math.floor(pool - buffer.total + _EPS)
-            if published <= 0:
-                published, action = 0, plan.zero_push
-            else:
-                market_max = plan.marketplace_max
-                if listing.max_qty > 0 or channel.max_qty > 0 or market_max:
-                    cap = listing_cap(listing, channel, market_max)[0]
-                    if cap is not None and published > cap:
-                        published = cap
-                before = previous.get(listing.id)
-                action = _SET if before is None else _BACK_IN_STOCK.get(before, _SET)
-            append(
-                build_result(
-                    listing, channel, stock, holds, buffer, pool, published, action, (),
-                    plan.marketplace_max,
-                )
-            )
-        if oversold:
-            self._zero_oversold(results, {p: tuple(sorted(c)) for p, c in oversold.items()})
-        return results
-
-    def _zero_oversold(
-        self, results: list[ListingResult], oversold: Mapping[int, tuple[str, ...]]
-    ) -> None:
-        """Free stock below zero anywhere a product is listed: 0 on all its listings."""
-        for i, r in enumerate(results):
-            bad = oversold.get(r.product_id)
-            if bad is not None:
-                e = r.explanation
-                plan = self.plans[r.channel_id]
-                results[i] = build_result(
-                    e.listing, e.channel, e.stock, e.holds, e.buffer_rule, e.pool, 0,
-                    plan.zero_push, bad, plan.marketplace_max,
-                )  # fmt: skip
+# Below this many listings numpy's fixed cost per call (~50 array operations) is more
+# than the per-listing loop's few microseconds a listing: a trigger's handful of products.
+FAST_FROM = 2_000
 
 
 def compute_listings(
@@ -285,8 +56,8 @@ def compute_listings(
     zero_stock_defaults: Mapping[str, ZeroStockAction] | None = None,
     listing_ids: Iterable[int] | None = None,
     marketplace_caps: Mapping[str, int] | None = None,
-) -> list[ListingResult]:
-    """One ListingResult per active listing of an active channel whose product is in the
+) -> Sequence[ListingResult] | Sequence[ResultRow]:
+    """One result per active listing of an active channel whose product is in the
     snapshot, in the snapshot's listing order (restricted to `listing_ids` if given).
 
     `previous_actions`: the last action pushed per listing id (turns SET into REACTIVATE
@@ -295,19 +66,23 @@ def compute_listings(
     `marketplace_caps`: marketplace -> the most it stores for one listing (the adapters'
     `max_quantity`, e.g. bol 999); capped like max_qty, cap source "marketplace max".
 
-    The cyclic garbage collector is paused for the duration of the call (and restored as
-    it was): the call makes two records per listing and none of them form cycles.
-
     Usage: ``compute_listings(snap, now, listing_ids={12})[0].explanation.render()``
     """
-    calc = _Computation(snapshot, now, zero_stock_defaults, marketplace_caps)
-    wanted = None if listing_ids is None else frozenset(listing_ids)
-    # Half a million short-lived records would trigger the cyclic GC dozens of times over a
-    # heap that holds the whole snapshot; none of them form cycles, so pause it meanwhile.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return calc.run(snapshot, wanted, previous_actions or {})
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+    if len(snapshot.listings) < FAST_FROM:
+        return compute_listings_reference(
+            snapshot,
+            now,
+            previous_actions=previous_actions,
+            zero_stock_defaults=zero_stock_defaults,
+            listing_ids=listing_ids,
+            marketplace_caps=marketplace_caps,
+        )
+    table: ResultTable = compute_table(
+        ColumnarSnapshot.from_snapshot(snapshot),
+        now,
+        previous_actions=previous_actions,
+        zero_stock_defaults=zero_stock_defaults,
+        listing_ids=listing_ids,
+        marketplace_caps=marketplace_caps,
+    )
+    return table

@@ -12,7 +12,12 @@ from dataclasses import replace
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connector.stock.compute import compute_listings, contributing_locations
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pytest
+
+from connector.stock.compute import contributing_locations
 from connector.stock.model import (
     Allocation,
     AllocationMode,
@@ -26,10 +31,14 @@ from connector.stock.model import (
     Warehouse,
     ZeroStockAction,
 )
+from tests.stock.impls import IMPLS
 from tests.stock.shop import NOW, OWN_PARTNER
 
 ALLOC, RESERV = AllocationMode.ALLOCATION, AllocationMode.RESERVATION
 PROPS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Every property holds for both implementations: the per-listing reference and the fast path.
+EACH = pytest.mark.parametrize("compute", list(IMPLS.values()), ids=list(IMPLS))
+Compute = Callable[..., Sequence[Any]]
 
 
 @st.composite
@@ -158,33 +167,36 @@ def cap_of(snap: StockSnapshot, listing_id: int) -> float:
     return min(caps) if caps else math.inf
 
 
+@EACH
 @PROPS
 @given(worlds())
-def test_never_negative_never_above_cap(snap: StockSnapshot) -> None:
-    for r in compute_listings(snap, NOW):
+def test_never_negative_never_above_cap(compute: Compute, snap: StockSnapshot) -> None:
+    for r in compute(snap, NOW):
         assert 0 <= r.quantity <= cap_of(snap, r.listing_id)
         assert isinstance(r.quantity, int)
 
 
+@EACH
 @PROPS
 @given(worlds())
-def test_locations_and_free_match_an_independent_oracle(snap: StockSnapshot) -> None:
+def test_locations_and_free_match_an_independent_oracle(compute: Compute, snap: StockSnapshot) -> None:
     """Each location once, however the warehouses overlap or repeat; excluded (and their
     children), foreign-company, non-internal, inactive and unknown locations never count."""
     for channel in snap.channels.values():
         got = contributing_locations(channel, snap.locations, snap.warehouses)
         assert got == {i for i in snap.locations if oracle_counts(snap, channel, i)}
-    for r in compute_listings(snap, NOW):
+    for r in compute(snap, NOW):
         channel = snap.channels[r.channel_id]
         assert r.explanation.free == oracle_free(snap, channel, r.product_id)
 
 
+@EACH
 @PROPS
 @given(worlds(), st.data())
 def test_repeating_or_nesting_warehouses_changes_nothing(
-    snap: StockSnapshot, data: st.DataObject
+    compute: Compute, snap: StockSnapshot, data: st.DataObject
 ) -> None:
-    before = {r.listing_id: r.quantity for r in compute_listings(snap, NOW)}
+    before = {r.listing_id: r.quantity for r in compute(snap, NOW)}
     # Add, to every channel, a warehouse whose stock location lies under one of its roots.
     extra = dict(snap.warehouses)
     channels = {}
@@ -197,29 +209,31 @@ def test_repeating_or_nesting_warehouses_changes_nothing(
         extra[wid] = Warehouse(wid, f"N{c.id}", data.draw(st.sampled_from(counted)), 1)
         channels[c.id] = replace(c, warehouse_ids=c.warehouse_ids + (wid,) + c.warehouse_ids)
     nested = replace(snap, warehouses=extra, channels=channels)
-    assert {r.listing_id: r.quantity for r in compute_listings(nested, NOW)} == before
+    assert {r.listing_id: r.quantity for r in compute(nested, NOW)} == before
 
 
+@EACH
 @PROPS
 @given(worlds(), st.integers(0, 9), st.integers(1, 20))
-def test_monotone_in_stock(snap: StockSnapshot, which: int, more: int) -> None:
-    before = {r.listing_id: r.quantity for r in compute_listings(snap, NOW)}
+def test_monotone_in_stock(compute: Compute, snap: StockSnapshot, which: int, more: int) -> None:
+    before = {r.listing_id: r.quantity for r in compute(snap, NOW)}
     quants = list(snap.quants)
     if quants:
         q = quants[which % len(quants)]
         quants[which % len(quants)] = replace(q, quantity=q.quantity + more)
     loc = 1 + which % len(snap.locations)
     quants.append(Quant(1 + which % 2, loc, float(more), 0.0))
-    after = {r.listing_id: r.quantity for r in compute_listings(replace(snap, quants=quants), NOW)}
+    after = {r.listing_id: r.quantity for r in compute(replace(snap, quants=quants), NOW)}
     assert all(after[i] >= before[i] for i in before)
 
 
+@EACH
 @PROPS
 @given(worlds(), st.integers(1, 6), st.integers(0, 30))
 def test_stock_in_excluded_or_foreign_locations_changes_nothing(
-    snap: StockSnapshot, loc_pick: int, qty: int
+    compute: Compute, snap: StockSnapshot, loc_pick: int, qty: int
 ) -> None:
-    before = compute_listings(snap, NOW)
+    before = compute(snap, NOW)
     for channel in snap.channels.values():
         counted = contributing_locations(channel, snap.locations, snap.warehouses)
         outside = [i for i in snap.locations if i not in counted]
@@ -227,22 +241,23 @@ def test_stock_in_excluded_or_foreign_locations_changes_nothing(
             continue
         loc = outside[loc_pick % len(outside)]
         more = replace(snap, quants=snap.quants + [Quant(1, loc, float(qty), 0.0)])
-        after = {r.listing_id: r for r in compute_listings(more, NOW)}
+        after = {r.listing_id: r for r in compute(more, NOW)}
         for r in before:
             if r.channel_id == channel.id:
                 assert after[r.listing_id].explanation.free == r.explanation.free
 
 
-def free_by_listing(snap: StockSnapshot) -> dict[int, float]:
-    return {r.listing_id: r.explanation.free for r in compute_listings(snap, NOW)}
+def free_by_listing(compute: Compute, snap: StockSnapshot) -> dict[int, float]:
+    return {r.listing_id: r.explanation.free for r in compute(snap, NOW)}
 
 
+@EACH
 @PROPS
 @given(worlds(), st.integers(1, 10), st.integers(1, 30))
 def test_a_foreign_company_location_never_counts_even_under_a_root(
-    snap: StockSnapshot, parent_pick: int, qty: int
+    compute: Compute, snap: StockSnapshot, parent_pick: int, qty: int
 ) -> None:
-    before = free_by_listing(snap)
+    before = free_by_listing(compute, snap)
     parent = 1 + parent_pick % len(snap.locations)
     foreign = Location(99, "Other Co shelf", parent, "internal", 2)
     more = replace(
@@ -250,44 +265,47 @@ def test_a_foreign_company_location_never_counts_even_under_a_root(
         locations={**snap.locations, 99: foreign},
         quants=snap.quants + [Quant(1, 99, float(qty), 0.0), Quant(2, 99, float(qty), 0.0)],
     )
-    after = free_by_listing(more)
+    after = free_by_listing(compute, more)
     for x in snap.listings:
         if snap.channels[x.channel_id].company_id == 1:
             assert after[x.id] == before[x.id]
 
 
+@EACH
 @PROPS
 @given(worlds(), st.integers(1, 30))
-def test_nothing_under_an_excluded_location_counts(snap: StockSnapshot, qty: int) -> None:
+def test_nothing_under_an_excluded_location_counts(compute: Compute, snap: StockSnapshot, qty: int) -> None:
     for channel in snap.channels.values():
         excluded = [i for i in channel.excluded_location_ids if i in snap.locations]
         if not excluded:
             continue
-        before = free_by_listing(snap)
+        before = free_by_listing(compute, snap)
         child = Location(98, "under excluded", excluded[0], "internal", 1)
         more = replace(
             snap,
             locations={**snap.locations, 98: child},
             quants=snap.quants + [Quant(1, 98, float(qty), 0.0), Quant(1, excluded[0], 5.0, 0.0)],
         )
-        after = free_by_listing(more)
+        after = free_by_listing(compute, more)
         for x in snap.listings:
             if x.channel_id == channel.id:
                 assert after[x.id] == before[x.id]
 
 
+@EACH
 @PROPS
 @given(worlds())
-def test_pack_size_floors(snap: StockSnapshot) -> None:
+def test_pack_size_floors(compute: Compute, snap: StockSnapshot) -> None:
     single = replace(snap, listings=[replace(x, pack_size=1) for x in snap.listings])
-    units = {r.listing_id: r for r in compute_listings(single, NOW)}
-    for r in compute_listings(snap, NOW):
+    units = {r.listing_id: r for r in compute(single, NOW)}
+    for r in compute(snap, NOW):
         lst = r.explanation.listing
         assert r.quantity * lst.pack_size <= max(0, units[r.listing_id].explanation.pool)
         if cap_of(snap, r.listing_id) == math.inf and not r.oversold:
             assert r.quantity == units[r.listing_id].quantity // lst.pack_size
 
 
+@EACH
 @PROPS
 @given(
     st.lists(st.integers(0, 40), min_size=1, max_size=5),
@@ -295,7 +313,7 @@ def test_pack_size_floors(snap: StockSnapshot) -> None:
     st.integers(-10, 80),
 )
 def test_allocated_channels_never_sell_more_than_free_together(
-    channel_buffers: list[int], holds: list[tuple[int, bool, int]], free: int
+    compute: Compute, channel_buffers: list[int], holds: list[tuple[int, bool, int]], free: int
 ) -> None:
     n = len(channel_buffers)
     channels = [
@@ -316,17 +334,18 @@ def test_allocated_channels_never_sell_more_than_free_together(
             for i, (c, a, q) in enumerate(holds)
         ],
     )
-    results = compute_listings(snap, NOW)
+    results = compute(snap, NOW)
     allocated = {1 + c % n for c, a, _ in holds if a}
     sold_by_allocated = sum(r.quantity for r in results if r.channel_id in allocated)
     assert sold_by_allocated <= max(free, 0)
     assert all(r.quantity <= max(free, 0) for r in results)
 
 
+@EACH
 @PROPS
 @given(worlds())
-def test_negative_free_stock_zeroes_every_listing_of_the_product(snap: StockSnapshot) -> None:
-    results = compute_listings(snap, NOW)
+def test_negative_free_stock_zeroes_every_listing_of_the_product(compute: Compute, snap: StockSnapshot) -> None:
+    results = compute(snap, NOW)
     negative = {r.product_id for r in results if r.explanation.free < 0}
     for r in results:
         if r.product_id in negative:
