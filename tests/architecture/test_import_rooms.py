@@ -106,7 +106,7 @@ def test_no_import_cycles_even_with_late_imports() -> None:
     assert _cycles(graph) == []
 
 
-IO_MODULES = ("socket", "requests", "sqlite3", "http", "urllib", "xmlrpc", "werkzeug", "subprocess", "threading")
+IO_MODULES = ("socket", "requests", "sqlite3", "http", "urllib", "xmlrpc", "werkzeug", "subprocess", "shutil")
 
 
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if m.startswith("connector.stock")))
