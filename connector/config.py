@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from connector.defaults import embedded_default
+from connector.risk.settings import RiskSettings
 
 ENV_CONFIG = "STOCK_BRIDGE_CONFIG"
 ENV_PREFIX = "STOCK_BRIDGE_"
@@ -252,6 +253,7 @@ class BridgeConfig(_Strict):
     bridge: BridgeSection = Field(default_factory=BridgeSection)
     channels: dict[str, ChannelConfig] = Field(default_factory=dict)
     velocity_classes: dict[str, str] = Field(default_factory=dict)  # product SKU -> class
+    risk: RiskSettings = Field(default_factory=RiskSettings)  # `advise` / `simulate`
     source: str = "file"  # where it came from, for messages
 
     def webhook_secret(self) -> str | None:
@@ -290,7 +292,7 @@ def parse_config(
     data: dict[str, Any], source: str = "config", environ: Mapping[str, str] | None = None
 ) -> BridgeConfig:
     env = os.environ if environ is None else environ
-    for section in ("erp", "bridge", "channels", "velocity_classes"):
+    for section in ("erp", "bridge", "channels", "velocity_classes", "risk"):
         if section in data and not isinstance(data[section], dict):
             raise ConfigError(f"{source}: {section}: must be a table ([{section}])")
     if "erp" not in data and not any(k.startswith(f"{ENV_PREFIX}ERP_") for k in env):

@@ -40,6 +40,15 @@ RUNNING_CONFIG_NAME = "current.toml"
 # channel code -> marketplace (the demo shop; fixtures/demo/40_marketplace.json)
 DEMO_CHANNELS: dict[str, str] = {m.demo_channel: m.code for m in CATALOGUE}
 
+# The demo shop's sales history (fixtures/demo/50_sales.json) names each channel's orders by
+# these source-document prefixes; `advise` and `simulate` attribute deliveries with them.
+DEMO_ORDER_PREFIXES: dict[str, str] = {
+    "amazon_de": "AMZ-", "bol_nl": "BOL-", "zalando_de": "ZAL-", "kaufland_de": "KL-",
+    "ebay_de": "EBAY-", "shopify_eu": "SHOP-", "etsy_shop": "ETSY-", "woo_shop": "WC-",
+    "lazada_sg": "LZD-", "shopee_sg": "SHP-",
+}
+
+
 def demo_credentials(code: str, marketplace: str) -> dict[str, str]:
     """The sandbox account of a demo channel, with DESIGN.md's key names (not secrets of value)."""
     tag = f"demo-{code}"
@@ -55,7 +64,7 @@ def demo_credentials(code: str, marketplace: str) -> dict[str, str]:
         "ebay": {"client_id": f"{tag}-client", "client_secret": f"{tag}-secret",
                  "refresh_token": f"v^1.1#{tag}-refresh", "marketplace_id": "EBAY_DE"},
         "shopify": {"access_token": f"shpat_{tag}", "location_id": "gid://shopify/Location/1",
-                    "api_version": "2025-07"},
+                    "api_version": "2026-10"},  # a supported version (shopify_versions.NEWEST_KNOWN)
         "etsy": {"keystring": f"{tag}-keystring", "shared_secret": f"{tag}-shared",
                  "shop_id": "12345678", "refresh_token": f"12345678.{tag}-refresh"},
         "woocommerce": {"consumer_key": f"ck_{tag}", "consumer_secret": f"cs_{tag}"},
@@ -96,6 +105,7 @@ def embedded_default(
             "full_resync_interval_s": 600,
         },
         "channels": channels,
+        "risk": {"channels": {code: {"origin_prefixes": [prefix]} for code, prefix in DEMO_ORDER_PREFIXES.items()}},
     }
 
 
@@ -140,7 +150,7 @@ def sandbox_seed(fixtures: Path | None = None, quantity: int = 0) -> dict[str, A
 
 
 def to_toml(data: dict[str, Any]) -> str:
-    """`data` (tables of strings, numbers and booleans) as TOML; enough for embedded_default.
+    """`data` (tables of strings, numbers, booleans and lists of them) as TOML; enough for embedded_default.
 
     Usage: ``Path("x.toml").write_text(to_toml(embedded_default()))``
     """
@@ -151,6 +161,8 @@ def to_toml(data: dict[str, Any]) -> str:
             return repr(v)
         if isinstance(v, str):
             return json.dumps(v)  # a JSON string is a TOML basic string
+        if isinstance(v, list):
+            return "[" + ", ".join(value(item) for item in v) + "]"
         raise TypeError(f"to_toml: cannot write {type(v).__name__}")
 
     def key(k: str) -> str:

@@ -10,6 +10,13 @@ if [ ! -x "$kit" ]; then
   exit 0
 fi
 log="$(mktemp -t odoo-addon-tests.XXXXXX.log)"
+# Odoo's test run serves HTTP (8069 by default): a free port, through the config file Odoo
+# reads from $ODOO_RC, so that a developer's running Odoo or a parallel run does not clash.
+rc="$(mktemp -t odoo-addon-tests.XXXXXX.conf)"
+trap 'rm -f "$rc"' EXIT
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+printf '[options]\nhttp_port = %s\nhttp_interface = 127.0.0.1\n' "$port" >"$rc"
+export ODOO_RC="$rc"
 echo "addon tests on real Odoo 18 (log: $log)"
 # The kit prints Odoo's whole test log; keep it in a file and show the verdict, and the
 # failures when there are any.

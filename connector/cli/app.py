@@ -31,6 +31,8 @@ COMMANDS: dict[str, str] = {
     "timeline": "connector.cli.readers:timeline",
     "mock-erp": "connector.mock_erp.cli:main",
     "sandbox": "connector.sandbox.cli:main",
+    "advise": "connector.risk.commands:advise",
+    "simulate": "connector.risk.commands:simulate",
 }
 
 
@@ -90,12 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=port, default=8069)
     p.add_argument("--webhook-url", default=None)
     p.add_argument("--webhook-secret", default=None)
-    p.add_argument("--odoo-version", default=None, help="series to emulate: 16.0 17.0 18.0 19.0")
+    p.add_argument("--odoo-version", default=None, help="series to emulate: 16.0 17.0 18.0 (default, as compose) 19.0")
 
     p = sub.add_parser("sandbox", parents=[common], help="run the local marketplace sandbox")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=port, default=8780)
     p.add_argument("--seed", type=Path, default=None, help="sandbox seed file (JSON; default: the demo shop's accounts and listings)")
+    __import__("connector.risk.commands", fromlist=["add_parsers"]).add_parsers(sub, common, reporting)
     return parser
 
 

@@ -93,6 +93,12 @@ class DemoErp:
         wizard = self("stock.return.picking", "create",
                       {"picking_id": picking, "location_id": self.find("stock.location", "complete_name", location)})
         wizard = int(wizard[0] if isinstance(wizard, list) else wizard)
+        # Odoo 18 proposes 0 to return on each line: return all that was delivered
+        for line in self("stock.return.picking.line", "search_read", [["wizard_id", "=", wizard]],
+                         ["quantity", "move_id"]):
+            if not line["quantity"] and line["move_id"]:
+                [move] = self("stock.move", "read", [line["move_id"][0]], ["quantity"])
+                self("stock.return.picking.line", "write", [line["id"]], {"quantity": move["quantity"]})
         action = self("stock.return.picking", "action_create_returns", [wizard])
         self.validate(int(action["res_id"]))
 

@@ -13,6 +13,21 @@ next to it. So before the first push of a SKU the adapter reads getListingsItem
 `FULFILLMENT_CHECK_TTL_S` (a seller may convert a SKU; `read` refreshes it for free); a
 SKU whose offers are all Amazon-fulfilled fails VALIDATION and no PATCH is sent.
 
+Accepted is not applied: a PATCH answered ACCEPTED has only passed Amazon's synchronous
+checks. Amazon's "Manage Listings Issues" guide
+(developer-docs.amazon.com/sp-api/docs/manage-listings-issues): "If the submission passes
+the initial synchronous validations, the submission is accepted and is sent downstream ...
+However, Accepted does not mean the process is complete ... any of these processes can
+generate issues that return asynchronously"; the spec's ListingsItemSubmissionResponse
+enum: ACCEPTED = "accepted for processing". So ACCEPTED comes back as
+`PushResult.accepted` (a deferred hold, state pending, "accepted, not yet applied"), and
+when the engine's retry queue brings the same update back after `confirm_after_s`, the
+adapter reads getListingsItem (includedData=fulfillmentAvailability,issues) instead of
+patching again: our quantity shown -> OK (applied); not shown and an ERROR issue ->
+FAILED/validation (a late rejection, the listing's error); neither -> wait again, doubling,
+until `confirm_budget_s` after acceptance, then the PATCH is sent again (counted as a
+retry, so a write Amazon never applies ends as an error, not a loop).
+
 Auth: Login with Amazon refresh-token grant -> access token in `x-amz-access-token`,
 cached until shortly before `expires_in` (3600 s). No SigV4 (not required since 2023).
 
@@ -28,6 +43,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
@@ -51,6 +67,10 @@ ATTRIBUTE = "/attributes/fulfillment_availability"
 _NOT_FOUND = re.compile(r"not[ _]?found|does not exist|unknown sku", re.IGNORECASE)
 FULFILLMENT_CHECK_TTL_S = 24 * 3600.0  # how long a SKU's fulfilment channel is trusted
 FBA_MESSAGE = "FBA listing: Amazon manages its stock"
+# First read-back after ACCEPTED, then doubling; no figure is published for how long
+# processing takes (the reference says "minutes"), so both are channel settings.
+CONFIRM_AFTER_S = 120.0
+CONFIRM_BUDGET_S = 30 * 60.0
 T = TypeVar("T")
 
 
@@ -79,12 +99,32 @@ class Summary(Confirmation):
     status: list[str] = []
 
 
+class ItemIssue(Confirmation):
+    """An Item's issue (spec Issue: code, message, severity required)."""
+
+    code: str
+    message: str
+    severity: str
+    marketplaceIds: list[str] = []
+
+
 class ItemReply(Confirmation):
     """getListingsItem's Item (required: sku); the parts the adapter reads."""
 
     sku: str
     fulfillmentAvailability: list[Availability] = []
     summaries: list[Summary] = []
+    issues: list[ItemIssue] = []
+
+
+@dataclass
+class _Accepted:
+    """A PATCH Amazon accepted and we have not yet seen applied."""
+
+    quantity: int
+    submission_id: str
+    accepted_at: float
+    wait_s: float  # the pause before the next read-back (doubles)
 
 
 class AmazonAdapter(MarketplaceAdapter):
@@ -99,6 +139,7 @@ class AmazonAdapter(MarketplaceAdapter):
     default_zero_stock = ZeroStockAction.PUSH_ZERO
     required_keys = ("seller_id", "marketplace_id", "client_id", "client_secret", "refresh_token")
     secret_keys = ("client_secret", "refresh_token")
+    optional_keys = (*MarketplaceAdapter.optional_keys, "confirm_after_s", "confirm_budget_s")
 
     def _configure(self) -> None:
         s = self.settings
@@ -121,6 +162,15 @@ class AmazonAdapter(MarketplaceAdapter):
         )
         # sku -> (fulfillment channel codes Amazon reported, when): the FBA check's cache.
         self._channels: dict[str, tuple[tuple[str, ...], float]] = {}
+        self.confirm_after_s = float(s.get("confirm_after_s") or CONFIRM_AFTER_S)
+        self.confirm_budget_s = float(s.get("confirm_budget_s") or CONFIRM_BUDGET_S)
+        # sku -> the accepted PATCH awaiting its read-back. In memory only: after a restart
+        # the retry queue's update is simply PATCHed again (an absolute value, harmless).
+        self._accepted: dict[str, _Accepted] = {}
+
+    def pending_confirmations(self) -> int:
+        """How many accepted PATCHes are not yet seen applied."""
+        return len(self._accepted)
 
     # ------------------------------------------------------------------ push
 
@@ -220,12 +270,21 @@ class AmazonAdapter(MarketplaceAdapter):
         )
 
     def _patch(self, update: StockUpdate) -> PushResult:
-        refusal = self._fulfilment_refusal(update)
-        if refusal is not None:
-            return refusal
         # Amazon has no deactivate/end for stock: zero suppresses the offer, stock returns it.
         zero = update.action in (PushAction.DEACTIVATE, PushAction.END)
         quantity = 0 if zero else max(0, update.quantity)
+        pending = self._accepted.get(update.sku)
+        if pending is not None and pending.quantity == quantity:
+            # Kept while reading: a read that fails is retried and confirms next time.
+            confirmed = self._confirm(update, pending)
+            if confirmed is not None:
+                if not confirmed.awaiting_confirmation:
+                    self._accepted.pop(update.sku, None)
+                return confirmed
+        self._accepted.pop(update.sku, None)  # another value, or sent again: a new submission
+        refusal = self._fulfilment_refusal(update)
+        if refusal is not None:
+            return refusal
         reply = self.send(
             "PATCH",
             self.item_url(update.sku),
@@ -254,8 +313,62 @@ class AmazonAdapter(MarketplaceAdapter):
                 else FailureCategory.VALIDATION
             )
             return PushResult.failed(update, category, self.session.redact(message))
-        # ACCEPTED = queued; Amazon applies it within minutes (no status to poll for PATCH).
-        return ok(update, quantity, message=f"submission {submission.submissionId}")
+        if status == "VALID":  # only for mode=VALIDATION_PREVIEW, which we never send
+            return PushResult.failed(update, FailureCategory.OTHER,
+                                     f"submission {submission.submissionId} was only validated")
+        # ACCEPTED = queued for processing, not applied: confirm it later by reading back.
+        now = self.clock.now()
+        self._accepted[update.sku] = _Accepted(quantity, submission.submissionId, now, self.confirm_after_s)
+        return PushResult.accepted(
+            update, f"Amazon submission {submission.submissionId} queued", now + self.confirm_after_s
+        )
+
+    def _confirm(self, update: StockUpdate, pending: _Accepted) -> PushResult | None:
+        """Read back an accepted PATCH: applied (OK), rejected late (FAILED), still waiting
+        (accepted again), budget spent (RETRY); None to send the PATCH again (a refused read)."""
+        reply = self._get_item(update.sku, "fulfillmentAvailability,issues")
+        item = reply.body
+        if item is None:
+            if reply.status == 404:
+                return PushResult.failed(
+                    update, FailureCategory.UNKNOWN_LISTING,
+                    f"Amazon accepted submission {pending.submission_id}, but the SKU is not "
+                    "found on read-back",
+                )
+            return None
+        self._remember_channels(update.sku, item)
+        shown = next((a.quantity for a in item.fulfillmentAvailability
+                      if a.fulfillmentChannelCode == self.channel_code_ff), None)
+        if shown == pending.quantity:
+            return ok(update, pending.quantity,
+                      message=f"submission {pending.submission_id} applied")
+        errors = [i for i in item.issues if i.severity == "ERROR"
+                  and (not i.marketplaceIds or self.marketplace_id in i.marketplaceIds)]
+        if errors:
+            text = "; ".join(f"{i.code}: {i.message}" for i in errors)
+            return PushResult.failed(
+                update, FailureCategory.VALIDATION,
+                self.session.redact(
+                    f"Amazon accepted submission {pending.submission_id} but did not apply it: {text}"),
+            )
+        now = self.clock.now()
+        if now - pending.accepted_at >= self.confirm_budget_s:
+            # Never applied, never refused: a plain retry (counted toward giving up, so a
+            # write Amazon never applies ends as the listing's error, not a loop); the
+            # next attempt PATCHes again.
+            self._accepted.pop(update.sku, None)
+            return PushResult.retry(
+                update,
+                f"Amazon accepted submission {pending.submission_id} "
+                f"{round((now - pending.accepted_at) / 60)} min ago but shows {shown}; sending again",
+                now,
+            )
+        pending.wait_s = min(pending.wait_s * 2, self.confirm_budget_s)
+        return PushResult.accepted(
+            update,
+            f"Amazon submission {pending.submission_id} not applied yet (shows {shown})",
+            min(now + pending.wait_s, pending.accepted_at + self.confirm_budget_s),
+        )
 
     @staticmethod
     def _errors(payload: Any) -> str:

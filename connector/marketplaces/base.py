@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import abc
 import logging
+from datetime import UTC, datetime
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -32,6 +33,14 @@ from connector.stock.model import PushAction, ZeroStockAction
 
 log = logging.getLogger(__name__)
 N = TypeVar("N", int, float)
+
+
+# The message prefix of a write the marketplace accepted (queued) but has not applied yet;
+# connector.sync.reports counts listings whose last message starts with it.
+ACCEPTED_NOT_APPLIED = "accepted, not yet applied"
+# The message prefix of a push held for a marketplace quota (eBay's revisions per listing
+# per day), followed by the UTC time it may go; `status` lists these listings.
+HELD_UNTIL = "held until"
 
 
 class Outcome(StrEnum):
@@ -91,6 +100,31 @@ class PushResult:
             update.listing_id, Outcome.RETRY, message=message, retry_at=retry_at, deferred=deferred
         )
 
+    @classmethod
+    def accepted(cls, update: StockUpdate, message: str, confirm_at: float) -> PushResult:
+        """The marketplace queued the write but has not applied it yet (Amazon's ACCEPTED,
+        bol's PENDING process status): not OK, since nothing says the buyer sees it yet. A
+        deferred hold until `confirm_at`, when the engine's retry queue brings the update
+        back and the adapter confirms it (read back) instead of sending it again; a late
+        rejection then comes back FAILED. `status` counts these per channel by the
+        message's prefix (ACCEPTED_NOT_APPLIED)."""
+        return cls(
+            update.listing_id, Outcome.RETRY, message=f"{ACCEPTED_NOT_APPLIED}: {message}",
+            retry_at=confirm_at, deferred=True,
+        )
+
+    @classmethod
+    def held(cls, update: StockUpdate, why: str, until: float) -> PushResult:
+        """A push not sent because a marketplace quota has no slot before `until` (epoch
+        seconds): a deferred hold whose message says when it may go, for `status`."""
+        stamp = datetime.fromtimestamp(until, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return cls(update.listing_id, Outcome.RETRY, message=f"{HELD_UNTIL} {stamp}: {why}",
+                   retry_at=until, deferred=True)
+
+    @property
+    def awaiting_confirmation(self) -> bool:
+        return self.outcome is Outcome.RETRY and self.message.startswith(ACCEPTED_NOT_APPLIED)
+
 
 @dataclass(frozen=True, slots=True)
 class RemoteListing:
@@ -134,6 +168,10 @@ class MarketplaceAdapter(abc.ABC):
     # Optional hook set by the bridge's wiring: (config key, new value) whenever the
     # marketplace replaces a credential (a rotated refresh token), to persist it durably.
     on_token_rotated: Callable[[str, str], None] | None = None
+    # Optional hook set by the bridge's wiring: (topic, message) when the adapter warns about
+    # its configuration, (topic, None) when that warning no longer holds; the wiring keeps
+    # them as alerts in the state file, which `status` shows.
+    on_warning: Callable[[str, str | None], None] | None = None
     # How far back `restore_history` wants the pushes this channel's marketplace accepted
     # (0: it keeps no per-listing usage). eBay: a day, for its revision cap.
     history_window_s: ClassVar[float] = 0.0
@@ -153,6 +191,7 @@ class MarketplaceAdapter(abc.ABC):
                 + ", ".join(missing)
             )
         self.channel_code = channel_code
+        self._warnings: dict[str, str] = {}  # topic -> message, see `_warn`
         self.settings = dict(settings)
         self.base_url = self.settings["base_url"].rstrip("/")
         self.clock = clock or SystemClock()
@@ -285,6 +324,37 @@ class MarketplaceAdapter(abc.ABC):
                 "%s: could not store the rotated %s (%s); a restart would use the config value",
                 self.session.name, key, type(exc).__name__,
             )
+
+    def warnings(self) -> dict[str, str]:
+        """Configuration the operator should know about (an API version close to its
+        retirement, an account preference that changes how zero stock behaves): topic ->
+        one line, as raised by `_warn`."""
+        return dict(self._warnings)
+
+    def pending_confirmations(self) -> int:
+        """Writes the marketplace accepted that the adapter has not yet seen applied."""
+        return 0
+
+    def _warn(self, topic: str, message: str) -> None:
+        """Raise (or restate) a configuration warning: logged once per distinct message and
+        handed to `on_warning`: `self._warn("api_version", "2024-01 retires on ...")`."""
+        if self._warnings.get(topic) == message:
+            return
+        self._warnings[topic] = message
+        log.warning("%s: %s", self.session.name, message)
+        self._tell_warning(topic, message)
+
+    def _clear_warning(self, topic: str) -> None:
+        if self._warnings.pop(topic, None) is not None:
+            self._tell_warning(topic, None)
+
+    def _tell_warning(self, topic: str, message: str | None) -> None:
+        if self.on_warning is None:
+            return
+        try:
+            self.on_warning(topic, message)
+        except Exception as exc:  # a failing store must not stop pushing
+            log.error("%s: could not store a warning (%s)", self.session.name, type(exc).__name__)
 
     def close(self) -> None:
         self.session.close()

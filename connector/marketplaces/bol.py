@@ -8,6 +8,16 @@ TIMEOUT or the deadline passes (then: retryable, since a repeated absolute write
 harmless). Auth: client-credentials token (`login.bol.com/token`, ~5 min), Bearer.
 Every call carries the `application/vnd.retailer.v10+json` media type.
 
+Successor (issue 17 item 10): the v10 spec (../shared/specs/bol/retailer.json) marks
+`update-offer-stock` (and every /retailer/offers operation) `deprecated: true`; the bol
+reference note names the Offers API v11 `PATCH /retailer/offers/{offer-id}`
+(`application/vnd.retailer.v11+json`, body `{"stock": {"amount", "managedByRetailer"}}`,
+answered without a process status) as its successor. No v11 spec is stored here, so that
+shape is the note's (unverified). Channel setting `offers_api` = "v10" (default) or "v11"
+makes the cut-over a config change. A v11 write counts as applied only once a read of the
+offer (v11 media type) shows the amount sent; a reply with a process status is followed
+like v10's; until the read shows it, the write is accepted, not applied.
+
 Usage::
 
     adapter = BolAdapter("bol_nl", {"base_url": "https://api.bol.com",
@@ -24,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote
 
+import requests
 from pydantic import model_validator
 
 from connector.marketplaces.base import (
@@ -34,12 +45,13 @@ from connector.marketplaces.base import (
     StockUpdate,
 )
 from connector.marketplaces.common import ok, oauth_token, reply_json, settle
-from connector.marketplaces.confirm import Confirmation, expect, unconfirmed
-from connector.marketplaces.http import AuthFailed, RetryLater
+from connector.marketplaces.confirm import Confirmation, confirm_body, expect, parse_json, unconfirmed
+from connector.marketplaces.http import AuthFailed, RetryLater, Transient
 from connector.stock.model import PushAction, ZeroStockAction
 
 TOKEN_URL = "https://login.bol.com/token"
 MEDIA = "application/vnd.retailer.v10+json"
+MEDIA_V11 = "application/vnd.retailer.v11+json"
 MAX_AMOUNT = 999  # UpdateOfferStockRequest.amount maximum
 POLL_LIMIT = 1000  # BulkProcessStatusRequest.processStatusQueries maxItems
 FINAL = ("SUCCESS", "FAILURE", "TIMEOUT")
@@ -82,6 +94,17 @@ class OfferReply(Confirmation):
     onHoldByRetailer: bool = False
 
 
+def _v11_reply(response: requests.Response) -> ProcessStatus | None:
+    """The 2xx of an Offers API v11 PATCH: a process status to follow when it carries one,
+    else None (no body, or none of a process status): the offer read that follows confirms."""
+    if not response.content or not response.content.strip():
+        return None
+    payload = parse_json(response)
+    if isinstance(payload, dict) and payload.get("processStatusId"):
+        return confirm_body(response, ProcessStatus)
+    return None
+
+
 @dataclass
 class _Pending:
     update: StockUpdate
@@ -103,12 +126,17 @@ class BolAdapter(MarketplaceAdapter):
     default_zero_stock = ZeroStockAction.PUSH_ZERO
     required_keys = ("client_id", "client_secret")
     secret_keys = ("client_secret",)
+    optional_keys = (*MarketplaceAdapter.optional_keys, "offers_api")
 
     def _configure(self) -> None:
         s = self.settings
         self.managed_by_retailer = s.get("managed_by_retailer", "true").lower() != "false"
         self.poll_timeout_s = float(s.get("poll_timeout_s", "60"))
         self.poll_interval_s = float(s.get("poll_interval_s", "1"))  # first pause; doubles to 8 s
+        self.offers_api = (s.get("offers_api") or "v10").strip().lower()
+        if self.offers_api not in ("v10", "v11"):
+            raise ValueError(f"channel {self.channel_code!r} (bol): offers_api must be v10 or v11, "
+                             f"not {s.get('offers_api')!r}")
         self.token = oauth_token(
             self.session,
             s.get("token_url") or TOKEN_URL,
@@ -162,6 +190,8 @@ class BolAdapter(MarketplaceAdapter):
             return PushResult.failed(
                 update, FailureCategory.UNKNOWN_LISTING, "no bol offer id (external_id) on the listing"
             )
+        if self.offers_api == "v11":
+            return self._write_v11(update, update.external_id)
         body = self.stock_body(update)
         try:
             reply = self.session.exchange(
@@ -179,6 +209,44 @@ class BolAdapter(MarketplaceAdapter):
             return self._final(update, body["amount"], status)
         assert status.processStatusId  # ProcessStatus requires it while PENDING
         return _Pending(update, body["amount"], status.processStatusId)
+
+    def offer_url(self, offer_id: str) -> str:
+        return f"{self.base_url}/retailer/offers/{quote(offer_id, safe='')}"
+
+    def _write_v11(self, update: StockUpdate, offer_id: str) -> PushResult | _Pending:
+        """Offers API v11: PATCH the offer's stock, then read it back to confirm."""
+        stock = self.stock_body(update)
+        headers = {"Accept": MEDIA_V11, "Content-Type": MEDIA_V11}
+        try:
+            reply = self.session.exchange(
+                "PATCH", self.offer_url(offer_id), confirm=_v11_reply, json={"stock": stock},
+                headers=headers, auth=self.token,
+            )
+            if reply.status >= 300:
+                return self._problem(update, reply.status, reply_json(reply.response))
+            status = reply.body
+            if status is not None:
+                if status.status in FINAL:
+                    return self._final(update, stock["amount"], status)
+                return _Pending(update, stock["amount"], str(status.processStatusId))
+            read = self.session.exchange(
+                "GET", self.offer_url(offer_id), confirm=expect(OfferReply),
+                headers={"Accept": MEDIA_V11}, auth=self.token,
+            )
+        except RetryLater as exc:
+            return PushResult.retry(update, str(exc), exc.retry_at)
+        except AuthFailed as exc:
+            return PushResult.failed(update, FailureCategory.AUTH, str(exc))
+        except Transient as exc:
+            return PushResult.retry(update, f"not confirmed: {exc}", self.clock.now() + 60)
+        offer = read.body
+        if offer is not None and offer.stock.amount == stock["amount"]:
+            return ok(update, stock["amount"])
+        shown = offer.stock.amount if offer is not None else f"HTTP {read.status}"
+        return PushResult.accepted(
+            update, f"bol answered the v11 PATCH with HTTP {reply.status}; the offer shows {shown}",
+            self.clock.now() + 60,
+        )
 
     def _problem(self, update: StockUpdate, status: int, payload: Any) -> PushResult:
         detail = ""
@@ -242,7 +310,10 @@ class BolAdapter(MarketplaceAdapter):
                         self.clock.now() + 60,
                     ))
         for item in waiting.values():
-            results.append(PushResult.retry(
+            # bol took the write (202 + a PENDING process status) but has not applied it:
+            # accepted, not yet applied (issue 17), written again at the hold's end (an
+            # absolute amount; bol answers it with a fresh process status to follow).
+            results.append(PushResult.accepted(
                 item.update,
                 f"bol process {item.process_id} still pending after {self.poll_timeout_s:.0f}s",
                 self.clock.now() + 60,
@@ -273,7 +344,8 @@ class BolAdapter(MarketplaceAdapter):
                 continue
             reply = self.session.exchange(
                 "GET", f"{self.base_url}/retailer/offers/{quote(offer_id, safe='')}",
-                confirm=expect(OfferReply), headers={"Accept": MEDIA}, auth=self.token,
+                confirm=expect(OfferReply), headers={"Accept": MEDIA_V11 if self.offers_api == "v11" else MEDIA},
+                auth=self.token,
             )
             offer = reply.body
             if offer is None:

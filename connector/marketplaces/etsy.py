@@ -7,11 +7,28 @@ request pair per listing: `_batches` groups updates by listing, so all variation
 listing travel together.
 
 Zero stock: Etsy refuses an inventory whose offerings are all 0, and has no active listing
-at 0. When a listing's total would reach 0 the adapter leaves the inventory alone (the old
-quantity stays as a placeholder, not real stock) and sets `state=inactive` with
+at 0. When a listing's total would reach 0 the adapter sets `state=inactive` with
 `PATCH /v3/application/shops/{shop_id}/listings/{listing_id}` (form-encoded, as the spec
-declares). Back in stock (REACTIVATE/RELIST): write the inventory, then `state=active`.
-A single variation reaching 0 while others have stock is written as quantity 0.
+declares) and then writes the placeholder PLACEHOLDER_QUANTITY (1) into every offering:
+never the old real number, which a listing reactivated by hand in Etsy would sell as
+phantom units (issue 17 item 4). Back in stock (REACTIVATE/RELIST): write the inventory,
+then `state=active`. A single variation reaching 0 while others have stock is written as 0.
+
+Variations with different numbers: the spec's updateListingInventory "fails if the
+supplied values for product sku, offering quantity, and/or price are incompatible with
+values in `*_on_property_*` fields"; `quantity_on_property` is "An array of unique listing
+property ID integers for the properties that change the quantity of the products". So when
+the products' quantities differ and the listing did not say which property varies them,
+the body names every property the products carry (from their `property_values`): each
+combination may then hold its own number.
+
+Concurrent changes: the PUT replaces the whole inventory with what we read plus our
+numbers, so a sale Etsy records between our read and our write, on a product we are not
+pushing, would be written back (undone). When such products are in the body, the adapter
+reads the inventory again right before writing and writes only when both reads agree on
+them; otherwise it starts over from the newer read (at most REREAD_ATTEMPTS reads), then
+gives up for now (RETRY). Etsy offers no compare-and-set on inventory, so this narrows the
+window to one request; it cannot close it.
 
 Auth on every call: `x-api-key: {keystring}:{shared_secret}` and `Authorization: Bearer`
 with an access token from the OAuth refresh grant (`token_url`), cached until expiry and
@@ -49,6 +66,8 @@ DEFAULT_TOKEN_URL = "https://api.etsy.com/v3/public/oauth/token"
 # Not in the OpenAPI spec (offerings[].quantity has no maximum there): Etsy's listing
 # editor refuses more than 999 per offering (reference notes, unverified against the API).
 MAX_OFFERING_QUANTITY = 999
+PLACEHOLDER_QUANTITY = 1  # what an inactive listing holds (Etsy refuses all-zero offerings)
+REREAD_ATTEMPTS = 3
 
 
 C = TypeVar("C", bound=Confirmation)
@@ -190,35 +209,79 @@ class EtsyAdapter(MarketplaceAdapter):
             ]
         return settle(batch, lambda: self._push_listing(ids[0], batch))
 
-    def _push_listing(self, listing_id: str, batch: list[StockUpdate]) -> list[PushResult]:
+    def _read_inventory(self, listing_id: str) -> dict[str, Any]:
         read = self._request("GET", f"/v3/application/listings/{listing_id}/inventory", Inventory)
         if read.body is None:
             raise self._error(read.response, f"listing {listing_id}")
-        inventory = read.body.raw()
-        products = [p for p in inventory["products"] if not p.get("is_deleted")]
-        results: dict[int, PushResult] = {}
-        targets: dict[int, int] = {}  # product index -> new quantity
-        for update in batch:
-            index = self._match(products, update)
-            if index is None:
-                results[update.listing_id] = PushResult.failed(
-                    update, FailureCategory.UNKNOWN_LISTING,
-                    f"no product with sku {update.sku!r} in Etsy listing {listing_id}",
-                )
-            else:
-                targets[index] = min(MAX_OFFERING_QUANTITY, max(0, update.quantity))
-        applicable = [u for u in batch if u.listing_id not in results]
-        if not applicable:
-            return [results[u.listing_id] for u in batch]
-        body = self.inventory_body(inventory, products, targets)
-        total = sum(o["quantity"] for p in body["products"] for o in p["offerings"] if o["is_enabled"])
-        reactivate = any(u.action in (PushAction.REACTIVATE, PushAction.RELIST) for u in applicable)
+        return read.body.raw()
+
+    @staticmethod
+    def _others(products: Sequence[Mapping[str, Any]], targets: Mapping[int, int]) -> list[tuple[Any, ...]]:
+        """What the products we do not push hold (their id/sku and offering quantities)."""
+        return [
+            (p.get("product_id"), p.get("sku"),
+             tuple(int(o.get("quantity") or 0) for o in p.get("offerings") or [] if not o.get("is_deleted")))
+            for i, p in enumerate(products) if i not in targets
+        ]
+
+    def _push_listing(self, listing_id: str, batch: list[StockUpdate]) -> list[PushResult]:
+        reactivate = any(u.action in (PushAction.REACTIVATE, PushAction.RELIST) for u in batch)
+        # An inactive listing holds placeholders: on reactivation the products we do not
+        # push go back to 0 (their real number when the listing went offline at total 0),
+        # not to the placeholder 1.
+        placeholders = reactivate and self._state(listing_id) != "active"
+        inventory = self._read_inventory(listing_id)
+        for attempt in range(1, REREAD_ATTEMPTS + 1):
+            products = [p for p in inventory["products"] if not p.get("is_deleted")]
+            results: dict[int, PushResult] = {}
+            targets: dict[int, int] = {}  # product index -> new quantity
+            for update in batch:
+                index = self._match(products, update)
+                if index is None:
+                    results[update.listing_id] = PushResult.failed(
+                        update, FailureCategory.UNKNOWN_LISTING,
+                        f"no product with sku {update.sku!r} in Etsy listing {listing_id}",
+                    )
+                else:
+                    targets[index] = min(MAX_OFFERING_QUANTITY, max(0, update.quantity))
+            if placeholders:
+                targets = {**dict.fromkeys(range(len(products)), 0), **targets}
+            applicable = [u for u in batch if u.listing_id not in results]
+            if not applicable:
+                return [results[u.listing_id] for u in batch]
+            body = self.inventory_body(inventory, products, targets)
+            total = sum(o["quantity"] for p in body["products"] for o in p["offerings"] if o["is_enabled"])
+            if total == 0 or len(targets) == len(products):
+                break  # nothing of anyone else's is written back
+            # Products we do not push go back as read: read again, write only if unchanged.
+            fresh = self._read_inventory(listing_id)
+            fresh_products = [p for p in fresh["products"] if not p.get("is_deleted")]
+            if self._others(fresh_products, targets) == self._others(products, targets):
+                break
+            inventory = fresh
+        else:
+            now = self.clock.now()
+            return [results.get(u.listing_id) or PushResult.retry(
+                u, f"Etsy listing {listing_id} changed between every read and write "
+                   f"({REREAD_ATTEMPTS} reads); not written, so no sale is undone", now + 30)
+                for u in batch]
+        wanted = {u.listing_id: min(MAX_OFFERING_QUANTITY, max(0, u.quantity)) for u in applicable}
         if total == 0:
-            # Etsy cannot hold 0: keep the placeholder quantities and take the listing offline.
+            # Etsy cannot hold 0: take the listing offline first, then replace the real
+            # numbers by the placeholder, so a hand reactivation sells 1 at most per offering.
             self._set_state(listing_id, "inactive")
+            placeholder = self.inventory_body(
+                inventory, products, dict.fromkeys(range(len(products)), PLACEHOLDER_QUANTITY))
+            held = {u.listing_id: PLACEHOLDER_QUANTITY for u in applicable}
+            put = self._request(
+                "PUT", f"/v3/application/listings/{listing_id}/inventory", Inventory,
+                check=lambda written: self._holds(written, applicable, held, listing_id),
+                json=placeholder, headers={"Content-Type": "application/json"},
+            )
+            if put.body is None:
+                raise self._error(put.response, f"listing {listing_id} placeholder inventory")
             active: bool | None = False
         else:
-            wanted = {u.listing_id: min(MAX_OFFERING_QUANTITY, max(0, u.quantity)) for u in applicable}
             put = self._request(
                 "PUT", f"/v3/application/listings/{listing_id}/inventory", Inventory,
                 check=lambda written: self._holds(written, applicable, wanted, listing_id),
@@ -232,8 +295,8 @@ class EtsyAdapter(MarketplaceAdapter):
                 active = True
         for update in applicable:
             results[update.listing_id] = PushResult(
-                update.listing_id, Outcome.OK,
-                applied_quantity=min(MAX_OFFERING_QUANTITY, max(0, update.quantity)), active=active,
+                update.listing_id, Outcome.OK, applied_quantity=wanted[update.listing_id], active=active,
+                message=f"after {attempt} reads" if attempt > 1 else "",
             )
         return [results[u.listing_id] for u in batch]
 
@@ -274,7 +337,7 @@ class EtsyAdapter(MarketplaceAdapter):
         inventory: Mapping[str, Any], products: Sequence[Mapping[str, Any]], targets: Mapping[int, int]
     ) -> dict[str, Any]:
         """The PUT body: every product as read, read-only fields dropped, targets changed."""
-        out_products = []
+        out_products: list[dict[str, Any]] = []
         for index, product in enumerate(products):
             offerings = []
             for offering in product.get("offerings") or []:
@@ -299,7 +362,22 @@ class EtsyAdapter(MarketplaceAdapter):
         for key in ("price_on_property", "quantity_on_property", "sku_on_property", "readiness_state_on_property"):
             if isinstance(inventory.get(key), list):
                 body[key] = list(inventory[key])
+        numbers = {o["quantity"] for p in out_products for o in p["offerings"]}
+        if len(numbers) > 1:
+            # Different numbers per product: say which properties vary the quantity (spec:
+            # quantity_on_property), or Etsy refuses the update. Every property the products
+            # carry, so each combination may hold its own number.
+            varying = sorted({int(v["property_id"]) for p in out_products for v in p["property_values"]
+                              if v.get("property_id") is not None})
+            if varying and not set(varying) <= set(body.get("quantity_on_property") or []):
+                body["quantity_on_property"] = varying
         return body
+
+    def _state(self, listing_id: str) -> str:
+        reply = self._request("GET", f"/v3/application/listings/{listing_id}", ShopListing)
+        if reply.body is None:
+            raise self._error(reply.response, f"listing {listing_id}")
+        return reply.body.state
 
     def _set_state(self, listing_id: str, state: str) -> None:
         shop_id = self.settings["shop_id"]

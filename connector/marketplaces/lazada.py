@@ -20,6 +20,19 @@ refreshed token reaching its `expires_in`) renews the access token through
 signed like every other call; the new access and refresh tokens are reported through
 `on_token_rotated`, as Shopee does. Without one, `IllegalAccessToken` is AUTH.
 
+Multi-warehouse sellers (issue 17 item 5): the reference note says multi-warehouse sellers
+wrap the value in `<MultiWarehouseInventories><MultiWarehouseInventory><WarehouseCode>`
+(and single-warehouse sellers must not). Channel setting `warehouse_code` sends that form
+for the one warehouse the channel stands for (the others are left as they are), with the
+inner element `<Quantity>`: an integrator that probed the live API found `<Quantity>` is the
+element Lazada applies there and that an unknown child element is silently ignored with
+code "0" (third-party, so unverified here). Because a "0" reply may thus apply nothing, a
+warehouse write counts as applied only once `/product/item/get` shows that warehouse's
+sellable quantity at the number sent; otherwise it is accepted, not applied, and tried
+again. Reads report that warehouse's `sellableQuantity` (reads and writes refer to the
+same warehouse). Without the setting, a SKU that shows several warehouses is read as
+unknown and a warning asks for `warehouse_code`.
+
 Usage::
 
     adapter = LazadaAdapter("lazada_sg", {"base_url": "https://api.lazada.sg/rest",
@@ -208,8 +221,11 @@ class LazadaAdapter(MarketplaceAdapter):
     # The longest a per-SKU search for a locked SKU may take: one call per SKU of a batch.
     max_lock_probes: ClassVar[int] = batch_limit
 
+    optional_keys: ClassVar[tuple[str, ...]] = (*MarketplaceAdapter.optional_keys, "warehouse_code")
+
     def _configure(self) -> None:
         self.token = _SellerToken(self)
+        self.warehouse_code = (self.settings.get("warehouse_code") or "").strip() or None
 
     # -- signing -----------------------------------------------------------------------
 
@@ -293,15 +309,20 @@ class LazadaAdapter(MarketplaceAdapter):
 
     # -- push --------------------------------------------------------------------------
 
-    @staticmethod
-    def stock_payload(rows: Sequence[tuple[str, str, int]]) -> str:
+    def stock_payload(self, rows: Sequence[tuple[str, str, int]]) -> str:
         """The XML `payload` for (ItemId, SkuId, sellable quantity) rows."""
         skus = "".join(
-            f"<Sku><ItemId>{escape(item)}</ItemId><SkuId>{escape(sku)}</SkuId>"
-            f"<SellableQuantity>{quantity}</SellableQuantity></Sku>"
+            f"<Sku><ItemId>{escape(item)}</ItemId><SkuId>{escape(sku)}</SkuId>{self._value(quantity)}</Sku>"
             for item, sku, quantity in rows
         )
         return f"<Request><Product><Skus>{skus}</Skus></Product></Request>"
+
+    def _value(self, quantity: int) -> str:
+        if self.warehouse_code is None:
+            return f"<SellableQuantity>{quantity}</SellableQuantity>"
+        return (f"<MultiWarehouseInventories><MultiWarehouseInventory><WarehouseCode>"
+                f"{escape(self.warehouse_code)}</WarehouseCode><Quantity>{quantity}</Quantity>"
+                "</MultiWarehouseInventory></MultiWarehouseInventories>")
 
     def _push_batch(self, batch: list[StockUpdate]) -> list[PushResult]:
         results: list[PushResult] = []
@@ -325,6 +346,8 @@ class LazadaAdapter(MarketplaceAdapter):
 
     def _update(self, rows: list[Row]) -> list[PushResult]:
         results = self._resolve(rows, resend_unnamed=True)
+        if self.warehouse_code is not None:
+            results = self._confirm_warehouse(rows, results)
         ok = {r.listing_id for r in results if r.outcome is Outcome.OK}
         status_rows = [
             (u, item, sku) for u, item, sku in rows
@@ -333,6 +356,30 @@ class LazadaAdapter(MarketplaceAdapter):
         if status_rows:
             results = self._apply_status(status_rows, results)
         return results
+
+    def _confirm_warehouse(self, rows: list[Row], results: list[PushResult]) -> list[PushResult]:
+        """A code "0" for a warehouse write is only applied once the read shows it."""
+        ok = {r.listing_id: r for r in results if r.outcome is Outcome.OK}
+        sent = [(u, item, sku) for u, item, sku in rows if u.listing_id in ok]
+        if not sent:
+            return results
+        shown = {(u.sku, u.external_id): r for (u, _, _), r in zip(
+            sent, self.read([(u.sku, u.external_id) for u, _, _ in sent]), strict=True)}
+        out = []
+        for result in results:
+            row = next(((u, i, s) for u, i, s in sent if u.listing_id == result.listing_id), None)
+            if row is None:
+                out.append(result)
+                continue
+            update = row[0]
+            remote = shown[(update.sku, update.external_id)]
+            if remote.quantity == result.applied_quantity:
+                out.append(result)
+            else:
+                out.append(PushResult.accepted(
+                    update, f"Lazada answered code 0, but warehouse {self.warehouse_code} shows "
+                            f"{remote.quantity} for SKU {row[2]}", self.clock.now() + 60))
+        return out
 
     def _resolve(self, rows: list[Row], *, resend_unnamed: bool) -> list[PushResult]:
         """Send `rows` and give each a verdict Lazada actually stated.
@@ -472,8 +519,19 @@ class LazadaAdapter(MarketplaceAdapter):
                 listings.append(RemoteListing(sku=sku, quantity=None, found=False))
                 continue
             warehouses = [w for w in entry.get("multiWarehouseInventories") or [] if isinstance(w, Mapping)]
-            if warehouses:
-                quantity: Any = sum(int(w.get("sellableQuantity") or 0) for w in warehouses)
+            quantity: Any
+            if self.warehouse_code is not None:
+                # The channel's own warehouse only: what its writes set.
+                mine = [w for w in warehouses if str(w.get("warehouseCode")) == self.warehouse_code]
+                quantity = mine[0].get("sellableQuantity", mine[0].get("quantity")) if mine else None
+            elif len(warehouses) > 1:
+                quantity = None  # which warehouse is this channel's? unknown until configured
+                self._warn("warehouse_code", (
+                    f"Lazada shows several warehouses for SKU {ids[1] if ids else sku} "
+                    f"({', '.join(str(w.get('warehouseCode')) for w in warehouses)}): set warehouse_code "
+                    "on this channel so writes and reads refer to one warehouse"))
+            elif warehouses:
+                quantity = warehouses[0].get("sellableQuantity", warehouses[0].get("quantity"))
             else:
                 quantity = entry.get("Available", entry.get("quantity"))
             listings.append(

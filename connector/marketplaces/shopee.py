@@ -17,6 +17,19 @@ Zero stock with DEACTIVATE/END: an item without variations (model_id 0) is unlis
 a model of a multi-model item gets stock 0 only, because unlisting is per item and would
 take its other models off sale too.
 
+Cross-border shops (issue 17 item 8): a shop run from the China or Korea Seller Centre
+(CNSC/KRSC) keeps its stock on the *global* product; Shopee's reference marks the global
+product calls "Only for China mainland sellers and Korean sellers", and the reference note
+says such shops "must use `v2.global_product.update_stock`". Channel setting `shop_type` =
+"cnsc" or "krsc" (with `merchant_id`) sends `POST /api/v2/global_product/update_stock`
+`{"global_item_id", "stock_list": [{"global_model_id", "seller_stock": [{"stock"}]}]}`
+(at most 50 models), signed at merchant level (`merchant_id` in place of `shop_id` in the
+query and in the signed base string; the token refresh names the merchant too), and the
+listing's external_id holds "<global_item_id>/<global_model_id>". The reply has no
+per-model lists: `error` "" is the confirmation. Zero stock is stock 0 (unlisting is a
+shop-item call, not a global one); reads report the quantity as unknown (no global stock
+read is used yet).
+
 Usage::
 
     adapter = ShopeeAdapter("shopee_sg", settings)
@@ -53,6 +66,8 @@ UNLIST_ITEM = "/api/v2/product/unlist_item"
 GET_MODEL_LIST = "/api/v2/product/get_model_list"
 GET_ITEM_BASE_INFO = "/api/v2/product/get_item_base_info"
 REFRESH = "/api/v2/auth/access_token/get"
+GLOBAL_UPDATE_STOCK = "/api/v2/global_product/update_stock"
+GLOBAL_SHOP_TYPES = ("cnsc", "krsc")
 ACCESS_TOKEN_LIFETIME_S = 4 * 3600
 
 _TOKEN_ERRORS = ("error_auth", "invalid_access_token", "invalid_acceess_token", "error_token")
@@ -188,25 +203,37 @@ class ShopeeAdapter(MarketplaceAdapter):
         "refresh_token",
     )
     secret_keys: ClassVar[tuple[str, ...]] = ("partner_key", "access_token", "refresh_token")
+    optional_keys: ClassVar[tuple[str, ...]] = (*MarketplaceAdapter.optional_keys, "shop_type", "merchant_id")
 
     def _configure(self) -> None:
         self.partner_id = self.settings["partner_id"]
         self.partner_key = self.settings["partner_key"]
         self.shop_id = self.settings["shop_id"]
         self.location_id = self.settings.get("location_id") or None  # multi-warehouse shops
+        shop_type = (self.settings.get("shop_type") or "local").strip().lower()
+        if shop_type not in ("local", *GLOBAL_SHOP_TYPES):
+            raise ValueError(f"channel {self.channel_code!r} (shopee): shop_type must be local, cnsc or krsc, "
+                             f"not {self.settings.get('shop_type')!r}")
+        self.global_product = shop_type in GLOBAL_SHOP_TYPES
+        self.merchant_id = (self.settings.get("merchant_id") or "").strip()
+        if self.global_product and not self.merchant_id.isdigit():
+            raise ValueError(f"channel {self.channel_code!r} (shopee): a {shop_type} shop needs its numeric "
+                             "merchant_id (global product calls are merchant-level)")
         self.token = _ShopToken(self)
 
     # -- signing -----------------------------------------------------------------------
 
-    def _signer(self, path: str, shop_level: bool = True) -> Callable[[requests.PreparedRequest], None]:
+    def _signer(self, path: str, shop_level: bool = True, merchant: bool = False
+                ) -> Callable[[requests.PreparedRequest], None]:
         def sign(prepared: requests.PreparedRequest) -> None:
             timestamp = str(int(self.clock.now()))
             params: dict[str, str] = {"partner_id": self.partner_id, "timestamp": timestamp}
             base = f"{self.partner_id}{path}{timestamp}"
             if shop_level:
                 access_token = self.token.value()
-                params.update({"access_token": access_token, "shop_id": self.shop_id})
-                base += f"{access_token}{self.shop_id}"
+                key, owner = ("merchant_id", self.merchant_id) if merchant else ("shop_id", self.shop_id)
+                params.update({"access_token": access_token, key: owner})
+                base += f"{access_token}{owner}"
             params["sign"] = shop_sign(self.partner_key, base)
             parts = urlsplit(prepared.url or "")
             query = [(k, v) for k, v in parse_qsl(parts.query) if k not in params]
@@ -216,7 +243,8 @@ class ShopeeAdapter(MarketplaceAdapter):
         return sign
 
     def _call(
-        self, method: str, path: str, confirm: type[ShopeeReply] = ShopeeReply, **kwargs: Any
+        self, method: str, path: str, confirm: type[ShopeeReply] = ShopeeReply, merchant: bool = False,
+        **kwargs: Any,
     ) -> Mapping[str, Any]:
         """One signed shop-level call whose 2xx must be a valid `confirm` reply; refreshes
         the token once on a token error."""
@@ -226,7 +254,7 @@ class ShopeeAdapter(MarketplaceAdapter):
                 f"{self.base_url}{path}",
                 confirm=expect(confirm),
                 auth=self.token,
-                sign=self._signer(path),
+                sign=self._signer(path, merchant=merchant),
                 check=_check_busy,
                 **kwargs,
             )
@@ -252,11 +280,11 @@ class ShopeeAdapter(MarketplaceAdapter):
 
     def _refresh(self, token: _ShopToken) -> tuple[str, float]:
         url = self.settings.get("token_url") or f"{self.base_url}{REFRESH}"
-        body = {
-            "refresh_token": token.refresh_token,
-            "partner_id": int(self.partner_id),
-            "shop_id": int(self.shop_id),
-        }
+        body: dict[str, Any] = {"refresh_token": token.refresh_token, "partner_id": int(self.partner_id)}
+        if self.global_product:
+            body["merchant_id"] = int(self.merchant_id)  # the main account's token
+        else:
+            body["shop_id"] = int(self.shop_id)
         response = self.session.exchange(
             "POST", url, confirm=expect(TokenReply), json=body, sign=self._signer(REFRESH, shop_level=False)
         ).response
@@ -307,7 +335,37 @@ class ShopeeAdapter(MarketplaceAdapter):
             )
         return results
 
+    def global_stock_body(self, global_item_id: int, models: Sequence[tuple[StockUpdate, int]]) -> dict[str, Any]:
+        """The JSON body of one global_product/update_stock call (CNSC/KRSC shops)."""
+        stock_list = []
+        for update, model_id in models:
+            stock: dict[str, Any] = {"stock": _stock_for(update, model_id) if model_id else
+                                     (0 if update.action in _OFF else max(0, update.quantity))}
+            if self.location_id:
+                stock = {"location_id": self.location_id, **stock}
+            entry: dict[str, Any] = {"seller_stock": [stock]}
+            if model_id:
+                entry = {"global_model_id": model_id, **entry}
+            stock_list.append(entry)
+        return {"global_item_id": global_item_id, "stock_list": stock_list}
+
+    def _update_global_item(self, global_item_id: int, models: list[tuple[StockUpdate, int]]) -> list[PushResult]:
+        body = self.global_stock_body(global_item_id, models)
+        payload = self._call("POST", GLOBAL_UPDATE_STOCK, ShopeeReply, merchant=True, json=body)
+        error = str(payload.get("error") or "")
+        if error:
+            return self._classify(payload, models)  # no per-model lists: the error is every model's
+        written = [entry["seller_stock"][0]["stock"] for entry in body["stock_list"]]
+        return [
+            PushResult(update.listing_id, Outcome.OK, applied_quantity=stock,
+                       active=False if update.action in _OFF and stock == 0 else None,
+                       message="global stock" + (": at 0 (no unlist for a global item)" if stock == 0 else ""))
+            for (update, _), stock in zip(models, written, strict=True)
+        ]
+
     def _update_item(self, item_id: int, models: list[tuple[StockUpdate, int]]) -> list[PushResult]:
+        if self.global_product:
+            return self._update_global_item(item_id, models)
         payload = self._call("POST", UPDATE_STOCK, ListsResult, json=self.stock_body(item_id, models))
         results = self._classify(payload, models)
         unlist = self._listing_change(models)
@@ -399,6 +457,9 @@ class ShopeeAdapter(MarketplaceAdapter):
 
     def read(self, skus: Sequence[tuple[str, str | None]]) -> list[RemoteListing]:
         """Normal (seller) stock per model; promotion and Shopee-warehouse stock in `raw`."""
+        if self.global_product:
+            return [RemoteListing(sku, None, None, found=True, raw={"unsupported": "no global stock read yet"})
+                    for sku, _ in skus]
         models_by_item: dict[int, dict[int, Mapping[str, Any]]] = {}
         items = {ids[0] for _, e in skus if (ids := parse_external_id(e))}
         for item_id in sorted(items):

@@ -3,8 +3,19 @@
 One mutation sets `available` for up to `batch_limit` inventory items at the channel's
 location. Every row carries the value we believe Shopify holds (the last value we
 pushed, `StockUpdate.expected_quantity`, else a fresh read): `compareQuantity` for API
-versions up to 2025-10, `changeFromQuantity` from 2026-01 (and `@idempotent` from 2026-04,
-where Shopify requires it on inventory mutations). When Shopify answers `*_STALE` (a sale
+versions up to 2025-10, `changeFromQuantity` from 2026-01 (required from 2026-04, when
+compareQuantity is gone), and the set carries `@idempotent(key:)` from 2026-01 (mandatory
+from 2026-04); see connector.marketplaces.shopify_versions for the changelog entries.
+
+API versions (issue 17 item 1): the syntax follows the version Shopify *serves*, not the
+configured string. Before any reply it is the configured version, or, when that one is
+already past its 12 months of support, the oldest supported one (what Shopify answers a
+retired version with); every reply's `X-Shopify-API-Version` header then says which
+version answered, and the adapter adopts it. A mutation refused with GraphQL errors that
+were built for another version than the one that answered is rebuilt once for the served
+version and sent again. The default `api_version` is NEWEST_KNOWN (supported). A warning
+(log, and `status` through `on_warning`) says when the configured version is retired,
+retires within 90 days, or is not the one Shopify serves. When Shopify answers `*_STALE` (a sale
 or an admin changed the number meanwhile), the value we computed is NOT sent again: it was
 derived from an ERP that may not have imported that sale yet, and re-sending it would
 overwrite the sale (oversell). Instead the row's current `available` is read and the row
@@ -39,6 +50,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 import requests
@@ -55,9 +67,18 @@ from connector.marketplaces.base import (
 from connector.marketplaces.common import GAVE_UP, BatchFailed, gave_up, reply_json
 from connector.marketplaces.confirm import Confirmation, expect, unconfirmed
 from connector.marketplaces.http import StaticAuth, Transient
+from connector.marketplaces.shopify_versions import (
+    NEWEST_KNOWN,
+    WARN_DAYS,
+    needs_idempotency_key,
+    served_for,
+    supported_until,
+    uses_change_from,
+)
 from connector.stock.model import ZeroStockAction
 
-DEFAULT_API_VERSION = "2025-10"
+DEFAULT_API_VERSION = NEWEST_KNOWN
+VERSION_HEADER = "X-Shopify-API-Version"
 ITEM_GID = "gid://shopify/InventoryItem/"
 LOCATION_GID = "gid://shopify/Location/"
 CAS_ROUNDS = 3  # sets per batch for rows held back by another row's error (not stale ones)
@@ -168,15 +189,6 @@ def to_gid(kind_prefix: str, value: str | None) -> str | None:
     return kind_prefix + value if value.isdigit() else None
 
 
-def uses_change_from(api_version: str) -> bool:
-    """`changeFromQuantity` from 2026-01 on; `compareQuantity` up to 2025-10."""
-    return api_version == "unstable" or api_version >= "2026-01"
-
-
-def needs_idempotency_key(api_version: str) -> bool:
-    return api_version == "unstable" or api_version >= "2026-04"
-
-
 def throttle_check(response: requests.Response) -> None:
     """Raise Transient on Shopify's throttled-in-200 reply, with the documented wait."""
     payload = reply_json(response, None)
@@ -240,8 +252,46 @@ class ShopifyAdapter(MarketplaceAdapter):
             )
         self.activate_at_location = activate == "true"
         self.url = f"{self.base_url}/admin/api/{self.api_version}/graphql.json"
+        # The version whose syntax we write: what Shopify will serve for the configured one,
+        # then whatever its replies say they were served with.
+        self.served_version = served_for(self.api_version, self._today())
+        self._check_version()
         # Shopify access tokens do not refresh: a 401 is retried once, then reported.
         self._auth = StaticAuth({"X-Shopify-Access-Token": self.settings["access_token"]})
+
+    # -- API version -------------------------------------------------------------------
+
+    def _today(self) -> date:
+        return datetime.fromtimestamp(self.clock.now(), UTC).date()
+
+    def _check_version(self) -> None:
+        """Warn about the configured version: retired, retiring within WARN_DAYS, or not the
+        one Shopify serves; clear the warning when none holds."""
+        today = self._today()
+        until = supported_until(self.api_version)
+        advice = f"set api_version to a supported one (e.g. {NEWEST_KNOWN})"
+        if until is not None and today >= until:
+            message = (f"Shopify API version {self.api_version} was retired on {until.isoformat()}; "
+                       f"Shopify answers with {self.served_version} and the bridge follows it; {advice}")
+        elif self.served_version != self.api_version:
+            message = (f"Shopify serves API version {self.served_version} for the configured "
+                       f"{self.api_version}; the bridge follows {self.served_version}; {advice}")
+        elif until is not None and (until - today).days <= WARN_DAYS:
+            message = (f"Shopify API version {self.api_version} is supported until {until.isoformat()} "
+                       f"({(until - today).days} days); {advice}")
+        else:
+            self._clear_warning("api_version")
+            return
+        self._warn("api_version", message)
+
+    def _follow_served(self, response: requests.Response) -> bool:
+        """Adopt the version Shopify says answered; True when it changed."""
+        served = (response.headers.get(VERSION_HEADER) or "").strip()
+        if not served or served == self.served_version:
+            return False
+        self.served_version = served
+        self._check_version()
+        return True
 
     # -- GraphQL plumbing --------------------------------------------------------------
 
@@ -260,6 +310,7 @@ class ShopifyAdapter(MarketplaceAdapter):
             headers={"Content-Type": "application/json", "Accept": "application/json"},
         )
         response = reply.response
+        self._follow_served(response)
         payload = reply.body.model_dump(mode="json", exclude_unset=True) if reply.body is not None else None
         if payload is None:
             raise BatchFailed(
@@ -276,8 +327,9 @@ class ShopifyAdapter(MarketplaceAdapter):
         return payload
 
     def set_request(self, rows: Sequence[tuple[str, int, int | None]]) -> dict[str, Any]:
-        """The GraphQL body setting `available` for (item GID, quantity, compare) rows."""
-        change_from = uses_change_from(self.api_version)
+        """The GraphQL body setting `available` for (item GID, quantity, compare) rows, in
+        the syntax of the version Shopify serves."""
+        change_from = uses_change_from(self.served_version)
         quantities = []
         for item_gid, quantity, compare in rows:
             row: dict[str, Any] = {
@@ -300,8 +352,10 @@ class ShopifyAdapter(MarketplaceAdapter):
         }
 
     def _idempotent(self) -> str:
-        """The `@idempotent` directive where the API version requires it on inventory mutations."""
-        return f' @idempotent(key: "{uuid.uuid4()}")' if needs_idempotency_key(self.api_version) else ""
+        """The `@idempotent` directive (inventorySetQuantities, inventoryActivate) where the
+        served version has it: a fresh key per mutation field, kept by the session's retries
+        of that same body, so a retried request is applied once."""
+        return f' @idempotent(key: "{uuid.uuid4()}")' if needs_idempotency_key(self.served_version) else ""
 
     def activate_request(self, rows: Sequence[tuple[str, int]]) -> dict[str, Any]:
         """The GraphQL body activating (item GID, available) rows at our location, one aliased
@@ -311,6 +365,8 @@ class ShopifyAdapter(MarketplaceAdapter):
         variables: dict[str, Any] = {"locationId": self.location_gid}
         for n, (item_gid, available) in enumerate(rows):
             params.append(f"$item{n}: ID!, $available{n}: Int")
+            # inventoryActivate's reference: "As of version 2026-01, this mutation supports an
+            # optional idempotency key ... As of version 2026-04, the idempotency key is required".
             fields.append(ACTIVATE_FIELD % {"n": n, "directive": self._idempotent()})
             variables[f"item{n}"] = item_gid
             variables[f"available{n}"] = available
@@ -339,6 +395,7 @@ class ShopifyAdapter(MarketplaceAdapter):
     # -- push --------------------------------------------------------------------------
 
     def _push_batch(self, batch: list[StockUpdate]) -> list[PushResult]:
+        self._check_version()  # the bridge runs for months: a version ages while it does
         results: dict[int, PushResult] = {}
         rows: list[_Row] = []
         for update in batch:
@@ -393,10 +450,7 @@ class ShopifyAdapter(MarketplaceAdapter):
         for _round in range(CAS_ROUNDS):
             if not pending:
                 return
-            body = self.set_request(
-                [(r.item_gid, max(0, r.update.quantity), r.compare) for r in pending]
-            )
-            payload = self._graphql(body["query"], body["variables"], SetReply)
+            payload = self._set(pending)
             outcome = ((payload.get("data") or {}).get("inventorySetQuantities")) or {}
             applied = outcome.get("inventoryAdjustmentGroup") is not None
             errors_by_row: dict[int, list[Mapping[str, Any]]] = {}
@@ -448,6 +502,19 @@ class ShopifyAdapter(MarketplaceAdapter):
                 "(other rows' errors or a concurrent request); trying again later",
                 self.clock.now() + 5.0,
             )
+
+    def _set(self, rows: Sequence[_Row]) -> Mapping[str, Any]:
+        """One inventorySetQuantities; refused as a whole (GraphQL errors) by a version other
+        than the one it was written for, it is rebuilt for the served version once."""
+        for attempt in (1, 2):
+            written_for = self.served_version
+            body = self.set_request([(r.item_gid, max(0, r.update.quantity), r.compare) for r in rows])
+            try:
+                return self._graphql(body["query"], body["variables"], SetReply)
+            except BatchFailed:
+                if attempt == 2 or self.served_version == written_for:
+                    raise
+        raise AssertionError("unreachable")
 
     def _settle_stale(self, stale: list[_Row], results: dict[int, PushResult]) -> None:
         """Stale rows: report what Shopify holds now and retry soon; never re-send the value

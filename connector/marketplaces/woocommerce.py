@@ -13,6 +13,14 @@ signatures (`oauth1_params`), so every http request is signed (fresh nonce and t
 on each attempt) and the parameters travel in an `Authorization: OAuth ...` header, which
 keeps key and signature out of URLs and access logs.
 
+Hosts that strip the Authorization header (issue 17 item 7): WooCommerce's REST API docs
+("Authentication over HTTPS"): "Occasionally some servers may not parse the Authorization
+header correctly (if you see a 'Consumer key is missing' error when authenticating over
+SSL, you have a server issue). In this case, you may provide the consumer key/secret as
+query string parameters instead." Channel setting `query_string_auth` = "true" does that
+(https only: over http WooCommerce ignores those parameters, and they would travel in
+clear). A 401 over https with header auth says so in its message.
+
 Usage::
 
     adapter = WooCommerceAdapter("woo_shop", {"base_url": "https://shop.example",
@@ -43,7 +51,7 @@ from connector.marketplaces.base import (
 )
 from connector.marketplaces.common import basic_auth, reply_json, settle, split_id
 from connector.marketplaces.confirm import Confirmation, expect, unconfirmed
-from connector.marketplaces.http import StaticAuth
+from connector.marketplaces.http import AuthFailed, StaticAuth
 from connector.stock.model import PushAction, ZeroStockAction
 
 API_PREFIX = "/wp-json/wc/v3"
@@ -163,12 +171,49 @@ class WooCommerceAdapter(MarketplaceAdapter):
     required_keys: ClassVar[tuple[str, ...]] = ("consumer_key", "consumer_secret")
     secret_keys: ClassVar[tuple[str, ...]] = ("consumer_key", "consumer_secret")
 
+    optional_keys: ClassVar[tuple[str, ...]] = (*MarketplaceAdapter.optional_keys, "query_string_auth")
+
     def _configure(self) -> None:
         key, secret = self.settings["consumer_key"], self.settings["consumer_secret"]
         self._https = self.base_url.lower().startswith("https://")
+        in_query = str(self.settings.get("query_string_auth") or "false").strip().lower()
+        if in_query not in ("true", "false"):
+            raise ValueError(f"channel {self.channel_code!r} (woocommerce): query_string_auth must be "
+                             f'"true" or "false", got {self.settings.get("query_string_auth")!r}')
+        if in_query == "true" and not self._https:
+            raise ValueError(
+                f"channel {self.channel_code!r} (woocommerce): query_string_auth needs an https "
+                "base_url (over http WooCommerce accepts only OAuth 1.0a signatures, and the keys "
+                "would travel in clear)")
+        self._query_auth: dict[str, str] = (
+            {"consumer_key": key, "consumer_secret": secret} if in_query == "true" else {})
         # Keys never expire: a 401 is retried once by the session, then reported as AUTH.
-        self._auth = StaticAuth({"Authorization": basic_auth(key, secret)} if self._https else {})
+        self._auth = StaticAuth(
+            {"Authorization": basic_auth(key, secret)} if self._https and not self._query_auth else {})
         self._sign = None if self._https else self.sign_oauth1
+
+    def _call(self, method: str, url: str, confirm: Any, params: Mapping[str, str] | None = None,
+              **kwargs: Any) -> Any:
+        """session.exchange with this channel's authentication; a 401 names the likely fix."""
+        try:
+            return self.session.exchange(
+                method, url, confirm=confirm, auth=self._auth, sign=self._sign,
+                params={**(params or {}), **self._query_auth} or None, **kwargs,
+            )
+        except AuthFailed as exc:
+            raise AuthFailed(f"{exc}{self._auth_hint()}") from None
+
+    def _auth_hint(self) -> str:
+        if self._https and not self._query_auth:
+            return (
+                "; if the keys are right, the host may strip the Authorization header (WooCommerce "
+                "then reports the consumer key missing or the request unauthenticated): set "
+                f"query_string_auth = \"true\" on channel {self.channel_code!r} to send the keys as "
+                "query-string parameters over https"
+            )
+        if not self._https:
+            return "; over http WooCommerce accepts only OAuth 1.0a: check the keys and the server's clock"
+        return ""
 
     def sign_oauth1(self, prepared: requests.PreparedRequest) -> None:
         """Sign one plain-http attempt (the session calls this on every try: fresh nonce)."""
@@ -229,12 +274,10 @@ class WooCommerceAdapter(MarketplaceAdapter):
         return {"update": [self._item(u, object_id) for u, object_id in items]}
 
     def _send(self, parent: int | None, items: list[tuple[StockUpdate, int]]) -> list[PushResult]:
-        reply = self.session.exchange(
+        reply = self._call(
             "POST",
             self._batch_url(parent),
-            confirm=expect(BatchReply),
-            auth=self._auth,
-            sign=self._sign,
+            expect(BatchReply),
             json=self.batch_body(items),
             headers={"Accept": "application/json"},
         )
@@ -301,10 +344,7 @@ class WooCommerceAdapter(MarketplaceAdapter):
             for start in range(0, len(object_ids), 100):
                 chunk = object_ids[start : start + 100]
                 params = {"include": ",".join(map(str, chunk)), "per_page": "100"}
-                reply = self.session.exchange(
-                    "GET", f"{self.base_url}{API_PREFIX}{path}", confirm=expect(ProductList),
-                    auth=self._auth, sign=self._sign, params=params,
-                )
+                reply = self._call("GET", f"{self.base_url}{API_PREFIX}{path}", expect(ProductList), params=params)
                 for product in reply.body.root if reply.body is not None else []:
                     found[(parent, product.id)] = product.model_dump(mode="json")
         listings = []

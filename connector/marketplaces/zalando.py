@@ -5,6 +5,13 @@ call; the reply is 207 with one `results[]` entry per item (`result.status` ACCE
 REJECTED / FAILED, `result.code` 0 / 101 / 102 / 104). Auth: client-credentials token
 from `{host}/auth/token` (the token endpoint allows 8 calls a minute: the token is cached).
 
+One invalid item never fails the others (issue 17 item 9). The spec declares each item's
+`ean` as `format: gtin-13` and `sales_channel_id` as `format: uuid`: an item whose EAN is
+not a valid GTIN-13 (13 digits, check digit right) fails alone, VALIDATION, and is not
+sent. A whole-request refusal (4xx problem, not the 207 per-item reply) of a batch of
+several items is not taken as every item's verdict: the batch is split in halves and each
+half sent again, down to single items, so only the item(s) Zalando refuses alone fail.
+
 Throttling: both 60 requests and 2000 stock items a minute apply. One bucket models both:
 it refills one request a second (burst 60) and a request of n items costs n * 60 / 2000
 tokens (at least 1), so 1000-item batches go out two a minute.
@@ -19,6 +26,7 @@ Usage::
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
@@ -36,6 +44,14 @@ from connector.stock.model import PushAction, ZeroStockAction
 
 ITEMS_PER_MINUTE = 2000
 REQUESTS_PER_MINUTE = 60
+
+
+def is_gtin13(value: str) -> bool:
+    """A GTIN-13: 13 digits whose last is the GS1 check digit of the first 12."""
+    if len(value) != 13 or not value.isdigit():
+        return False
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(value[:12]))
+    return (10 - total % 10) % 10 == int(value[12])
 
 
 class StockItem(Confirmation):
@@ -78,6 +94,11 @@ class ZalandoAdapter(MarketplaceAdapter):
         s = self.settings
         self.merchant_id = s["merchant_id"]
         self.sales_channel_id = s["sales_channel_id"]
+        try:
+            uuid.UUID(self.sales_channel_id)
+        except ValueError:
+            raise ValueError(f"channel {self.channel_code!r} (zalando): sales_channel_id must be a UUID "
+                             "(spec: format uuid)") from None
         self.token = oauth_token(
             self.session,
             s.get("token_url") or f"{self.base_url}/auth/token",
@@ -109,6 +130,13 @@ class ZalandoAdapter(MarketplaceAdapter):
                 ))
                 continue
             seen.add(update.sku)
+            if not is_gtin13(update.sku):
+                results.append(PushResult.failed(
+                    update, FailureCategory.VALIDATION,
+                    f"{update.sku!r} is not a GTIN-13 (13 digits with a valid check digit), which "
+                    "Zalando's stocks API requires as the EAN; not sent",
+                ))
+                continue
             sendable.append(update)
         if sendable:
             results.extend(settle(sendable, lambda: self._send(sendable)))
@@ -128,6 +156,10 @@ class ZalandoAdapter(MarketplaceAdapter):
         )
         if reply.body is None:
             message = self._problem(reply_json(reply.response)) or f"HTTP {reply.status}"
+            if len(batch) > 1 and reply.status in (400, 422):
+                # A refusal of the whole request may be one item's fault: halve and resend.
+                half = len(batch) // 2
+                return self._send(batch[:half]) + self._send(batch[half:])
             category = FailureCategory.AUTH if reply.status == 403 else FailureCategory.VALIDATION
             return [PushResult.failed(u, category, self.session.redact(message)) for u in batch]
         by_ean: dict[str, StockOutcome] = {}

@@ -17,12 +17,12 @@ from pathlib import Path
 
 from connector.config import ConfigError
 from connector.mock_erp.database import FixtureError
-from connector.mock_erp.schema import SUPPORTED_VERSIONS
+from connector.mock_erp.schema import DEFAULT_VERSION, SUPPORTED_VERSIONS
 from connector.mock_erp.server import start_mock_erp
 
 
 def main(args: argparse.Namespace) -> int:
-    version = getattr(args, "odoo_version", None) or "19.0"
+    version = getattr(args, "odoo_version", None) or DEFAULT_VERSION
     if version not in SUPPORTED_VERSIONS:
         raise ConfigError(f"--odoo-version: {version!r} is not one of {', '.join(SUPPORTED_VERSIONS)}")
     webhook_url = getattr(args, "webhook_url", None)

@@ -7,7 +7,7 @@ runs one call as one transaction. Before each call it emits "manual" events for 
 allocations whose date_start/date_end passed since the previous call (the addon's cron);
 `clock` (UTC) is what "now" means there, so tests can move time. Usage::
 
-    db = MockDatabase(Path("fixtures/demo"), "19.0")
+    db = MockDatabase(Path("fixtures/demo"), "18.0")
     uid = db.authenticate("bridge", "bridge")
     db.execute(uid, "stock.quant", "search_read", [[]], {"fields": ["quantity"], "limit": 5})
 """
@@ -17,19 +17,20 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from connector.mock_erp import marketplace as _marketplace  # also registers the marketplace methods
 from connector.mock_erp import stock as _stock
 from connector.mock_erp.errors import AccessDenied
+from connector.mock_erp.security import GROUP_XMLIDS
 from connector.mock_erp.orm import CREATE_HOOKS, Env, _convert, call, now_str
-from connector.mock_erp.schema import build_schema, empty_value, major
+from connector.mock_erp.schema import BUILD, DEFAULT_VERSION, build_schema, empty_value, major
 
 DEFAULT_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "demo"
 DATABASE = "demo"
-EXTRA_KEYS = {"res.users": {"password", "api_keys"}, "product.product": {"variant"}}
+EXTRA_KEYS = {"res.users": {"password", "api_keys", "groups"}, "product.product": {"variant"}}
 
 
 class FixtureError(ValueError):
@@ -39,7 +40,7 @@ class FixtureError(ValueError):
 class MockDatabase:
     """The state of one database; every public method is thread-safe."""
 
-    def __init__(self, fixtures: Path | None = None, version: str = "19.0", name: str = DATABASE) -> None:
+    def __init__(self, fixtures: Path | None = None, version: str = DEFAULT_VERSION, name: str = DATABASE) -> None:
         self.name = name
         self.version = version
         self.schema = build_schema(version)
@@ -122,10 +123,14 @@ class MockDatabase:
     def major_version(self) -> int:
         return major(self.version)
 
+    @property
+    def server_version(self) -> str:
+        return f"{self.version}-{BUILD}"
+
     def version_info(self) -> dict[str, Any]:
         m = major(self.version)
         return {
-            "server_version": self.version,
+            "server_version": self.server_version,
             "server_version_info": [m, 0, 0, "final", 0, ""],
             "server_serie": self.version,
             "protocol_version": 1,
@@ -189,6 +194,8 @@ def load_fixtures(db: MockDatabase, directory: Path) -> None:
                     if known is None:
                         raise FixtureError(f"{path.name}: {model} {key!r}: unknown field {fname!r}")
                     fld = known
+                    if fld.type == "datetime" and isinstance(value, str) and value.startswith("now"):
+                        value = _relative_datetime(path, value)
                     if fld.type == "many2one" and isinstance(value, str):
                         value = _ref(ids, path, fld.relation or "", value)
                     elif fld.type == "many2many":
@@ -199,6 +206,9 @@ def load_fixtures(db: MockDatabase, directory: Path) -> None:
                         row[fname] = value if value else False
                     else:
                         row[fname] = _convert(env, model, fld, value)
+                if model == "res.users" and "groups" in vals:
+                    # no `groups`: an administrator; else exactly these groups' rights (security.py)
+                    row["groups"] = [GROUP_XMLIDS.get(g, g) for g in vals["groups"]]
                 if model == "product.product" and vals.get("variant"):
                     row["variant"] = vals["variant"]
                 row.update(create_date=stamp, write_date=stamp, create_uid=1, write_uid=1)
@@ -212,6 +222,25 @@ def load_fixtures(db: MockDatabase, directory: Path) -> None:
     for model, rids in created.items():
         for hook in CREATE_HOOKS.get(model, []):
             hook(env, rids)
+
+
+_UNITS = {"d": 86400, "h": 3600, "m": 60}
+
+
+def _relative_datetime(path: Path, value: str) -> str:
+    """A fixture's `"now-3d"` / `"now-6h"`: a moment before load time, so that a sales
+    history stays inside "the last 28 days" whenever the fixtures are loaded."""
+    rest = value[3:]
+    if not rest:
+        return _odoo_datetime(_utcnow())
+    sign, amount, unit = rest[0], rest[1:-1], rest[-1:]
+    try:
+        seconds = float(amount) * _UNITS[unit]
+    except (KeyError, ValueError):
+        raise FixtureError(f"{path.name}: bad relative date {value!r} (use now-3d, now-6h, now-30m)") from None
+    if sign not in "+-":
+        raise FixtureError(f"{path.name}: bad relative date {value!r} (use now-3d, now-6h, now-30m)")
+    return _odoo_datetime(_utcnow() + timedelta(seconds=seconds if sign == "+" else -seconds))
 
 
 def _other_series_fields(model: str) -> set[str]:

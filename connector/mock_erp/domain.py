@@ -289,7 +289,9 @@ class _Compiler:
             raise ValueError(f"Invalid field {self.model}.{fname}: {op} needs a relational field")
         roots = self._resolve_ids(comodel, value)
         ids = self.env.descendants(comodel, roots) if op == "child_of" else self.env.ancestors(comodel, roots)
-        if fname == "id":
+        if fname == "id" or comodel == self.model:
+            # expression.py: a many2one to the model itself is its parent, so
+            # ("location_id", "child_of", x) on stock.location means ("id", "child_of", x)
             return (lambda row: row["id"] in ids), set(ids)
         return self._in_set(fname, fld.type, ids)
 

@@ -51,6 +51,18 @@ class AccessDenied(OdooError):
         super().__init__(message)
 
 
+class OperationalError(Exception):
+    """psycopg2.OperationalError: what Odoo answers (fault 1 / JSON-RPC error 200) when a
+    call names a database that does not exist; it is not an Odoo exception."""
+
+    def __init__(self, database: str) -> None:
+        super().__init__(f'connection to server at "127.0.0.1", port 5432 failed: FATAL:  '
+                         f'database "{database}" does not exist\n')
+
+
+OperationalError.__module__ = "psycopg2"
+
+
 def exception_name(exc: BaseException) -> str:
     """The dotted name Odoo puts in an error's `name` (odoo.http.serialize_exception)."""
     if isinstance(exc, OdooError):

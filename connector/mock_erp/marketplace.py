@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from connector.mock_erp import security
 from connector.mock_erp.errors import ValidationError
 from connector.mock_erp.events import emit
 from connector.mock_erp.orm import (
@@ -66,6 +67,7 @@ def report_sync_status(rs: Recordset, statuses: list[Any]) -> list[int]:
     for key, ids in groups.items():
         present = [lid for lid in ids if env.store.row("marketplace.listing", lid) is not None]
         if present:
+            security.check_rules(env, "marketplace.listing", present, "write")
             write_records(env, "marketplace.listing", present, dict(key))
             written.extend(present)
     return written
@@ -92,34 +94,87 @@ def action_marketplace_resync(rs: Recordset) -> bool:
     return True
 
 
-# the addon's SQL constraint unique(code) and its message (marketplace_channel.py)
-CHANNEL_CODE_UNIQUE = ("The channel code must be unique across all companies: the bridge keys "
-                       "each shop's credentials by it.")
+# The addon's _sql_constraints, as (test the row passes, message). What Odoo's RPC layer
+# makes of a violated one (odoo/service/model.py, _as_validation_error): a ValidationError
+# "The operation cannot be completed: <message>".
+SQL_CHECKS: dict[str, list[tuple[Any, str]]] = {
+    "marketplace.channel": [
+        (lambda r: (r.get("buffer_qty") or 0.0) >= 0, "The buffer cannot be negative."),
+        (lambda r: (r.get("max_qty") or 0.0) >= 0, "The cap cannot be negative."),
+    ],
+    "marketplace.listing": [
+        (lambda r: (r.get("pack_size") or 0) >= 1, "The pack size must be at least 1."),
+        (lambda r: (r.get("max_qty") or 0.0) >= 0, "The cap cannot be negative."),
+        (lambda r: (r.get("buffer_qty") or 0.0) >= 0, "The buffer cannot be negative."),
+    ],
+    "marketplace.allocation": [
+        (lambda r: (r.get("quantity") or 0.0) >= 0, "The quantity cannot be negative."),
+        (lambda r: not (r.get("date_start") and r.get("date_end")) or r["date_start"] < r["date_end"],
+         "The allocation must end after it starts."),
+    ],
+}
+# unique(...) constraints: model -> (the fields, message)
+SQL_UNIQUE: dict[str, tuple[tuple[str, ...], str]] = {
+    "marketplace.channel": (("code",), "The channel code must be unique across all companies: the "
+                                       "bridge keys each shop's credentials by it."),
+    "marketplace.listing": (("channel_id", "channel_sku"), "A channel SKU can only be listed once per channel."),
+}
+CHANNEL_CODE_UNIQUE = SQL_UNIQUE["marketplace.channel"][1]
 
 
-def _check_channel(env: Env, ids: list[int], vals: dict[str, Any] | None = None) -> None:
-    table = env.store.table("marketplace.channel")
-    for cid in ids:
-        code = table[cid].get("code")
-        if any(other != cid and row.get("code") == code for other, row in table.items()):
-            # what Odoo's RPC layer makes of a unique violation (odoo/service/model.py,
-            # _as_validation_error): a ValidationError naming the constraint's message
-            raise ValidationError(f"The operation cannot be completed: {CHANNEL_CODE_UNIQUE}")
+def _sql_constraints(model: str) -> Any:
+    def check(env: Env, ids: list[int], vals: dict[str, Any] | None = None) -> None:
+        for rid in ids:
+            row = env.row(model, rid)
+            for passes, message in SQL_CHECKS.get(model, []):
+                if not passes(row):
+                    raise ValidationError(f"The operation cannot be completed: {message}")
+        unique = SQL_UNIQUE.get(model)
+        if unique is not None and (vals is None or not set(unique[0]).isdisjoint(vals)):
+            # one pass over the table, not one per record (fixtures create thousands at once)
+            seen: set[tuple[Any, ...]] = set()
+            for row in env.store.table(model).values():
+                key = tuple(row.get(f) for f in unique[0])
+                if key in seen:
+                    raise ValidationError(f"The operation cannot be completed: {unique[1]}")
+                seen.add(key)
+        if model == "marketplace.listing" and (vals is None or not {"channel_id", "product_id"}.isdisjoint(vals)):
+            _check_product_company(env, ids)
+    return check
 
 
-def _check_listing(env: Env, ids: list[int], vals: dict[str, Any] | None = None) -> None:
+def _check_product_company(env: Env, ids: list[int]) -> None:
+    """The addon's @api.constrains _check_product_company (a plain ValidationError)."""
+    sudo = env.with_context(_sudo=True)
     for lid in ids:
         row = env.row("marketplace.listing", lid)
-        if (row.get("pack_size") or 0) < 1:
-            raise ValidationError("The pack size must be at least 1.")
-        if (row.get("max_qty") or 0) < 0:
-            raise ValidationError("The maximum quantity cannot be negative.")
+        product = env.row("product.product", row["product_id"])
+        company = sudo.value("product.product", product, "company_id")
+        channel = env.row("marketplace.channel", row["channel_id"])
+        if company and company != channel.get("company_id"):
+            raise ValidationError(
+                f"Product {sudo.display_name('product.product', product)} belongs to another company than "
+                f"channel {sudo.display_name('marketplace.channel', channel)}.")
 
 
-on_create("marketplace.channel")(_check_channel)
-on_write("marketplace.channel")(_check_channel)
-on_create("marketplace.listing")(_check_listing)
-on_write("marketplace.listing")(_check_listing)
+for _model in ("marketplace.channel", "marketplace.listing", "marketplace.allocation"):
+    on_create(_model)(_sql_constraints(_model))
+    on_write(_model)(_sql_constraints(_model))
+
+
+@on_write("marketplace.listing", before=True)
+def _listing_write_guard(env: Env, ids: list[int], vals: dict[str, Any]) -> None:
+    security.check_listing_write(env, vals)
+
+
+@on_create("res.company")
+def _company_created(env: Env, ids: list[int], vals: dict[str, Any] | None = None) -> None:
+    """res.company.create: the user who makes a company is allowed in it (Odoo 17+)."""
+    if env.context.get("_fixture_load"):
+        return
+    user = env.store.row("res.users", env.uid)
+    if user is not None:
+        env.store.update("res.users", env.uid, {"company_ids": [*(user.get("company_ids") or []), *ids]})
 
 
 # -- configuration changes -> manual events -------------------------------------------------

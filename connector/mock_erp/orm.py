@@ -6,7 +6,7 @@ the arguments, and returns plain JSON/XML-RPC-able values. Model-specific behavi
 (stock flows, marketplace actions) registers methods and hooks with `@method(...)`,
 `on_create(...)`, `on_write(...)`, `before_unlink(...)`. Usage::
 
-    env = Env(store, schema, uid=2, context={}, version="19.0")
+    env = Env(store, schema, uid=2, context={}, version="18.0")
     call(env, "stock.quant", "search_read", [[("location_id", "child_of", 8)]], {"fields": ["quantity"]})
 """
 
@@ -20,8 +20,9 @@ from typing import Any
 
 from connector.mock_erp.domain import compile_domain, is_empty
 from connector.mock_erp.errors import AccessError, MissingError, UserError, ValidationError
-from connector.mock_erp.schema import Field, ModelDef, empty_value, major
+from connector.mock_erp.schema import DEFAULT_VERSION, Field, ModelDef, empty_value, major
 from connector.mock_erp.store import Store
+from connector.mock_erp import security
 
 Row = dict[str, Any]
 
@@ -36,7 +37,7 @@ class Env:
     schema: dict[str, ModelDef]
     uid: int
     context: dict[str, Any] = field(default_factory=dict)
-    version: str = "19.0"
+    version: str = DEFAULT_VERSION
 
     @property
     def major(self) -> int:
@@ -104,6 +105,12 @@ class Env:
         if test and "active" in mdef.fields and not _mentions(domain, "active"):
             domain = ["&", ("active", "=", True), *domain] if domain else [("active", "=", True)]
         pred, candidates = compile_domain(self, model, domain)
+        rule = security.rule_predicate(self, model)
+        if rule is not None:
+            base = pred
+
+            def pred(row: Row, base: Callable[[Row], bool] = base, rule: Callable[[Row], bool] = rule) -> bool:
+                return rule(row) and base(row)
         table = self.store.table(model)
         if candidates is None:
             rows = [row for row in table.values() if pred(row)]
@@ -348,14 +355,30 @@ def call(env: Env, model: str, name: str, args: list[Any] | tuple[Any, ...], kwa
     kwargs = dict(kwargs or {})
     context = kwargs.pop("context", None)
     if isinstance(context, dict):
-        env = env.with_context(**context)
+        # keys with a leading "_" are the mock's own (e.g. "_sudo"): never a client's to set
+        env = env.with_context(**{str(k): v for k, v in context.items() if not str(k).startswith("_")})
     args = list(args or [])
+    mode = METHOD_MODES.get(name, "read")
+    if mode is not None:
+        security.check_model_access(env, model, mode)
     if spec.api_model:
         records = env.rs(model)
     else:
         ids = args.pop(0) if args else []
         records = env.rs(model, _ids(ids))
+        if mode is not None:
+            security.check_rules(env, model, records.ids, mode if mode in ("write", "unlink") else "read")
     return spec.func(records, *args, **kwargs)
+
+
+# The access right each public method needs (api.call_kw runs it as the user; Odoo's ORM
+# checks these in read/search/write/create/unlink). None: no check (fields_get and
+# default_get describe a model, exists() only tests ids). Other methods: "read", as the
+# records they act on are read first.
+METHOD_MODES: dict[str, str | None] = {
+    "write": "write", "create": "create", "unlink": "unlink",
+    "fields_get": None, "default_get": None, "exists": None, "check_access_rights": None,
+}
 
 
 def _ids(value: Any) -> list[int]:
@@ -615,16 +638,22 @@ def search_read(rs: Recordset, domain: list[Any] | None = None, fields: list[str
 
 @method()
 def read(rs: Recordset, fields: list[str] | None = None, load: str = "_classic_read") -> list[Row]:
+    # Odoo 18 reads what exists and leaves deleted ids out (no MissingError)
     rows = [r for rid in rs.ids if (r := rs.env.store.row(rs.model, rid)) is not None]
-    if len(rows) != len(set(rs.ids)):
-        missing = [rid for rid in rs.ids if rs.env.store.row(rs.model, rid) is None]
-        raise MissingError(
-            "Record does not exist or has been deleted.\n"
-            f"(Record: {rs.model}({', '.join(map(str, missing))},), User: {rs.env.uid})"
-        )
     if isinstance(fields, str):
         fields = [fields]
     return rs.env.read_rows(rs.model, rows, list(fields) if fields else None, load)
+
+
+@method(api_model=True)
+def check_access_rights(rs: Recordset, operation: str, raise_exception: bool = True) -> bool:
+    """Odoo 18's (deprecated, still public) model access check for the calling user."""
+    if operation not in security.MODES:
+        raise ValueError(f"Invalid access mode {operation!r}")
+    if raise_exception:
+        security.check_model_access(rs.env, rs.model, operation)
+        return True
+    return security.has_access(rs.env, rs.model, operation)
 
 
 @method()

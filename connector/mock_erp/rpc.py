@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from connector.mock_erp.database import MockDatabase
-from connector.mock_erp.errors import AccessDenied
+from connector.mock_erp.errors import AccessDenied, OperationalError
 
 
 class Services:
@@ -44,7 +44,7 @@ class Services:
 
     def _login(self, db: Any, login: Any, password: Any) -> int | bool:
         if db != self.db.name:
-            return False
+            raise OperationalError(str(db))
         return self.db.authenticate(login, password) or False
 
     def _object(self, method: str, params: list[Any]) -> Any:
@@ -52,7 +52,7 @@ class Services:
             raise TypeError(f"{method}() missing required positional arguments: 'db', 'uid', 'passwd'")
         db, uid, password = params[0], params[1], params[2]
         if db != self.db.name:
-            raise AccessDenied()
+            raise OperationalError(str(db))
         try:
             uid = int(uid)
         except (TypeError, ValueError):
@@ -73,7 +73,7 @@ class Services:
         if method == "list":
             return [self.db.name]
         if method == "server_version":
-            return self.db.version
+            return self.db.server_version
         if method == "db_exist":
             return bool(params) and params[0] == self.db.name
         if method == "list_lang":

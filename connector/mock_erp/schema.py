@@ -14,10 +14,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import available_timezones
 
 from connector.catalogue import selection
 
 SUPPORTED_VERSIONS = ("16.0", "17.0", "18.0", "19.0")
+# The series docker-compose runs (docker-compose.yml: odoo:18.0) and the kit's real Odoo.
+DEFAULT_VERSION = "18.0"
+# Packaged Odoo servers report "<series>-<build date>" as server_version (the kit's 18.0
+# nightly says "18.0-20250702"); the mock reports its series with this build stamp.
+BUILD = "20250702"
 
 Compute = Callable[[Any, dict[str, Any]], Any]
 
@@ -104,6 +110,7 @@ def sel(s: str, options: list[tuple[str, str]], **kw: Any) -> Field:
 
 
 MARKETPLACES = selection()
+BUFFER_POLICIES = [("fixed", "Fixed"), ("advised", "Advised by the bridge")]
 ZERO_STOCK_ACTIONS = [
     ("push_zero", "Push 0"),
     ("deactivate", "Deactivate the listing"),
@@ -252,8 +259,8 @@ def _models(v: int) -> list[ModelDef]:
             "partner_id": m2o("res.partner", "Related Partner"),
             "company_id": m2o("res.company", "Company", default=1),
             "company_ids": m2m("res.company", "Companies"),
-            "lang": char("Language", default="en_US"),
-            "tz": char("Timezone", default="Europe/Amsterdam"),
+            "lang": sel("Language", [("en_US", "English (US)")], default="en_US"),
+            "tz": sel("Timezone", [(tz, tz) for tz in sorted(available_timezones())], default="Europe/Amsterdam"),
             "active": boolean("Active", default=True),
         }, order="name, login"),
         ModelDef("ir.model", "Models", {
@@ -328,9 +335,27 @@ def _models(v: int) -> list[ModelDef]:
             "reserved_quantity": floatf("Reserved Quantity", readonly=True, default=0.0),
             "available_quantity": floatf("Available Quantity", readonly=True),
             "inventory_quantity": floatf("Counted Quantity", default=0.0),
-            "inventory_diff_quantity": floatf("Difference", readonly=True),
+            "inventory_diff_quantity": floatf("Difference", readonly=True, default=0.0),
             "inventory_quantity_set": boolean("Inventory Quantity Set", default=False),
             "in_date": datetimef("Incoming Date", readonly=True),
+            # the rest of Odoo 18's stock.quant, so fields_get matches field for field; the
+            # computed/related ones are filled in by stock.install_computes
+            "product_tmpl_id": m2o("product.template", "Product Template", readonly=True),
+            "product_uom_id": m2o("uom.uom", "Unit of Measure", readonly=True),
+            "product_categ_id": m2o("product.category", "Product Category", readonly=True),
+            "warehouse_id": m2o("stock.warehouse", "Warehouse", readonly=True),
+            "tracking": sel("Tracking", [("serial", "By Unique Serial Number"), ("lot", "By Lots"),
+                                         ("none", "By Quantity")], readonly=True),
+            "on_hand": boolean("On Hand", readonly=True),
+            "is_outdated": boolean("Quantity has been moved since last count", readonly=True),
+            "is_favorite": boolean("Favorite", readonly=True),
+            "sn_duplicated": boolean("Duplicated Serial Number", readonly=True),
+            "lot_properties": _f("properties", "Properties", readonly=True),
+            "storage_category_id": m2o("stock.storage.category", "Storage Category", readonly=True),
+            "cyclic_inventory_frequency": integer("Inventory Frequency", readonly=True),
+            "inventory_date": _f("date", "Scheduled Date"),
+            "last_count_date": _f("date", "Last Count Date", readonly=True),
+            "user_id": m2o("res.users", "Assigned To"),
         }, order="id", rec_name="id"),
         ModelDef("stock.return.picking", "Return Picking", {
             "picking_id": m2o("stock.picking", "Picking"),
@@ -361,6 +386,9 @@ def _models(v: int) -> list[ModelDef]:
             "warehouse_ids": m2m("stock.warehouse", "Warehouses"),
             "excluded_location_ids": m2m("stock.location", "Excluded Locations"),
             "buffer_qty": floatf("Buffer", default=0.0),
+            "buffer_policy": sel("Buffer Policy", BUFFER_POLICIES, required=True, default="fixed"),
+            "advised_buffer_min": floatf("Advised Buffer Minimum", default=0.0),
+            "advised_buffer_max": floatf("Advised Buffer Maximum", default=0.0),
             "max_qty": floatf("Cap", default=0.0, help="Never publish more than this many units per listing. "
                               "0 means no cap."),
             # No default, as in the addon: empty means the marketplace's own default
@@ -391,8 +419,8 @@ def _models(v: int) -> list[ModelDef]:
             "last_pushed_qty": floatf("Last Pushed Quantity", readonly=True),
             "last_sync_at": datetimef("Last Sync", readonly=True),
             "last_error": text("Last Error", readonly=True),
-        }, order="id", rec_name="channel_sku"),
-        ModelDef("marketplace.allocation", "Marketplace Allocation", {
+        }, order="channel_id, channel_sku, id", rec_name="channel_sku"),
+        ModelDef("marketplace.allocation", "Marketplace Stock Allocation", {
             "channel_id": m2o("marketplace.channel", "Channel", required=True),
             "product_id": m2o("product.product", "Product", required=True),
             "mode": sel("Mode", [("allocation", "Allocation"), ("reservation", "Reservation")],
@@ -400,12 +428,12 @@ def _models(v: int) -> list[ModelDef]:
             "quantity": floatf("Quantity", required=True, default=0.0),
             "date_start": datetimef("Start"),
             "date_end": datetimef("End"),
-        }, order="id", rec_name="id"),
+        }, order="date_start desc, id desc", rec_name="product_id"),
         ModelDef("marketplace.stock.event", "Marketplace Stock Event", {
             "product_id": m2o("product.product", "Product", required=True),
             "reason": sel("Reason", EVENT_REASONS, required=True),
             "move_id": m2o("stock.move", "Stock Move"),
-        }, order="id", rec_name="id"),
+        }, order="id desc", rec_name="product_id"),
     ]
     return models
 

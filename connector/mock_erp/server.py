@@ -32,6 +32,7 @@ from connector.mock_erp.http_server import KeepAliveServer
 from connector.mock_erp.errors import AccessDenied, AccessError, OdooError, exception_message, exception_name
 from connector.mock_erp.orm import GENERIC, SPECIFIC, Method, find_method, public_method
 from connector.mock_erp.rpc import Services
+from connector.mock_erp.schema import DEFAULT_VERSION
 from connector.mock_erp.webhook import WebhookNotifier
 from connector.mock_erp import xmlrpc_codec
 
@@ -178,6 +179,10 @@ class MockErpApp:
             if method is None:
                 raise ValueError("no method in XML-RPC request")
             result = self.services.dispatch(service, method, list(params))
+            if result is None:
+                # Odoo's marshaller too: a method returning None (action_apply_inventory,
+                # do_unreserve) has done its work and committed, and the client gets fault 1.
+                raise TypeError("cannot marshal None unless allow_none is enabled")
             return xmlrpc.client.dumps((_sanitize(result),), methodresponse=True, allow_none=False)
         except Exception as exc:  # noqa: BLE001 - every error becomes a fault, as in rpc.py
             return xmlrpc.client.dumps(self._fault(exc, legacy), allow_none=False)
@@ -217,8 +222,10 @@ class MockErpApp:
             if not isinstance(params, dict):
                 raise BadRequest("Invalid JSON-RPC params")
             result = handler(params)
-            # the ORM already reads empty values as False; only a bare None needs mapping
-            return _dumps({"jsonrpc": "2.0", "id": request_id, "result": False if result is None else result})
+            # odoo.http.JsonRPCDispatcher._response leaves "result" out when it is None
+            if result is None:
+                return _dumps({"jsonrpc": "2.0", "id": request_id})
+            return _dumps({"jsonrpc": "2.0", "id": request_id, "result": result})
         except Exception as exc:  # noqa: BLE001 - odoo.http.JsonRPCDispatcher.handle_error
             error: dict[str, Any] = {"code": 200, "message": "Odoo Server Error", "data": serialize_exception(exc)}
             if isinstance(exc, NotFound):
@@ -435,7 +442,7 @@ class RunningMockErp:
 
 
 def start_mock_erp(*, fixtures: Path | None = None, host: str = "127.0.0.1", port: int = 0,
-                   version: str = "19.0", webhook_url: str | None = None,
+                   version: str = DEFAULT_VERSION, webhook_url: str | None = None,
                    webhook_secret: str | None = None) -> RunningMockErp:
     """Load the fixtures, bind (port 0: a free port) and serve on a daemon thread."""
     db = MockDatabase(fixtures, version)

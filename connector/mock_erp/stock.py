@@ -39,9 +39,19 @@ def install_computes(schema: dict[str, ModelDef]) -> None:
     """Attach the getters of non-stored fields (and display names) to a series' schema."""
     quant = schema["stock.quant"].fields
     quant["available_quantity"].compute = lambda env, r: r.get("quantity", 0.0) - r.get("reserved_quantity", 0.0)
-    quant["inventory_diff_quantity"].compute = lambda env, r: (
-        (r.get("inventory_quantity") or 0.0) - (r.get("quantity") or 0.0) if r.get("inventory_quantity_set") else 0.0)
     quant["company_id"].compute = _quant_company
+    prod_of = lambda env, r: env.store.row("product.product", r.get("product_id") or 0) or {}  # noqa: E731
+    quant["product_tmpl_id"].compute = lambda env, r: prod_of(env, r).get("product_tmpl_id") or False
+    quant["product_uom_id"].compute = lambda env, r: _tmpl(env, prod_of(env, r)).get("uom_id") or 1
+    quant["product_categ_id"].compute = lambda env, r: False  # the mock has no product categories
+    quant["warehouse_id"].compute = lambda env, r: _location_warehouse(
+        env, env.store.row("stock.location", r.get("location_id") or 0) or {})
+    quant["tracking"].compute = lambda env, r: "none"  # the mock tracks no lots
+    quant["on_hand"].compute = lambda env, r: _is_internal(env, r.get("location_id") or 0)
+    for name in ("is_outdated", "is_favorite", "sn_duplicated", "lot_properties", "storage_category_id",
+                 "last_count_date"):
+        quant[name].compute = lambda env, r: False
+    quant["cyclic_inventory_frequency"].compute = lambda env, r: 0
     schema["stock.location"].fields["warehouse_id"].compute = _location_warehouse
     prod = schema["product.product"].fields
     prod["name"].compute = lambda env, r: _tmpl(env, r).get("name") or False
@@ -61,9 +71,6 @@ def install_computes(schema: dict[str, ModelDef]) -> None:
         f"{_product_display(env, env.row('product.product', r['product_id']))}")
     schema["stock.move"].display = lambda env, r: r.get("reference") or _product_display(
         env, env.row("product.product", r["product_id"]))
-    schema["marketplace.allocation"].display = lambda env, r: (
-        f"{env.row('marketplace.channel', r['channel_id'])['code']} / {r.get('mode')} {r.get('quantity')}")
-    schema["marketplace.stock.event"].display = lambda env, r: f"{r.get('reason')} #{r['id']}"
 
 
 def _tmpl(env: Env, row: Row) -> Row:
@@ -108,6 +115,19 @@ def _product_qty(env: Env, product_id: int, what: str) -> float:
         if q["location_id"] in internal:
             total += q.get("quantity", 0.0) - (q.get("reserved_quantity", 0.0) if what == "free" else 0.0)
     return total
+
+
+@on_create("product.template")
+def _template_created(env: Env, ids: list[int]) -> None:
+    """product.template.create makes its one variant (no attributes in the mock), carrying the
+    template's code and barcode as Odoo's inverses do. Fixtures name their variants."""
+    if env.context.get("_fixture_load"):
+        return
+    for tid in ids:
+        tmpl = env.row("product.template", tid)
+        create_records(env, "product.product", [{
+            "product_tmpl_id": tid, "default_code": tmpl.get("default_code") or False,
+            "barcode": tmpl.get("barcode") or False, "active": tmpl.get("active", True)}])
 
 
 # -- location hierarchy (stored complete_name / parent_path, like Odoo) -----------------------
@@ -171,7 +191,8 @@ def _add_quantity(env: Env, product_id: int, location_id: int, qty: float) -> No
         env.store.insert("stock.quant", {
             "product_id": product_id, "location_id": location_id, "lot_id": False, "package_id": False,
             "owner_id": False, "quantity": qty, "reserved_quantity": 0.0, "inventory_quantity": 0.0,
-            "inventory_quantity_set": False, "in_date": now_str(), "create_date": now_str(),
+            # stored at creation and not recomputed when moves change the quantity (Odoo 18)
+            "inventory_diff_quantity": -qty, "inventory_quantity_set": False, "in_date": now_str(), "create_date": now_str(),
             "write_date": now_str(), "create_uid": env.uid, "write_uid": env.uid,
         })
         return
@@ -181,6 +202,17 @@ def _add_quantity(env: Env, product_id: int, location_id: int, qty: float) -> No
 
 def _is_internal(env: Env, location_id: int) -> bool:
     return (env.store.row("stock.location", location_id) or {}).get("usage") in ("internal", "transit")
+
+
+def _storable(env: Env, product_id: int) -> bool:
+    tmpl = _tmpl(env, env.store.row("product.product", product_id) or {})
+    return bool(tmpl.get("is_storable")) if env.major >= 18 else tmpl.get("type") == "product"
+
+
+def _relevant(env: Env, move: Row) -> bool:
+    """The addon's _marketplace_relevant: a storable product's move touching stock."""
+    return _storable(env, move["product_id"]) and (
+        _is_internal(env, move["location_id"]) or _is_internal(env, move["location_dest_id"]))
 
 
 # -- pickings & moves ----------------------------------------------------------------------------
@@ -362,24 +394,27 @@ def action_assign(rs: Recordset) -> bool:
 def _assign(env: Env, pids: list[int]) -> None:
     for pid in pids:
         for mid in _moves(env, [pid]):
-            if _reserve_move(env, mid) > EPS:
-                emit(env, env.row("stock.move", mid)["product_id"], "reservation", mid)
+            m = env.row("stock.move", mid)
+            if _reserve_move(env, mid) > EPS and _relevant(env, m):
+                emit(env, m["product_id"], "reservation", mid)
         _set_picking_state(env, pid)
 
 
 @method(models=["stock.picking"])
-def do_unreserve(rs: Recordset) -> bool:
+def do_unreserve(rs: Recordset) -> None:
     env = rs.env
     for pid in rs.ids:
         for mid in _moves(env, [pid]):
             m = env.row("stock.move", mid)
             if m["state"] in ("done", "cancel"):
                 continue
-            if _release_move(env, mid) > EPS:
-                emit(env, m["product_id"], "cancel", mid)
+            _release_move(env, mid)
+            # the addon's _do_unreserve: "reservation" for every move it unreserves from stock
+            if _is_internal(env, m["location_id"]) and _relevant(env, m):
+                emit(env, m["product_id"], "reservation", mid)
             env.store.update("stock.move", mid, {"state": "confirmed"})
         _set_picking_state(env, pid)
-    return True
+    return None  # as Odoo 18's stock.picking.do_unreserve (XML-RPC: fault 1, see server.py)
 
 
 @method(models=["stock.picking"])
@@ -388,11 +423,17 @@ def action_cancel(rs: Recordset) -> bool:
     for pid in rs.ids:
         for mid in _moves(env, [pid]):
             m = env.row("stock.move", mid)
-            if m["state"] == "done":
+            if m["state"] in ("done", "cancel"):
                 continue
-            if _release_move(env, mid) > EPS:
-                emit(env, m["product_id"], "cancel", mid)
+            _release_move(env, mid)
+            # stock.move._action_cancel unreserves every move it cancels, and the addon's
+            # _do_unreserve records "reservation" for those taking from stock
+            if _is_internal(env, m["location_id"]) and _relevant(env, m):
+                emit(env, m["product_id"], "reservation", mid)
             env.store.update("stock.move", mid, {"state": "cancel"})
+            # the addon's _action_cancel: "cancel" for every move it cancels
+            if _relevant(env, m):
+                emit(env, m["product_id"], "cancel", mid)
         _set_picking_state(env, pid)
     return True
 
@@ -402,7 +443,7 @@ def _without_quantities_message(env: Env) -> str:
     if env.major <= 16:
         return ("You cannot validate a transfer if no quantities are reserved nor done. "
                 "To force the transfer, switch in edit mode and encode the done quantities.")
-    if env.major == 17:
+    if env.major in (17, 18):
         return "You cannot validate a transfer if no quantities are reserved. To force the transfer, encode quantities."
     return ("Transfer trouble alert! Validating a zero quantity transfer? You're not moving invisible goods "
             "around are you?\nSet some quantities and let's get moving!")
@@ -412,7 +453,8 @@ def _wizard_action(name: str, res_model: str, pids: list[int], env: Env) -> Row:
     return {
         "name": name, "type": "ir.actions.act_window", "view_mode": "form", "res_model": res_model,
         "views": [[False, "form"]], "view_id": False, "target": "new",
-        "context": {**env.context, "button_validate_picking_ids": pids, "default_pick_ids": [[4, p] for p in pids]},
+        "context": {**env.context, "button_validate_picking_ids": pids, "default_pick_ids": [[4, p] for p in pids],
+                    **({"default_show_transfers": False} if res_model == "stock.backorder.confirmation" else {})},
     }
 
 
@@ -521,9 +563,12 @@ def _done_picking(env: Env, pid: int, plan: dict[int, float], done_field: str) -
         _move_quantity(env, mid, qty)
         env.store.update("stock.move", mid, {"state": "done", done_field: qty, "date": stamp,
                                              **({"picked": True} if env.major >= 17 else {})})
+        if not _relevant(env, m):
+            continue
+        # the addon's _marketplace_done_reason
         if m.get("origin_returned_move_id"):
             reason = "return"
-        elif ptype.get("code") == "incoming":
+        elif not _is_internal(env, m["location_id"]) and _is_internal(env, m["location_dest_id"]):
             reason = "receipt"
         else:
             reason = "move_done"
@@ -587,9 +632,10 @@ def _return_wizard_created(env: Env, ids: list[int]) -> None:
             for mid in _moves(env, [pid]):
                 m = env.row("stock.move", mid)
                 if m["state"] == "done":
+                    # 18.0 proposes 0 to return (the user fills it in); older series the done quantity
                     create_records(env, "stock.return.picking.line", [{
                         "wizard_id": wid, "product_id": m["product_id"], "move_id": mid,
-                        "quantity": m.get(_done_qty_field(env)) or 0.0}])
+                        "quantity": 0.0 if env.major >= 18 else m.get(_done_qty_field(env)) or 0.0}])
 
 
 def _create_returns(rs: Recordset) -> Row:
@@ -646,43 +692,49 @@ def action_create_returns(rs: Recordset) -> Row:
 # -- inventory adjustments ------------------------------------------------------------------------
 @on_write("stock.quant", before=True)
 def _quant_write_guard(env: Env, ids: list[int], vals: dict[str, Any]) -> None:
-    forbidden = {"quantity", "reserved_quantity", "product_id", "location_id"} & set(vals)
-    if forbidden and not env.context.get("inventory_mode"):
+    """stock.quant.write (18.0): only in inventory mode are the quant's keys locked; a plain
+    write of `quantity` is a raw write (no move, no event), as on Odoo."""
+    forbidden = {"product_id", "location_id", "lot_id", "package_id", "owner_id"} & set(vals)
+    if forbidden and env.context.get("inventory_mode"):
         raise UserError("Quant's editing is restricted, you can't do this operation.")
-    if "quantity" in vals and env.context.get("inventory_mode"):
-        # inventory mode turns a quantity write into a counted quantity (stock.quant.write)
-        vals["inventory_quantity"] = vals.pop("quantity")
     if "inventory_quantity" in vals and "inventory_quantity_set" not in vals:
-        vals["inventory_quantity_set"] = True
+        vals["inventory_quantity_set"] = True  # _compute_inventory_quantity_set
+    if "inventory_quantity" in vals:
+        # the stored _compute_inventory_diff_quantity, at the time of the count
+        for qid in ids:
+            q = env.row("stock.quant", qid)
+            env.store.update("stock.quant", qid, {
+                "inventory_diff_quantity": (vals["inventory_quantity"] or 0.0) - (q.get("quantity") or 0.0)})
 
 
 @on_create("stock.quant")
 def _quant_created(env: Env, ids: list[int]) -> None:
+    """stock.quant.create: in inventory mode a count for (product, location, ...) lands on the
+    existing quant of that key; otherwise a raw create (its count not marked as set)."""
     for qid in ids:
         q = env.row("stock.quant", qid)
-        dup = [other for other in (env.store.index("stock.quant", "product_id") or {}).get(q["product_id"], ())
-               if other != qid and _quant_key(env.row("stock.quant", other)) == _quant_key(q)]
-        vals: Row = {"in_date": q.get("in_date") or now_str()}
         counted = q.get("inventory_quantity") or 0.0
-        if q.get("quantity") and not env.context.get("inventory_mode") and not env.context.get("_fixture_load"):
-            raise UserError("Quant's editing is restricted, you can't do this operation.")
-        if env.context.get("inventory_mode") and q.get("quantity") and not counted:
-            counted = q["quantity"]
-            vals["quantity"] = 0.0
-        if counted or q.get("inventory_quantity_set"):
-            vals["inventory_quantity"] = counted
+        vals: Row = {"in_date": q.get("in_date") or now_str(),
+                     "inventory_diff_quantity": counted - (q.get("quantity") or 0.0)}
+        inventory_mode = bool(env.context.get("inventory_mode")) and not env.context.get("_fixture_load")
+        if inventory_mode:
             vals["inventory_quantity_set"] = True
         env.store.update("stock.quant", qid, vals)
-        if dup:
-            # Odoo merges into the existing quant of the same key (stock.quant.create in inventory mode)
+        dup = [other for other in (env.store.index("stock.quant", "product_id") or {}).get(q["product_id"], ())
+               if other != qid and _quant_key(env.row("stock.quant", other)) == _quant_key(q)]
+        if dup and inventory_mode:
             keep = dup[0]
-            env.store.update("stock.quant", keep, {"inventory_quantity": counted, "inventory_quantity_set": True})
+            kept = env.row("stock.quant", keep)
+            env.store.update("stock.quant", keep, {"inventory_quantity": counted, "inventory_quantity_set": True,
+                                                   "inventory_diff_quantity": counted - (kept.get("quantity") or 0.0)})
             env.store.delete("stock.quant", qid)
             ids[ids.index(qid)] = keep
 
 
 @method(models=["stock.quant"])
 def action_apply_inventory(rs: Recordset) -> Any:
+    """stock.quant.action_apply_inventory (18.0): each quant moves by its counted difference
+    (an inventory move, done at once), then its count is cleared. Returns None, as Odoo."""
     env = rs.env
     inventory_loc = next((lid for lid, loc in env.store.table("stock.location").items()
                           if loc.get("usage") == "inventory"), None)
@@ -691,9 +743,9 @@ def action_apply_inventory(rs: Recordset) -> Any:
     done_field = _done_qty_field(env)
     for qid in rs.ids:
         q = env.row("stock.quant", qid)
-        if not q.get("inventory_quantity_set"):
+        diff = q.get("inventory_diff_quantity") or 0.0
+        if abs(diff) <= EPS and abs(q.get("inventory_quantity") or 0.0) <= EPS and abs(q.get("quantity") or 0.0) <= EPS:
             continue
-        diff = (q.get("inventory_quantity") or 0.0) - (q.get("quantity") or 0.0)
         if abs(diff) > EPS:
             src, dest = (inventory_loc, q["location_id"]) if diff > 0 else (q["location_id"], inventory_loc)
             vals: Row = {"product_id": q["product_id"], "product_uom_qty": abs(diff), "location_id": src,
@@ -703,11 +755,12 @@ def action_apply_inventory(rs: Recordset) -> Any:
                 vals["name"] = "Product Quantity Updated"
             mid = create_records(env, "stock.move", [vals])[0]
             env.store.update("stock.quant", qid, {"quantity": q.get("quantity", 0.0) + diff})
-            dest_quant_loc = inventory_loc
-            _add_quantity(env, q["product_id"], dest_quant_loc, -diff)
-            emit(env, q["product_id"], "adjustment", mid)
-        env.store.update("stock.quant", qid, {"inventory_quantity": 0.0, "inventory_quantity_set": False})
-    return True
+            _add_quantity(env, q["product_id"], inventory_loc, -diff)
+            if _storable(env, q["product_id"]):
+                emit(env, q["product_id"], "adjustment", mid)
+        env.store.update("stock.quant", qid, {"inventory_quantity": 0.0, "inventory_diff_quantity": 0.0,
+                                              "inventory_quantity_set": False})
+    return None
 
 
 @method(models=["stock.quant"], api_model=True)

@@ -4,12 +4,21 @@
 - PATCH/GET /listings/2021-08-01/items/{sellerId}/{sku}?marketplaceIds=...
 Auth: ``x-amz-access-token``; a bad or expired token gets SP-API's 403 Unauthorized (SP-API
 answers 403, not 401, for a revoked/expired access token). Throttle: 429 QuotaExceeded,
-no Retry-After (none documented). Writes apply at once (the real API queues them).
+no Retry-After (none documented).
+
+ACCEPTED is not applied (Amazon's "Manage Listings Issues" guide: a submission that passes
+the synchronous checks is accepted and processed downstream, where issues can still arise
+and are reported asynchronously). The sandbox applies an accepted quantity at once, unless
+the listing says otherwise in its seed/extra:
+- ``apply_delay_s``: the quantity shows only that many seconds after acceptance;
+- ``reject_later``: a message; the PATCH is ACCEPTED, the quantity never changes, and the
+  item's ``issues`` (includedData=issues) then hold an ERROR issue with that message.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from typing import Any
 from urllib.parse import unquote
@@ -112,8 +121,16 @@ class Amazon(MarketplaceApi):
                 return json_response({"sku": sku, "status": "INVALID", "submissionId": submission, "issues": issues})
             assert listing is not None
             if quantity is not None:
-                listing.quantity = quantity
-                listing.active = quantity > 0  # out of stock: no longer BUYABLE
+                if listing.extra.get("reject_later"):
+                    listing.extra["issues"] = [{
+                        "code": "99022", "message": str(listing.extra["reject_later"]),
+                        "severity": "ERROR", "attributeNames": ["fulfillment_availability"],
+                        "categories": ["INVALID_ATTRIBUTE"],
+                    }]
+                elif float(listing.extra.get("apply_delay_s") or 0) > 0:
+                    listing.extra["queued"] = [quantity, time.time() + float(listing.extra["apply_delay_s"])]
+                else:
+                    _apply(listing, quantity)
         return json_response({"sku": sku, "status": "ACCEPTED", "submissionId": submission, "issues": []})
 
     def get_item(self, call: Call) -> Response:
@@ -123,6 +140,10 @@ class Amazon(MarketplaceApi):
         sku = unquote(call.params["sku"])
         with call.market.lock:
             listing = call.market.find(sku=sku)
+            queued = listing.extra.get("queued") if listing is not None else None
+            if listing is not None and queued and time.time() >= queued[1]:
+                _apply(listing, int(queued[0]))
+                listing.extra.pop("queued", None)
             if listing is None:
                 return _errors(404, "NOT_FOUND", f"SKU '{sku}' not found in marketplace "
                                f"{call.request.args.get('marketplaceIds')}")
@@ -141,9 +162,16 @@ class Amazon(MarketplaceApi):
                     "fulfillmentChannelCode": listing.extra.get("fulfillment_channel_code", "DEFAULT"),
                     "quantity": listing.quantity,
                 }],
-                "issues": [],
             }
+            included = (call.request.args.get("includedData") or "summaries").split(",")
+            if "issues" in included:
+                item["issues"] = list(listing.extra.get("issues") or [])
         return json_response(item)
+
+
+def _apply(listing: Any, quantity: int) -> None:
+    listing.quantity = quantity
+    listing.active = quantity > 0  # out of stock: no longer BUYABLE
 
 
 def _issue(code: str, message: str, attributes: list[str] | None = None) -> dict[str, Any]:

@@ -6,6 +6,10 @@
 - POST /shared/process-status {"processStatusQueries": [{"processStatusId"}]} (bulk)
 - GET /retailer/offers/{offer-id}
 Every API call needs ``Accept``/``Content-Type: application/vnd.retailer.v10+json``.
+Offers API v11 (the successor the v10 spec's ``deprecated`` stock endpoint points to, per
+the bol reference note; no v11 spec is stored): ``PATCH /retailer/offers/{offer-id}`` with
+``application/vnd.retailer.v11+json`` and ``{"stock": {"amount", "managedByRetailer"}}``,
+applied at once and answered 204 without a body; GET of an offer also takes the v11 type.
 Errors are Problem JSON; 429 carries Retry-After and x-ratelimit-* headers.
 """
 
@@ -19,6 +23,7 @@ from werkzeug.wrappers import Response
 from connector.sandbox.api import Call, MarketplaceApi, json_response, retry_after_header
 
 MEDIA = "application/vnd.retailer.v10+json"
+MEDIA_V11 = "application/vnd.retailer.v11+json"
 TOKEN_LIFETIME_S = 299
 PENDING_POLLS = 1  # how many polls answer PENDING before the final status
 
@@ -43,6 +48,7 @@ class Bol(MarketplaceApi):
         ("POST", r"/token", "token", True),
         ("PUT", r"/retailer/offers/(?P<offer_id>[^/]+)/stock", "put_stock", False),
         ("GET", r"/retailer/offers/(?P<offer_id>[^/]+)", "get_offer", False),
+        ("PATCH", r"/retailer/offers/(?P<offer_id>[^/]+)", "patch_offer", False),
         ("GET", r"/shared/process-status/(?P<process_id>[^/]+)", "get_process", False),
         ("POST", r"/shared/process-status", "bulk_process", False),
     ]
@@ -69,16 +75,41 @@ class Bol(MarketplaceApi):
         return json_response({"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME_S,
                               "scope": "RETAILER"})
 
-    def _check(self, call: Call, body_expected: bool) -> Response | None:
+    def _check(self, call: Call, body_expected: bool, media: tuple[str, ...] = (MEDIA,)) -> Response | None:
         with call.market.lock:
             account = call.market.token_account(call.bearer())
         if account is None:
             return problem(401, "Unauthorized", "Access token is missing, invalid or expired.")
-        if MEDIA not in call.header("Accept"):
-            return problem(406, "Not Acceptable", f"Accept header must be {MEDIA}.")
-        if body_expected and call.header("Content-Type").split(";")[0].strip() != MEDIA:
-            return problem(415, "Unsupported Media Type", f"Content-Type must be {MEDIA}.")
+        if not any(m in call.header("Accept") for m in media):
+            return problem(406, "Not Acceptable", f"Accept header must be {' or '.join(media)}.")
+        if body_expected and call.header("Content-Type").split(";")[0].strip() not in media:
+            return problem(415, "Unsupported Media Type", f"Content-Type must be {' or '.join(media)}.")
         return None
+
+    def patch_offer(self, call: Call) -> Response:
+        refused = self._check(call, body_expected=True, media=(MEDIA_V11,))
+        if refused is not None:
+            return refused
+        body = call.json()
+        call.items = 1
+        stock = body.get("stock") if isinstance(body, dict) else None
+        violations = []
+        if stock is not None:
+            amount = stock.get("amount") if isinstance(stock, dict) else None
+            if not isinstance(amount, int) or isinstance(amount, bool) or not 0 <= amount <= 999:
+                violations.append({"name": "stock.amount", "reason": "Must be an integer between 0 and 999."})
+            if not isinstance(stock, dict) or not isinstance(stock.get("managedByRetailer"), bool):
+                violations.append({"name": "stock.managedByRetailer", "reason": "Must be true or false."})
+        if violations:
+            return problem(400, "Bad Request", "Validation error", violations)
+        with call.market.lock:
+            listing = call.market.find(external_id=call.params["offer_id"])
+            if listing is None:
+                return problem(404, "Not Found", f"Offer with id {call.params['offer_id']} not found.")
+            if isinstance(stock, dict):
+                listing.quantity = int(stock["amount"])
+                listing.extra["managedByRetailer"] = stock["managedByRetailer"]
+        return Response(status=204)
 
     def put_stock(self, call: Call) -> Response:
         refused = self._check(call, body_expected=True)
@@ -154,7 +185,7 @@ class Bol(MarketplaceApi):
         return json_response({"processStatuses": [s for s in found if s is not None]}, content_type=MEDIA)
 
     def get_offer(self, call: Call) -> Response:
-        refused = self._check(call, body_expected=False)
+        refused = self._check(call, body_expected=False, media=(MEDIA, MEDIA_V11))
         if refused is not None:
             return refused
         with call.market.lock:
@@ -172,7 +203,8 @@ class Bol(MarketplaceApi):
                 "notPublishableReasons": [] if listing.quantity > 0 else [
                     {"code": "4003", "description": "Out of stock."}],
             }
-        return json_response(offer, content_type=MEDIA)
+        media = MEDIA_V11 if MEDIA_V11 in call.header("Accept") else MEDIA
+        return json_response(offer, content_type=media)
 
 
 def _public(job: dict[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,12 @@
   refuses it ("zero stock cannot be written"), so zero stock means deactivating the listing
 - PATCH /v3/application/shops/{shop_id}/listings/{listing_id} (form or JSON: state=active|inactive)
 - GET /v3/application/listings/{listing_id}
+- the spec's updateListingInventory "fails if the supplied values for product sku, offering
+  quantity, and/or price are incompatible with values in `*_on_property_*` fields": products
+  with the same values for the properties in `quantity_on_property` (all of them when it is
+  empty) must hold the same quantity, else 400
+- a row's extra ``sell_after_read`` (n): the next inventory GET is answered, then n units of
+  that product sell (a buyer between a client's read and its write)
 Auth: ``x-api-key: keystring:shared_secret`` (keystring alone -> 403) and a Bearer token.
 Listing row: sku = product SKU, external_id = "<listing_id>/<product_id>"; status = listing state.
 """
@@ -82,9 +88,15 @@ class Etsy(MarketplaceApi):
         products = []
         for row in rows:
             product_id = int((row.external_id or "0/0").split("/", 1)[1] or 0)
+            values = row.extra.get("property_values")
+            if not values and len(rows) > 1:
+                # On Etsy the products of one listing are its variations, told apart by
+                # property values; a seed row without any gets a custom property (513).
+                values = [{"property_id": 513, "property_name": "Variant", "scale_id": None,
+                           "value_ids": [product_id], "values": [row.sku]}]
             products.append({
                 "product_id": product_id, "sku": row.sku, "is_deleted": False,
-                "property_values": row.extra.get("property_values", []),
+                "property_values": values or [],
                 "offerings": [{"offering_id": product_id * 10 + 1, "quantity": row.quantity,
                                "is_enabled": bool(row.extra.get("is_enabled", True)), "is_deleted": False,
                                "readiness_state_id": row.extra.get("readiness_state_id"),
@@ -110,7 +122,11 @@ class Etsy(MarketplaceApi):
             rows = self._rows(call, call.params["listing_id"])
             if not rows:
                 return error(404, f"Listing {call.params['listing_id']} not found.")
-            return json_response(self._inventory(rows))
+            reply = self._inventory(rows)
+            for row in rows:
+                sold = int(row.extra.pop("sell_after_read", 0) or 0)
+                row.quantity = max(0, row.quantity - sold)
+            return json_response(reply)
 
     def put_inventory(self, call: Call) -> Response:
         _, refused = self._auth(call)
@@ -138,6 +154,16 @@ class Etsy(MarketplaceApi):
                     quantities.append(quantity)
         if not any(q > 0 for q in quantities):
             return error(400, "One offering must have quantity greater than 0")
+        on_property = set(body.get("quantity_on_property") or [])
+        groups: dict[tuple[Any, ...], set[tuple[int, ...]]] = {}
+        for product in products:
+            group = tuple(sorted((v.get("property_id"), tuple(v.get("value_ids") or []))
+                               for v in product.get("property_values") or []
+                               if isinstance(v, dict) and v.get("property_id") in on_property))
+            groups.setdefault(group, set()).add(tuple(o["quantity"] for o in product["offerings"]))
+        if any(len(numbers) > 1 for numbers in groups.values()):
+            return error(400, "Products with the same values for the properties in quantity_on_property "
+                              "must have the same quantity; add the varying property to quantity_on_property.")
         with call.market.lock:
             rows = self._rows(call, listing_id)
             if not rows:

@@ -11,6 +11,12 @@ Every call carries app_key, timestamp (ms, within 7200 s), sign_method=sha256, a
 every other param). Replies are HTTP 200 JSON; ``code`` "0" is success. A write below the
 campaign-lock floor fails with code 501 and a detail entry coded 4170; QPS throttling is
 code ApiCallLimit. Listing: sku = SellerSku, external_id = "<item_id>/<sku_id>".
+Multi-warehouse sellers (a listing with extra ``warehouses`` = {code: quantity}): writes
+must use ``<MultiWarehouseInventories><MultiWarehouseInventory><WarehouseCode>`` (the bare
+form is refused for them, and the wrapped one for single-warehouse listings, as the
+reference note says); inside, ``<Quantity>`` sets that warehouse and any other child is
+ignored with code "0" (what an integrator found on the live API); warehouses not named keep
+their stock. item/get lists ``multiWarehouseInventories`` per SKU.
 """
 
 from __future__ import annotations
@@ -119,12 +125,22 @@ class Lazada(MarketplaceApi):
                               "account_platform": "seller_center", "country": "sg", "code": "0",
                               "request_id": uuid.uuid4().hex[:16]})
 
-    def _skus(self, xml_text: str) -> list[dict[str, str]] | None:
+    def _skus(self, xml_text: str) -> list[dict[str, Any]] | None:
         try:
             root = ET.fromstring(xml_text)
         except ET.ParseError:
             return None
-        return [{child.tag: (child.text or "").strip() for child in sku} for sku in root.iter("Sku")]
+        out: list[dict[str, Any]] = []
+        for sku in root.iter("Sku"):
+            fields: dict[str, Any] = {child.tag: (child.text or "").strip() for child in sku
+                                      if child.tag != "MultiWarehouseInventories"}
+            if sku.find("MultiWarehouseInventories") is not None:
+                fields["warehouses"] = [
+                    {child.tag: (child.text or "").strip() for child in entry}
+                    for entry in sku.iter("MultiWarehouseInventory")
+                ]
+            out.append(fields)
+        return out
 
     def _write(self, call: Call, field: str) -> Response:
         params, _, refused = self._check(call)
@@ -146,7 +162,7 @@ class Lazada(MarketplaceApi):
             return reply("501", "Update failed", type_="ISP", detail=detail)
         return reply(data={})
 
-    def _apply(self, call: Call, sku: dict[str, str], field: str) -> dict[str, Any] | None:
+    def _apply(self, call: Call, sku: dict[str, Any], field: str) -> dict[str, Any] | None:
         item_id, sku_id = sku.get("ItemId", ""), sku.get("SkuId", "")
         base = {"item_id": item_id, "sku_id": sku_id, "seller_sku": sku.get("SellerSku", ""), "field": field}
         if not (item_id and sku_id):
@@ -154,6 +170,23 @@ class Lazada(MarketplaceApi):
         listing = call.market.find(external_id=f"{item_id}/{sku_id}")
         if listing is None:
             return {**base, "code": "208", "message": f"SKU {item_id}/{sku_id} not found"}
+        stock: dict[str, int] | None = listing.extra.get("warehouses")
+        if (stock is not None) != ("warehouses" in sku):
+            return {**base, "code": "5", "message": "multi-warehouse sellers must send MultiWarehouseInventories"
+                    if stock is not None else "MultiWarehouseInventories is only for multi-warehouse sellers"}
+        if stock is not None:
+            for entry in sku["warehouses"]:
+                code = entry.get("WarehouseCode", "")
+                if code not in stock:
+                    return {**base, "code": "5", "message": f"unknown WarehouseCode {code!r}"}
+                value = entry.get("Quantity")
+                if value is None:
+                    continue  # another child element: ignored, and the call still answers "0"
+                if not value.isdigit():
+                    return {**base, "code": "5", "message": "Quantity must be an integer >= 0"}
+                stock[code] = int(value)
+            listing.quantity = sum(stock.values())
+            return None
         raw = sku.get(field, "")
         if not raw.lstrip("-").isdigit():
             return {**base, "code": "5", "message": f"{field} must be an integer"}
@@ -205,5 +238,9 @@ class Lazada(MarketplaceApi):
             skus = [{"SkuId": int(x.external_id.split("/", 1)[1]) if x.external_id else 0, "SellerSku": x.sku,
                      "quantity": x.quantity, "sellableQuantity": x.quantity, "Available": x.quantity,
                      "Status": "active" if x.active else "inactive",
-                     "channelInventories": [{"lockQuantity": x.lock_floor}] if x.lock_floor else []} for x in rows]
+                     "channelInventories": [{"lockQuantity": x.lock_floor}] if x.lock_floor else [],
+                     **({"multiWarehouseInventories": [
+                         {"warehouseCode": code, "quantity": qty, "sellableQuantity": qty, "totalQuantity": qty}
+                         for code, qty in x.extra["warehouses"].items()]} if x.extra.get("warehouses") else {})}
+                    for x in rows]
         return reply(data={"item_id": int(item_id), "status": "Active", "skus": skus})

@@ -8,6 +8,13 @@
 Shop calls carry partner_id, timestamp (s, valid 5 min), access_token, shop_id and
 sign = hex HMAC-SHA256(partner_key, f"{partner_id}{path}{timestamp}{access_token}{shop_id}");
 the token call signs f"{partner_id}{path}{timestamp}". A wrong sign -> 403 error_sign.
+Cross-border (CNSC/KRSC) merchants (an account with ``merchant_id``): merchant-level calls
+carry and sign ``merchant_id`` where shop calls have ``shop_id``;
+POST /api/v2/global_product/update_stock {"global_item_id", "stock_list": [{"global_model_id",
+"seller_stock": [{"stock"}]}]} (1..50) sets the global stock of listings whose external_id
+is "<global_item_id>/<global_model_id>" (reply: error "" and no per-model lists). Such a
+merchant's shop refuses the local product/update_stock (Shopee reserves stock of
+cross-border items to the global product).
 Promotion stock (``promotion_stock``) is reserved: a seller stock below it fails that model.
 Listing: sku = model SKU, external_id = "<item_id>/<model_id>".
 """
@@ -54,6 +61,7 @@ class Shopee(MarketplaceApi):
         ("GET", r"/api/v2/product/get_model_list", "get_model_list", False),
         ("GET", r"/api/v2/product/get_item_base_info", "get_item_base_info", False),
         ("POST", r"/api/v2/product/unlist_item", "unlist_item", False),
+        ("POST", r"/api/v2/global_product/update_stock", "global_update_stock", False),
     ]
 
     def throttled(self, call: Call, retry_after: float) -> Response:
@@ -82,8 +90,10 @@ class Shopee(MarketplaceApi):
         if skew > TIMESTAMP_WINDOW_S:
             return None, fail(403, "error_param", "Invalid timestamp: it must be within 5 minutes of the server time.")
         base = f"{partner_id}{self._api_path(call)}{stamp}"
+        merchant_call = self._api_path(call).startswith("/api/v2/global_product/")
         if shop_call:
-            base += f"{args.get('access_token', '')}{args.get('shop_id', '')}"
+            owner = args.get("merchant_id", "") if merchant_call else args.get("shop_id", "")
+            base += f"{args.get('access_token', '')}{owner}"
         if not hmac.compare_digest(signature(partner[1].get("partner_key", ""), base), given.lower()):
             return None, fail(403, "error_sign", "Wrong sign.")
         if not shop_call:
@@ -94,9 +104,42 @@ class Shopee(MarketplaceApi):
                 account = partner[1]  # a pre-issued token from the seed
         if account is None:
             return None, fail(403, "error_auth", "Invalid access_token.")
-        if account.get("shop_id") and account["shop_id"] != args.get("shop_id"):
+        if merchant_call:
+            if not account.get("merchant_id") or str(account["merchant_id"]) != args.get("merchant_id"):
+                return None, fail(403, "error_auth", "No permission to this merchant.")
+        elif account.get("shop_id") and account["shop_id"] != args.get("shop_id"):
             return None, fail(403, "error_auth", "No permission to this shop.")
         return account, None
+
+    def global_update_stock(self, call: Call) -> Response:
+        _, refused = self._check(call)
+        if refused is not None:
+            return refused
+        body = call.json()
+        if not isinstance(body, dict) or not body.get("global_item_id"):
+            return fail(400, "error_param", "invalid field GlobalItemId: value must  Not Null")
+        stock_list = body.get("stock_list")
+        if not isinstance(stock_list, list) or not 1 <= len(stock_list) <= MAX_MODELS:
+            return fail(400, "error_param", f"stock_list must hold 1 to {MAX_MODELS} models.")
+        call.items = len(stock_list)
+        item = str(body["global_item_id"])
+        with call.market.lock:
+            models = {(x.external_id or "").split("/", 1)[1]: x for x in self._models(call, item)}
+            if not models:
+                return fail(400, "error_item_not_found", f"global_item_id {item} not found.")
+            staged = []
+            for entry in stock_list:
+                model_id = str(entry.get("global_model_id", 0))
+                listing = models.get(model_id)
+                stocks = entry.get("seller_stock") or []
+                if listing is None:
+                    return fail(400, "error_param", f"global_model_id {model_id} not found.")
+                if len(stocks) != 1 or not isinstance(stocks[0].get("stock"), int) or stocks[0]["stock"] < 0:
+                    return fail(400, "error_param", "invalid seller_stock.")
+                staged.append((listing, stocks[0]["stock"]))
+            for listing, stock in staged:
+                listing.quantity = stock
+        return json_response({"error": "", "message": "", "warning": "", "request_id": uuid.uuid4().hex})
 
     def refresh(self, call: Call) -> Response:
         partner, refused = self._check(call, shop_call=False)
@@ -121,9 +164,12 @@ class Shopee(MarketplaceApi):
         return [x for x in call.market.listings.values() if (x.external_id or "").startswith(f"{item_id}/")]
 
     def update_stock(self, call: Call) -> Response:
-        _, refused = self._check(call)
+        account, refused = self._check(call)
         if refused is not None:
             return refused
+        if account is not None and account.get("merchant_id"):
+            return fail(403, "error_auth", "This is a cross-border shop: update its stock with "
+                                           "v2.global_product.update_stock.")
         body = call.json()
         if not isinstance(body, dict) or not body.get("item_id"):
             return fail(400, "error_param", "invalid field ItemId: value must  Not Null")

@@ -15,6 +15,13 @@ subset of the Admin schema that stock sync touches.
   says Shopify does the same). Unknown item -> field ["inventoryItemId"], unknown location
   (not the account's `location_id`, its `locations`, or any listing's) -> ["locationId"].
 - query inventoryItem(id) { inventoryLevel(locationId) { quantities(names) } }, inventoryLevel(id)
+Versions ("About Shopify API versioning"): stable versions YYYY-01/04/07/10, each supported
+12 months from its release; a request to a version past that is answered by the oldest
+supported stable version, and every reply names the version that answered in
+``X-Shopify-API-Version``. The sandbox's "today" is the real date, or the account's
+``today`` (YYYY-MM-DD) to try other dates. From 2026-04, inventorySetQuantities and
+inventoryActivate without ``@idempotent`` are refused ("calling these mutations without an
+idempotency directive will result in an error at runtime").
 Throttle: cost-based bucket (1000 points, 50/s restore); over it -> HTTP 200 with
 ``errors[{message: "Throttled", extensions: {code: "THROTTLED"}}]`` and extensions.cost.
 Listing: sku = variant SKU, external_id = InventoryItem GID; location from extra or account
@@ -23,6 +30,7 @@ Listing: sku = variant SKU, external_id = InventoryItem GID; location from extra
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import threading
 import time
@@ -190,7 +198,14 @@ class Shopify(MarketplaceApi):
         errors = _invalid(body["query"])
         if errors:
             return json_response({"errors": [e.formatted for e in errors], "extensions": _cost(cost, left)})
-        context = {"call": call, "account": found[1], "version": call.params["version"]}
+        version = _answering_version(call.params["version"], found[1])
+        headers = {"X-Shopify-API-Version": version}
+        missing_key = _mutations_without_key(document) if version >= "2026-04" else []
+        if missing_key:
+            return json_response({"errors": [{"message": f"The @idempotent directive is required for {name} "
+                                                         f"in {version}", "extensions": {"code": "BAD_REQUEST"}}
+                                             for name in missing_key]}, headers=headers)
+        context = {"call": call, "account": found[1], "version": version}
         result = graphql.execute_sync(SCHEMA, document, root_value=_Root(), context_value=context,
                                  variable_values=body.get("variables") or {},
                                  operation_name=body.get("operationName"))
@@ -198,7 +213,37 @@ class Shopify(MarketplaceApi):
         if result.errors:
             payload["errors"] = [e.formatted for e in result.errors]
         payload["extensions"] = _cost(cost, left, cost)
-        return json_response(payload)
+        return json_response(payload, headers=headers)
+
+
+def _answering_version(asked: str, account: dict[str, Any]) -> str:
+    """The version that answers a request to `asked`: itself while supported (or when it
+    is not a stable name, e.g. "unstable"), else the oldest stable version still supported."""
+    today = dt.date.fromisoformat(str(account["today"])) if account.get("today") else dt.date.today()
+    parts = asked.split("-")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts) or parts[1] not in ("01", "04", "07", "10"):
+        return asked
+    year, month = int(parts[0]), int(parts[1])
+    if today < dt.date(year + 1, month, 1):
+        return asked
+    stable = [dt.date(y, m, 1) for y in (today.year - 1, today.year) for m in (1, 4, 7, 10)]
+    oldest = min(d for d in stable if d <= today and today < dt.date(d.year + 1, d.month, 1))
+    return f"{oldest.year}-{oldest.month:02d}"
+
+
+_NEEDS_KEY = ("inventorySetQuantities", "inventoryActivate", "inventoryAdjustQuantities", "inventoryMoveQuantities")
+
+
+def _mutations_without_key(document: graphql.DocumentNode) -> list[str]:
+    missing = []
+    for definition in document.definitions:
+        if not isinstance(definition, graphql.OperationDefinitionNode) or definition.operation.value != "mutation":
+            continue
+        for selection in definition.selection_set.selections:
+            if isinstance(selection, graphql.FieldNode) and selection.name.value in _NEEDS_KEY:
+                if not any(d.name.value == "idempotent" for d in selection.directives or ()):
+                    missing.append(selection.name.value)
+    return missing
 
 
 def _location_of(listing: Listing, account: dict[str, Any]) -> str:

@@ -13,6 +13,10 @@ Auth, as WooCommerce's WC_REST_Authentication checks it (is_ssl() = the request'
   query, a form body or an ``Authorization: OAuth`` header; signature HMAC-SHA1/SHA256 with
   key ``consumer_secret + "&"`` over ``METHOD&enc(url)&enc(sorted k=v pairs)``; timestamp
   within 15 minutes; a nonce is refused if already used (remembered per timestamp).
+- A host that strips the Authorization header (an account with ``strips_authorization``):
+  Basic and ``Authorization: OAuth`` never reach WooCommerce; query-string keys still do
+  (WooCommerce's docs: "some servers may not parse the Authorization header correctly ...
+  you may provide the consumer key/secret as query string parameters instead").
 - No credentials at all: the route's own permission error (woocommerce_rest_cannot_batch/
   edit/view, 401). Key permissions read/write/read_write (account "permissions").
 stock_quantity applies only when manage_stock is (or becomes) true; status draft = inactive.
@@ -127,7 +131,7 @@ class WooCommerce(MarketplaceApi):
         key, secret = "", ""
         if args.get("consumer_key") and args.get("consumer_secret"):
             key, secret = args["consumer_key"], args["consumer_secret"]
-        basic = call.basic()
+        basic = None if _header_stripped(call) else call.basic()
         if not key and basic and basic[0] and basic[1]:
             key, secret = basic
         if not key or not secret:
@@ -146,7 +150,7 @@ class WooCommerce(MarketplaceApi):
         params = {k: v for k, v in call.request.args.items(multi=True)}  # PHP: the last one wins
         if call.request.mimetype == "application/x-www-form-urlencoded":
             params.update(call.form())
-        header = call.header("Authorization").strip()
+        header = "" if _header_stripped(call) else call.header("Authorization").strip()
         if header.startswith("OAuth "):
             for name, _, quoted, bare in _HEADER_PARAM.findall(header):
                 params[name] = unquote_plus(quoted or bare)
@@ -288,3 +292,9 @@ class WooCommerce(MarketplaceApi):
         with call.market.lock:
             found = [self._product(x) for x in call.market.listings.values() if sku is None or x.sku == sku]
         return json_response(found)
+
+
+def _header_stripped(call: Call) -> bool:
+    """Whether the host in front of this store drops the Authorization header."""
+    with call.market.lock:
+        return any(account.get("strips_authorization") for account in call.market.accounts)

@@ -88,6 +88,14 @@ class Zalando(MarketplaceApi):
         call.items = len(items)
         if len(items) > MAX_ITEMS:
             return problem(400, "Bad Request", f"At most {MAX_ITEMS} stock updates per request.")
+        # Schema violations refuse the whole request (the spec's `default` problem reply):
+        # the item types, and `ean` in `format: gtin-13` (13 digits, GS1 check digit).
+        for index, item in enumerate(items):
+            if not isinstance(item, dict) or not isinstance(item.get("ean"), str) \
+                    or not isinstance(item.get("quantity"), int) or not isinstance(item.get("sales_channel_id"), str):
+                return problem(400, "Bad Request", f"items[{index}] does not match StockUpdatePerSalesChannel.")
+            if not _gtin13(item["ean"]):
+                return problem(400, "Bad Request", f"items[{index}].ean is not a valid GTIN-13.")
         pairs = [(i.get("sales_channel_id"), i.get("ean")) for i in items if isinstance(i, dict)]
         if len(set(pairs)) != len(pairs):
             return problem(400, "Bad Request", "sales_channel_id and ean must be unique within a batch.")
@@ -129,3 +137,11 @@ def _is_uuid(value: object) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _gtin13(ean: str) -> bool:
+    """GS1 GTIN-13: 12 digits and a check digit (weights 1, 3 from the left)."""
+    if len(ean) != 13 or not ean.isdigit():
+        return False
+    weighted = sum(int(ch) * (1 if pos % 2 == 0 else 3) for pos, ch in enumerate(ean[:12]))
+    return int(ean[12]) == (10 - weighted % 10) % 10

@@ -5,7 +5,7 @@ and while the ERP or a marketplace is down, because they touch nothing but the f
 
 Usage::
 
-    store = StateStore.open(path, read_only=True)
+    store = StateStore.open(path, read_only=True)   # connector.state.sqlite
     print(render_status(status_report(store)))
 """
 
@@ -16,6 +16,7 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
+from connector.marketplaces.base import ACCEPTED_NOT_APPLIED, HELD_UNTIL
 from connector.state.rows import iso_time
 from connector.state.store import Store
 
@@ -51,6 +52,13 @@ def status_report(store: Store, now: float | None = None) -> dict[str, Any]:
                 if isinstance(seen, int) and isinstance(position, int)
                 else None,
             }
+    # Writes the marketplace accepted (queued) but has not been seen applying (issue 17).
+    awaiting: dict[str, int] = {}
+    for row in store.listings():
+        if row.state == "pending" and (row.last_error or "").startswith(ACCEPTED_NOT_APPLIED):
+            awaiting[row.channel_code] = awaiting.get(row.channel_code, 0) + 1
+    for code, entry in channels.items():
+        entry["accepted_not_applied"] = awaiting.get(code, 0)
     problems = [
         {
             "channel": row.channel_code,
@@ -63,6 +71,8 @@ def status_report(store: Store, now: float | None = None) -> dict[str, Any]:
         }
         for row in store.listings()
         if row.state in ("error", "locked")
+        # a push held for a marketplace quota, with the time it may go (issue 17)
+        or (row.state == "pending" and (row.last_error or "").startswith(HELD_UNTIL))
     ]
     alerts = [
         {"kind": a.kind, "sku": a.sku, "message": a.message, "since": iso_time(a.opened_at)}
@@ -87,6 +97,9 @@ def render_status(report: dict[str, Any]) -> str:
         )
     if not report["channels"]:
         lines.append("(nothing synced yet)")
+    awaiting = {c: n for c, e in report["channels"].items() if (n := e.get("accepted_not_applied"))}
+    if awaiting:
+        lines.append("accepted, not yet applied: " + ", ".join(f"{c} {n}" for c, n in awaiting.items()))
     cursor = report.get("cursor")
     if cursor:
         lag = f", {cursor['lag_events']} event(s) behind" if cursor.get("lag_events") else ""
@@ -96,7 +109,8 @@ def render_status(report: dict[str, Any]) -> str:
     for alert in report["alerts"]:
         lines.append(f"ALERT {alert['kind']}: {alert['message']} (since {alert['since']})")
     for p in report["problems"]:
-        lines.append(f"{p['state'].upper():<7} {p['channel']} {p['sku']} ({p['channel_sku']}): {p['message']}")
+        state = "HELD" if (p["message"] or "").startswith(HELD_UNTIL) else p["state"].upper()
+        lines.append(f"{state:<7} {p['channel']} {p['sku']} ({p['channel_sku']}): {p['message']}")
     return "\n".join(lines)
 
 
@@ -149,14 +163,18 @@ def stored_explanations(store: Store, sku: str, channel: str | None = None) -> l
 def render_explanations(items: list[dict[str, Any]]) -> str:
     blocks = []
     for item in items:
+        # accepted vs applied (issue 17): a queued write is not the listing's error
+        queued = item["state"] == "pending" and str(item.get("last_error") or "").startswith(ACCEPTED_NOT_APPLIED)
+        state = "accepted, not yet applied" if queued else (item["state"] or "new")
         head = (
             f"{item['channel']} {item['channel_sku']} (listing {item['listing_id']}): "
-            f"publish {item['quantity']} [{item['action']}]  state {item['state'] or 'new'}, "
+            f"publish {item['quantity']} [{item['action']}]  state {state}, "
             f"last pushed {item['last_pushed_qty'] if item['last_pushed_qty'] is not None else '-'}"
             f"  [{item['source']}]"
         )
         body = "\n".join("  " + line for line in str(item["text"]).splitlines())
-        error = f"\n  last error: {item['last_error']}" if item.get("last_error") else ""
+        label = "marketplace" if queued else "last error"
+        error = f"\n  {label}: {item['last_error']}" if item.get("last_error") else ""
         blocks.append(f"{head}\n{body}{error}")
     return "\n\n".join(blocks)
 

@@ -201,6 +201,10 @@ def make_adapter_factory(config: BridgeConfig, tokens: TokenVault | None = None,
         )
         if tokens is not None and isinstance(adapter, MarketplaceAdapter):
             adapter.on_token_rotated = tokens.saver(channel_code, settings)
+        if store is not None and not store.read_only and isinstance(adapter, MarketplaceAdapter):
+            adapter.on_warning = channel_warnings(store, channel_code)
+            for topic, message in adapter.warnings().items():  # raised while configuring
+                adapter.on_warning(topic, message)
         if store is not None and isinstance(adapter, MarketplaceAdapter) and adapter.history_window_s > 0:
             since = time.time() - adapter.history_window_s
             rows = store.journal(channel=channel_code, since=since, limit=JOURNAL_HISTORY_ROWS)
@@ -208,6 +212,24 @@ def make_adapter_factory(config: BridgeConfig, tokens: TokenVault | None = None,
         return adapter
 
     return factory
+
+
+CHANNEL_WARNING = "channel"  # alert kind prefix: "channel:<code>:<topic>", product 0
+
+
+def channel_warnings(store: Store, channel_code: str) -> Any:
+    """An adapter's `on_warning` hook: its configuration warnings (API version close to
+    retirement, an eBay preference) kept as open alerts, which `status` lists."""
+
+    def keep(topic: str, message: str | None) -> None:
+        kind = f"{CHANNEL_WARNING}:{channel_code}:{topic}"
+        if message is None:
+            store.clear_alert(kind, 0)
+            return
+        store.clear_alert(kind, 0)  # a restated warning replaces the old text
+        store.open_alert(kind, 0, channel_code, message)
+
+    return keep
 
 
 def _status(listing_id: int, state: SyncState, qty: int | None, at: datetime | None, error: str | None) -> Any:

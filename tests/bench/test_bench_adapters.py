@@ -73,7 +73,8 @@ def test_bench_ten_adapters_against_sandbox() -> None:
             sent = sum(1 for r in log if r["operation"] not in ("token", "refresh"))
             minimum = (math.ceil(PER_MARKETPLACE / 50) if case.marketplace == "shopee"
                        else math.ceil(PER_MARKETPLACE / max(1, adapter.batch_limit)))
-            failed = [r for r in results if r.outcome is not Outcome.OK]
+            # Amazon's ACCEPTED is held for a later read-back (issue 17): sent, not failed.
+            failed = [r for r in results if r.outcome is not Outcome.OK and not r.awaiting_confirmation]
             rows.append((case.marketplace, adapter.batch_limit, sent, minimum, elapsed, len(failed)))
             adapter.close()
             assert not failed, failed[:3]

@@ -132,7 +132,9 @@ def test_bench_sync_hot_calls(server_url: str) -> None:
     for _ in range(OUTBOX):
         for body in adjust():
             conn.request("POST", "/xmlrpc/2/object", body, {"Content-Type": "text/xml"})
-            assert b"<fault>" not in conn.getresponse().read()
+            reply = conn.getresponse().read()
+            # action_apply_inventory returns None: fault 1 after its commit, as on Odoo 18
+            assert b"<fault>" not in reply or b"cannot marshal None" in reply
     seeded = 2 * OUTBOX / (time.monotonic() - started)
     conn.close()
     products = [4, 18, 2]

@@ -133,8 +133,20 @@ def _ok(results: list[Any]) -> None:
     assert [r.outcome for r in results] == [Outcome.OK], results
 
 
+def _push(rig: Rig, update: StockUpdate) -> list[Any]:
+    """Push as the engine does: a write the marketplace accepted but has not applied yet
+    (Amazon's ACCEPTED) comes back at its `retry_at` to be confirmed, at most 5 times."""
+    results = rig.adapter.push([update])
+    for _ in range(5):
+        if not results[0].awaiting_confirmation:
+            break
+        rig.clock.advance(max(0.0, results[0].retry_at - rig.clock.now()))
+        results = rig.adapter.push([update])
+    return results
+
+
 def test_push_and_read_back(rig: Rig) -> None:
-    _ok(rig.adapter.push([rig.update(7)]))
+    _ok(_push(rig, rig.update(7)))
     assert rig.held()["quantity"] == 7
     remote = rig.adapter.read([(rig.case.sku, rig.case.external_id)])
     assert len(remote) == 1 and remote[0].found
@@ -151,7 +163,7 @@ def _zero_action(adapter: MarketplaceAdapter) -> PushAction:
 
 def test_zero_then_reactivate(rig: Rig) -> None:
     zero_action = _zero_action(rig.adapter)
-    _ok(rig.adapter.push([rig.update(0, zero_action)]))
+    _ok(_push(rig, rig.update(0, zero_action)))
     held = rig.held()
     if rig.case.marketplace == "etsy":
         assert held["active"] is False and held["quantity"] >= 1  # Etsy cannot hold 0: deactivated instead
@@ -159,7 +171,7 @@ def test_zero_then_reactivate(rig: Rig) -> None:
         assert held["quantity"] == 0
     back = PushAction.REACTIVATE if zero_action is PushAction.DEACTIVATE else (
         PushAction.RELIST if zero_action is PushAction.END else PushAction.SET)
-    _ok(rig.adapter.push([rig.update(4, back)]))
+    _ok(_push(rig, rig.update(4, back)))
     held = rig.held()
     assert held["quantity"] == 4 and held["active"] is True
 
@@ -176,7 +188,7 @@ def test_locked_sku(rig: Rig) -> None:
 
 def test_429_storm_delivered_in_full(rig: Rig) -> None:
     rig.admin.set_faults(rig.case.marketplace, storm_429={"count": 3, "retry_after": 1})
-    _ok(rig.adapter.push([rig.update(9)]))
+    _ok(_push(rig, rig.update(9)))
     assert rig.held()["quantity"] == 9
     refused = [r for r in rig.admin.requests(rig.case.marketplace) if r["operation"] not in ("token", "refresh")]
     assert len(refused) >= 4  # three throttled tries, then the one that landed
@@ -203,4 +215,151 @@ def test_amazon_fba_sku_is_refused_without_a_patch(sandbox: RunningSandbox) -> N
         assert held is not None and held["quantity"] == 5
     finally:
         adapter.close()
+        admin.close()
+
+
+def _amazon_rig(sandbox: RunningSandbox, listing: dict[str, Any]) -> tuple[MarketplaceAdapter, SandboxAdmin, ManualClock]:
+    [case] = [c for c in CASES if c.marketplace == "amazon"]
+    admin = SandboxAdmin(sandbox.url)
+    admin.reset(reseed=False)
+    admin.add_account("amazon", case.account)
+    admin.add_listings("amazon", [listing])
+    clock = ManualClock(start=time.time())
+    adapter = build_adapter("amazon_test", "amazon", {**sandbox.channel_urls("amazon"), **case.settings},
+                            clock=clock)
+    return adapter, admin, clock
+
+
+def test_amazon_patch_accepted_and_later_rejected(sandbox: RunningSandbox) -> None:
+    """Issue 17 scenario: Amazon answers ACCEPTED ("accepted for processing", spec's
+    ListingsItemSubmissionResponse), then rejects the submission downstream (an ERROR issue
+    on the item, Amazon's "Manage Listings Issues" guide). The push is held as accepted, not
+    applied; its confirmation reads the item back and ends as the listing's error."""
+    adapter, admin, clock = _amazon_rig(sandbox, {"sku": "MUG-LATE", "quantity": 5,
+                                                  "reject_later": "The quantity could not be processed."})
+    try:
+        [held] = adapter.push([StockUpdate(listing_id=1, sku="MUG-LATE", quantity=9)])
+        assert held.awaiting_confirmation and held.outcome is Outcome.RETRY and held.deferred, held
+        assert held.retry_at is not None
+        clock.advance(held.retry_at - clock.now())
+        [late] = adapter.push([StockUpdate(listing_id=1, sku="MUG-LATE", quantity=9)])
+        assert late.outcome is Outcome.FAILED and late.category is FailureCategory.VALIDATION, late
+        assert "did not apply it" in late.message and "could not be processed" in late.message
+        operations = [r["operation"] for r in admin.requests("amazon") if r["operation"] != "token"]
+        assert operations.count("patch_item") == 1, operations  # confirmed by reading, not re-sent
+        listing = admin.listing("amazon", "MUG-LATE")
+        assert listing is not None and listing["quantity"] == 5
+    finally:
+        adapter.close()
+        admin.close()
+
+
+def test_amazon_patch_applied_after_a_delay_is_confirmed(sandbox: RunningSandbox) -> None:
+    """The sandbox shows an accepted quantity only `apply_delay_s` later, as the live API
+    queues it: the first read-back (at once) sees the old value and waits again."""
+    adapter, admin, clock = _amazon_rig(sandbox, {"sku": "MUG-SLOW", "quantity": 5, "apply_delay_s": 0.3})
+    try:
+        update = StockUpdate(listing_id=1, sku="MUG-SLOW", quantity=8)
+        [held] = adapter.push([update])
+        [still] = adapter.push([update])  # read back before the sandbox applied it
+        assert held.awaiting_confirmation and still.awaiting_confirmation and "shows 5" in still.message
+        time.sleep(0.4)
+        [done] = adapter.push([update])
+        assert done.outcome is Outcome.OK and done.applied_quantity == 8, done
+    finally:
+        adapter.close()
+        admin.close()
+
+
+def test_bol_offers_api_v11_is_a_config_change(sandbox: RunningSandbox) -> None:
+    """Issue 17 item 10: the same channel with offers_api = v11 writes through the Offers
+    API v11 PATCH (the sandbox refuses it with the v10 media type) and reads back in v11."""
+    [case] = [c for c in CASES if c.marketplace == "bol"]
+    admin = SandboxAdmin(sandbox.url)
+    admin.reset(reseed=False)
+    admin.add_account("bol", case.account)
+    admin.add_listings("bol", [{"sku": case.sku, "external_id": case.external_id, "quantity": 5}])
+    adapter = build_adapter("bol_test", "bol", {**sandbox.channel_urls("bol"), **case.settings, "offers_api": "v11"},
+                            clock=ManualClock(start=time.time()))
+    try:
+        [result] = adapter.push([StockUpdate(listing_id=1, sku=case.sku, quantity=8, external_id=case.external_id)])
+        assert result.outcome is Outcome.OK, result
+        operations = [r["operation"] for r in admin.requests("bol") if r["operation"] != "token"]
+        assert operations == ["patch_offer", "get_offer"], operations
+        assert adapter.read([(case.sku, case.external_id)])[0].quantity == 8
+    finally:
+        adapter.close()
+        admin.close()
+
+
+def test_zalando_one_invalid_ean_does_not_fail_its_batch(sandbox: RunningSandbox) -> None:
+    """Issue 17 item 9: the sandbox refuses a whole request holding an EAN that is not a
+    GTIN-13 (spec: `format: gtin-13`); the adapter never sends it, so the other item lands."""
+    [case] = [c for c in CASES if c.marketplace == "zalando"]
+    admin = SandboxAdmin(sandbox.url)
+    admin.reset(reseed=False)
+    admin.add_account("zalando", case.account)
+    admin.add_listings("zalando", [{"sku": case.sku, "quantity": 5, **case.listing_extra}])
+    adapter = build_adapter("zalando_test", "zalando", {**sandbox.channel_urls("zalando"), **case.settings},
+                            clock=ManualClock(start=time.time()))
+    try:
+        good, bad = adapter.push([StockUpdate(listing_id=1, sku=case.sku, quantity=8),
+                                  StockUpdate(listing_id=2, sku="4006381333932", quantity=8)])
+        assert good.outcome is Outcome.OK and bad.outcome is Outcome.FAILED, (good, bad)
+        held = admin.listing("zalando", case.sku)
+        assert held is not None and held["quantity"] == 8
+    finally:
+        adapter.close()
+        admin.close()
+
+
+def test_shopee_cross_border_shop_uses_the_global_product_stock(sandbox: RunningSandbox) -> None:
+    """Issue 17 item 8: the sandbox refuses the local update_stock for a CNSC merchant's shop;
+    with shop_type = cnsc the adapter writes the global stock, signed for the merchant."""
+    [case] = [c for c in CASES if c.marketplace == "shopee"]
+    admin = SandboxAdmin(sandbox.url)
+    admin.reset(reseed=False)
+    admin.add_account("shopee", {**case.account, "merchant_id": "777001"})
+    admin.add_listings("shopee", [{"sku": "TEE-M", "external_id": "9000/7001", "quantity": 5}])
+    urls = sandbox.channel_urls("shopee")
+    local = build_adapter("shopee_test", "shopee", {**urls, **case.settings}, clock=ManualClock(start=time.time()))
+    cnsc = build_adapter("shopee_test", "shopee", {**urls, **case.settings, "shop_type": "cnsc",
+                                                   "merchant_id": "777001"}, clock=ManualClock(start=time.time()))
+    try:
+        [refused] = local.push([StockUpdate(listing_id=1, sku="TEE-M", quantity=8, external_id="9000/7001")])
+        assert refused.outcome is Outcome.FAILED, refused
+        [done] = cnsc.push([StockUpdate(listing_id=1, sku="TEE-M", quantity=8, external_id="9000/7001")])
+        assert done.outcome is Outcome.OK, done
+        held = admin.listing("shopee", "TEE-M")
+        assert held is not None and held["quantity"] == 8
+    finally:
+        local.close()
+        cnsc.close()
+        admin.close()
+
+
+def test_lazada_multi_warehouse_writes_and_reads_one_warehouse(sandbox: RunningSandbox) -> None:
+    """Issue 17 item 5: a multi-warehouse seller's SKU (the sandbox refuses the bare form for
+    it); with warehouse_code the channel sets and reads its own warehouse, the other keeps 40."""
+    [case] = [c for c in CASES if c.marketplace == "lazada"]
+    admin = SandboxAdmin(sandbox.url)
+    admin.reset(reseed=False)
+    admin.add_account("lazada", case.account)
+    admin.add_listings("lazada", [{"sku": case.sku, "external_id": case.external_id, "quantity": 45,
+                                   "warehouses": {"dropshipping": 5, "SG-WH-2": 40}}])
+    urls = sandbox.channel_urls("lazada")
+    bare = build_adapter("lazada_test", "lazada", {**urls, **case.settings}, clock=ManualClock(start=time.time()))
+    mine = build_adapter("lazada_test", "lazada", {**urls, **case.settings, "warehouse_code": "dropshipping"},
+                         clock=ManualClock(start=time.time()))
+    try:
+        [refused] = bare.push([StockUpdate(listing_id=1, sku=case.sku, quantity=9, external_id=case.external_id)])
+        assert refused.outcome is not Outcome.OK, refused
+        [done] = mine.push([StockUpdate(listing_id=1, sku=case.sku, quantity=9, external_id=case.external_id)])
+        assert done.outcome is Outcome.OK, done
+        held = admin.listing("lazada", case.sku)
+        assert held is not None and held["extra"]["warehouses"] == {"dropshipping": 9, "SG-WH-2": 40}
+        assert mine.read([(case.sku, case.external_id)])[0].quantity == 9
+    finally:
+        bare.close()
+        mine.close()
         admin.close()

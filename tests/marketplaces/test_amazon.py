@@ -82,7 +82,7 @@ def test_push_sends_the_exact_patch_and_lwa_token(adapter: AmazonAdapter, mock: 
 
     [result] = adapter.push([StockUpdate(listing_id=1, sku="MUG/RED", quantity=4)])
 
-    assert result.outcome is Outcome.OK and result.applied_quantity == 4
+    assert result.awaiting_confirmation and result.applied_quantity is None
     token_call, check, call = mock.calls
     assert (check.request.method, check.request.url) == ("GET", ff_url("MUG/RED"))
     assert check.request.headers["x-amz-access-token"] == "Atza|access-1"
@@ -146,7 +146,7 @@ def test_invalid_item_in_a_batch_fails_alone(adapter: AmazonAdapter, mock: respo
         [StockUpdate(1, "GOOD", 3), StockUpdate(2, "BAD", 3), StockUpdate(3, "GONE", 3)]
     )
 
-    assert good.outcome is Outcome.OK
+    assert good.awaiting_confirmation
     assert bad.outcome is Outcome.FAILED and bad.category is FailureCategory.VALIDATION
     assert bad.message == "90000900: The attributes are invalid."
     assert gone.category is FailureCategory.UNKNOWN_LISTING and "not found" in gone.message
@@ -163,7 +163,7 @@ def test_429_waits_the_retry_after(adapter: AmazonAdapter, mock: responses.Reque
 
     [result] = adapter.push([StockUpdate(1, "A", 2)])
 
-    assert result.outcome is Outcome.OK
+    assert result.awaiting_confirmation
     assert len(api_calls(mock)) == 2
     assert clock.sleeps[0] == 3.0  # the hint, not a guess
 
@@ -175,7 +175,7 @@ def test_5xx_then_success(adapter: AmazonAdapter, mock: responses.RequestsMock, 
     mock.patch(url, status=503, json={"errors": [{"code": "ServiceUnavailable", "message": "x"}]})
     mock.patch(url, json=accepted("A"))
     [result] = adapter.push([StockUpdate(1, "A", 2)])
-    assert result.outcome is Outcome.OK
+    assert result.awaiting_confirmation
     assert len(api_calls(mock)) == 2
     assert 0.5 <= clock.sleeps[0] <= 0.75  # first backoff step with jitter
 
@@ -199,7 +199,7 @@ def test_401_refreshes_the_token_once(adapter: AmazonAdapter, mock: responses.Re
 
     [result] = adapter.push([StockUpdate(1, "A", 2)])
 
-    assert result.outcome is Outcome.OK
+    assert result.awaiting_confirmation
     assert len([c for c in mock.calls if c.request.url == TOKEN_URL]) == 2
     first, second = api_calls(mock)
     assert first.request.headers["x-amz-access-token"] == "Atza|old"
@@ -222,8 +222,8 @@ def test_zero_stock_and_reactivation(adapter: AmazonAdapter, mock: responses.Req
     mock.patch(f"{ITEM}/A{QUERY}", json=accepted("A"))
     [zero] = adapter.push([StockUpdate(1, "A", 0, action=PushAction.DEACTIVATE)])
     [back] = adapter.push([StockUpdate(1, "A", 6, action=PushAction.REACTIVATE)])
-    assert zero.outcome is Outcome.OK and zero.applied_quantity == 0
-    assert back.outcome is Outcome.OK and back.applied_quantity == 6
+    assert zero.awaiting_confirmation
+    assert back.awaiting_confirmation
     quantities = [body_of(c)["patches"][0]["value"][0]["quantity"] for c in api_calls(mock)]  # type: ignore[index]
     assert quantities == [0, 6]
 
@@ -236,7 +236,7 @@ def test_batch_limit_is_one_sku_per_patch(adapter: AmazonAdapter, mock: response
     updates = [StockUpdate(i, sku, 1) for i, sku in enumerate(("A", "B"), start=1)]
     assert len(updates) == AmazonAdapter.batch_limit + 1
     results = adapter.push(updates)
-    assert [r.outcome for r in results] == [Outcome.OK, Outcome.OK]
+    assert all(r.awaiting_confirmation for r in results)
     assert len(api_calls(mock)) == 2
 
 
@@ -266,7 +266,7 @@ def test_403_unauthorized_token_is_refreshed_once(adapter: AmazonAdapter, mock: 
     mock.patch(url, status=403, json=denied)
     mock.patch(url, json=accepted("A"))
     [result] = adapter.push([StockUpdate(1, "A", 2)])
-    assert result.outcome is Outcome.OK
+    assert result.awaiting_confirmation
     assert [c.request.headers["x-amz-access-token"] for c in api_calls(mock)] == ["Atza|old", "Atza|new"]
 
 
@@ -323,7 +323,7 @@ def test_fba_check_is_repeated_after_its_ttl(adapter: AmazonAdapter, mock: respo
     [before] = adapter.push([StockUpdate(1, "A", 4)])
     clock.advance(FULFILLMENT_CHECK_TTL_S)
     [after] = adapter.push([StockUpdate(1, "A", 4)])
-    assert before.outcome is Outcome.FAILED and after.outcome is Outcome.OK
+    assert before.outcome is Outcome.FAILED and after.awaiting_confirmation
     assert len(checks(mock)) == 2 and len(api_calls(mock)) == 1
 
 
@@ -334,7 +334,7 @@ def test_sku_without_offer_or_with_both_channels_is_pushed(adapter: AmazonAdapte
     for sku in ("NEW", "BOTH"):
         mock.patch(f"{ITEM}/{sku}{QUERY}", json=accepted(sku))
     results = adapter.push([StockUpdate(1, "NEW", 2), StockUpdate(2, "BOTH", 3)])
-    assert [r.outcome for r in results] == [Outcome.OK, Outcome.OK]
+    assert all(r.awaiting_confirmation for r in results)
     assert len(api_calls(mock)) == 2
 
 
@@ -346,7 +346,7 @@ def test_unknown_sku_at_the_check_is_not_cached(adapter: AmazonAdapter, mock: re
     [missing] = adapter.push([StockUpdate(1, "LATE", 2)])
     [created] = adapter.push([StockUpdate(1, "LATE", 2)])
     assert missing.category is FailureCategory.UNKNOWN_LISTING and "not found" in missing.message
-    assert created.outcome is Outcome.OK
+    assert created.awaiting_confirmation
     assert len(checks(mock)) == 2 and len(api_calls(mock)) == 1
 
 
@@ -360,3 +360,102 @@ def test_read_back_fills_the_fba_cache(adapter: AmazonAdapter, mock: responses.R
     [result] = adapter.push([StockUpdate(1, "F", 2)])
     assert result.category is FailureCategory.VALIDATION
     assert len(checks(mock)) == 1 and api_calls(mock) == []  # the read's GET only
+
+
+# -- accepted is not applied (issue 17 item 6) ------------------------------------------------
+# Amazon, "Manage Listings Issues" (developer-docs.amazon.com/sp-api/docs/manage-listings-issues):
+# "Accepted does not mean the process is complete ... any of these processes can generate
+# issues that return asynchronously". The spec's ListingsItemSubmissionResponse.status:
+# ACCEPTED = "The listings submission was accepted for processing."
+
+CONFIRM_QUERY = ("?marketplaceIds=A1PA6795UKMFR9&includedData=fulfillmentAvailability%2Cissues"
+                 "&issueLocale=en_US")
+
+
+def shown(sku: str, quantity: int, issues: list[dict[str, object]] | None = None) -> dict[str, object]:
+    """getListingsItem with includedData=fulfillmentAvailability,issues."""
+    return {"sku": sku, "fulfillmentAvailability": [{"fulfillmentChannelCode": "DEFAULT", "quantity": quantity}],
+            "issues": issues or []}
+
+
+def accept_then(mock: responses.RequestsMock, adapter: AmazonAdapter, clock: ManualClock, sku: str,
+                quantity: int, *reads: dict[str, object]) -> list[object]:
+    """PATCH accepted, then one confirmation read per `reads`; every result in order."""
+    token_reply(mock, "t")
+    merchant(mock, sku)
+    mock.patch(f"{ITEM}/{sku}{QUERY}", json=accepted(sku))
+    for read in reads:
+        mock.get(f"{ITEM}/{sku}{CONFIRM_QUERY}", json=read)
+    results: list[object] = []
+    [first] = adapter.push([StockUpdate(1, sku, quantity)])
+    results.append(first)
+    for _ in reads:
+        assert first.retry_at is not None
+        clock.advance(first.retry_at - clock.now())  # the engine's retry queue brings the update back then
+        [first] = adapter.push([StockUpdate(1, sku, quantity)])
+        results.append(first)
+    return results
+
+
+def test_accepted_is_held_then_confirmed_applied_by_reading_back(
+    adapter: AmazonAdapter, mock: responses.RequestsMock, clock: ManualClock
+) -> None:
+    start = clock.now()
+    read = shown("A", 7)
+    validate_response("amazon", "GET", f"{ITEM}/A{CONFIRM_QUERY}", 200, json.dumps(read))
+    accepted_result, confirmed = accept_then(mock, adapter, clock, "A", 7, read)
+    assert accepted_result.awaiting_confirmation and accepted_result.deferred  # type: ignore[attr-defined]
+    assert accepted_result.retry_at == start + adapter.confirm_after_s  # type: ignore[attr-defined]
+    assert adapter.pending_confirmations() == 0
+    assert confirmed.outcome is Outcome.OK and confirmed.applied_quantity == 7  # type: ignore[attr-defined]
+    assert len(api_calls(mock)) == 1, "the confirmation reads back, it does not PATCH again"
+    confirm_call = checks(mock)[-1]
+    validate_request("amazon", "GET", confirm_call.request.url, None, dict(confirm_call.request.headers))
+
+
+def test_accepted_then_rejected_later_is_a_listing_error(
+    adapter: AmazonAdapter, mock: responses.RequestsMock, clock: ManualClock
+) -> None:
+    issue = {"code": "99022", "message": "quantity exceeds the allowed maximum", "severity": "ERROR",
+             "attributeNames": ["fulfillment_availability"], "categories": ["INVALID_ATTRIBUTE"]}
+    read = shown("A", 3, [issue])
+    validate_response("amazon", "GET", f"{ITEM}/A{CONFIRM_QUERY}", 200, json.dumps(read))
+    _accepted, late = accept_then(mock, adapter, clock, "A", 7, read)
+    assert late.outcome is Outcome.FAILED and late.category is FailureCategory.VALIDATION  # type: ignore[attr-defined]
+    assert "f1dc2914" in late.message and "99022: quantity exceeds" in late.message  # type: ignore[attr-defined]
+    assert len(api_calls(mock)) == 1
+
+
+def test_warning_issues_do_not_reject_and_the_wait_doubles_within_the_budget(
+    adapter: AmazonAdapter, mock: responses.RequestsMock, clock: ManualClock
+) -> None:
+    warning = {"code": "18027", "message": "image missing", "severity": "WARNING", "categories": []}
+    start = clock.now()
+    results = accept_then(mock, adapter, clock, "A", 7, shown("A", 3, [warning]), shown("A", 3))
+    first, second, third = results
+    assert all(r.awaiting_confirmation for r in results)  # type: ignore[attr-defined]
+    wait = adapter.confirm_after_s
+    assert first.retry_at == start + wait  # type: ignore[attr-defined]
+    assert second.retry_at == start + wait + 2 * wait  # type: ignore[attr-defined]
+    assert third.retry_at == start + 3 * wait + 4 * wait  # type: ignore[attr-defined]
+    assert "shows 3" in third.message  # type: ignore[attr-defined]
+    # Past the budget: a plain retry (counted by the engine), and the next push PATCHes again.
+    clock.advance(start + adapter.confirm_budget_s - clock.now())
+    mock.get(f"{ITEM}/A{CONFIRM_QUERY}", json=shown("A", 3))
+    [spent] = adapter.push([StockUpdate(1, "A", 7)])
+    assert spent.outcome is Outcome.RETRY and not spent.deferred and "sending again" in spent.message
+    [again] = adapter.push([StockUpdate(1, "A", 7)])
+    assert again.awaiting_confirmation and len(api_calls(mock)) == 2
+
+
+def test_a_new_value_while_one_awaits_confirmation_is_patched(
+    adapter: AmazonAdapter, mock: responses.RequestsMock
+) -> None:
+    token_reply(mock, "t")
+    merchant(mock, "A")
+    mock.patch(f"{ITEM}/A{QUERY}", json=accepted("A"))
+    adapter.push([StockUpdate(1, "A", 7)])
+    [newer] = adapter.push([StockUpdate(1, "A", 2)])
+    assert newer.awaiting_confirmation
+    assert [body_of(c)["patches"][0]["value"][0]["quantity"] for c in api_calls(mock)] == [7, 2]  # type: ignore[index]
+    assert adapter.pending_confirmations() == 1

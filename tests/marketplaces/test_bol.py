@@ -131,6 +131,8 @@ def test_still_pending_at_the_deadline_is_retryable(adapter: BolAdapter, mock: r
     start = clock.now()
     [result] = adapter.push([StockUpdate(1, "E", 2, external_id=OFFER)])
     assert result.outcome is Outcome.RETRY and "still pending" in result.message
+    # accepted by bol (202 + PENDING), not yet applied: status counts it as such (issue 17 item 6)
+    assert result.awaiting_confirmation and result.deferred
     assert clock.now() - start <= adapter.poll_timeout_s + 1  # bounded, on the session clock
     assert 3 <= len(calls(mock, "POST", STATUS_URL)) <= 12
 
@@ -217,3 +219,47 @@ def test_read_back(adapter: BolAdapter, mock: responses.RequestsMock) -> None:
     a, b = adapter.read([("8712345678906", OFFER), ("x", "GONE")])
     assert (a.quantity, a.active, a.found) == (6, True, True)
     assert b.found is False
+
+
+# -- issue 17 item 10: the successor of the deprecated v10 stock endpoint ---------------------------
+
+
+def test_the_v10_stock_operation_is_marked_deprecated_in_the_spec() -> None:
+    """Why the successor exists: bol's v10 spec marks update-offer-stock deprecated."""
+    spec = json.loads((specs_dir() / "bol" / "retailer.json").read_text())
+    assert spec["paths"]["/retailer/offers/{offer-id}/stock"]["put"]["deprecated"] is True
+
+
+def test_offers_api_v11_patches_the_offer_and_confirms_by_reading_it(
+    rsps: responses.RequestsMock, clock: ManualClock
+) -> None:
+    """Setting offers_api = v11: PATCH /retailer/offers/{id} with the v11 media type and
+    {"stock": {...}} (bol reference note; no v11 spec stored), confirmed by a v11 read."""
+    token_replies(rsps, TOKEN_URL, ["t"], expires_in=299)
+    offer_url = f"{HOST}/retailer/offers/{OFFER}"
+    rsps.patch(offer_url, status=204)
+    rsps.get(offer_url, json={"offerId": OFFER, "stock": {"amount": 7, "correctedStock": 7,
+                                                          "managedByRetailer": True}})
+    with closing(BolAdapter("bol_nl", {**SETTINGS, "offers_api": "v11"}, clock=clock)) as adapter:
+        [result] = adapter.push([StockUpdate(1, "8712345678906", 7, external_id=OFFER)])
+    assert result.outcome is Outcome.OK and result.applied_quantity == 7
+    patch, read = rsps.calls[1], rsps.calls[2]
+    assert patch.request.method == "PATCH" and body_of(patch) == {"stock": {"amount": 7, "managedByRetailer": True}}
+    for call in (patch, read):
+        assert call.request.headers["Accept"] == "application/vnd.retailer.v11+json"
+    assert patch.request.headers["Content-Type"] == "application/vnd.retailer.v11+json"
+
+
+def test_offers_api_v11_not_yet_shown_is_accepted_not_applied(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    token_replies(rsps, TOKEN_URL, ["t"], expires_in=299)
+    offer_url = f"{HOST}/retailer/offers/{OFFER}"
+    rsps.patch(offer_url, status=204)
+    rsps.get(offer_url, json={"offerId": OFFER, "stock": {"amount": 3, "managedByRetailer": True}})
+    with closing(BolAdapter("bol_nl", {**SETTINGS, "offers_api": "v11"}, clock=clock)) as adapter:
+        [result] = adapter.push([StockUpdate(1, "8712345678906", 7, external_id=OFFER)])
+    assert result.awaiting_confirmation and "shows 3" in result.message
+
+
+def test_offers_api_setting_is_checked(clock: ManualClock) -> None:
+    with pytest.raises(ValueError, match="offers_api"):
+        BolAdapter("bol_nl", {**SETTINGS, "offers_api": "v12"}, clock=clock)

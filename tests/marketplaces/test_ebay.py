@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Iterator
 from contextlib import closing
 from typing import Any
@@ -37,7 +38,36 @@ SETTINGS = {
     "client_secret": "ebay-cert-secret",
     "refresh_token": "v^1.1#refresh-token-xyz",
     "marketplace_id": "EBAY_DE",
+    "out_of_stock_control": "on",  # the preference read has its own tests below
 }
+OFFERS = f"{HOST}/sell/inventory/v1/offer"
+# The offer ids the tests' updates carry, by SKU (getOffers is read before every write).
+OFFER_IDS = {"MUG-RED": "9876543210", "MUG": "1", "CUP": "2", "A": "1", "B": "2", "C": "3", "D": "4"}
+
+
+def offer_id_of(sku: str) -> str:
+    return OFFER_IDS.get(sku) or sku.removeprefix("S")
+
+
+def sku_offers(request: Any) -> tuple[int, dict[str, str], str]:
+    """getOffers(sku) on every marketplace: the SKU's one published EBAY_DE offer, unless
+    the test registered its own reply first."""
+    sku = parse_qs(request.url.split("?", 1)[1])["sku"][0]
+    offer = {"offerId": offer_id_of(sku), "sku": sku, "marketplaceId": "EBAY_DE", "format": "FIXED_PRICE",
+             "availableQuantity": 1, "status": "PUBLISHED"}
+    return 200, {}, json.dumps({"offers": [offer], "total": 1, "size": 1})
+
+
+@pytest.fixture
+def mock() -> Iterator[responses.RequestsMock]:
+    """The shared lenient mock, answering getOffers(sku) for every SKU (last resort)."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        yield rsps
+
+
+@pytest.fixture(autouse=True)
+def offers_default(mock: responses.RequestsMock) -> None:
+    mock.add_callback(responses.GET, re.compile(re.escape(OFFERS) + r"\?sku=[^&]+$"), callback=sku_offers)
 
 
 def ok_entries(*pairs: tuple[str, str]) -> dict[str, Any]:
@@ -56,7 +86,13 @@ def token_reply(mock: responses.RequestsMock, *tokens: str) -> None:
 
 
 def api_calls(mock: responses.RequestsMock) -> list[responses.Call]:
-    return [c for c in mock.calls if c.request.url != TOKEN_URL]
+    """The writes and reads other than the token and getOffers(sku) before each write."""
+    return [c for c in mock.calls if c.request.url != TOKEN_URL and not is_sku_offers(c)]
+
+
+def is_sku_offers(call: responses.Call) -> bool:
+    url = call.request.url
+    return url.startswith(OFFERS + "?") and "marketplace_id" not in url
 
 
 def test_push_sends_the_exact_bulk_request(adapter: EbayAdapter, mock: responses.RequestsMock) -> None:
@@ -67,7 +103,9 @@ def test_push_sends_the_exact_bulk_request(adapter: EbayAdapter, mock: responses
     [result] = adapter.push([StockUpdate(1, "MUG-RED", 4, external_id="9876543210")])
 
     assert (result.outcome, result.applied_quantity) == (Outcome.OK, 4)
-    token_call, call = mock.calls
+    token_call, offers, call = mock.calls
+    assert is_sku_offers(offers) and offers.request.url == f"{OFFERS}?sku=MUG-RED"
+    validate_request("ebay", "GET", offers.request.url, None, dict(offers.request.headers))
     assert token_call.request.headers["Authorization"] == "Basic " + base64.b64encode(
         b"ebay-app-id:ebay-cert-secret").decode()
     assert parse_qs(token_call.request.body) == {
@@ -214,14 +252,15 @@ def test_burst_then_held_with_retry_at_when_it_may_go(
     token_reply(mock, "t")
     mock.post(BULK, json=ok_entries(("MUG", "1")))
     burn_burst(adapter, mock)
-    [held] = adapter.push([StockUpdate(1, "MUG", 5, external_id="1")])
+    [held] = adapter.push([StockUpdate(1, "MUG", 25, external_id="1")])
     assert held.outcome is Outcome.RETRY
     assert held.retry_at == pytest.approx(clock.now() + REVISION_SPACING_S)
     assert "250 revisions per listing per day" in held.message
+    assert held.message.startswith("held until ") and held.deferred  # status lists it with that time
     assert len(bulk_quantities(mock)) == REVISION_BURST  # the held one was not sent
     clock.advance(REVISION_SPACING_S)
-    [sent] = adapter.push([StockUpdate(1, "MUG", 5, external_id="1")])
-    assert sent.outcome is Outcome.OK and bulk_quantities(mock)[-1] == 5
+    [sent] = adapter.push([StockUpdate(1, "MUG", 25, external_id="1")])
+    assert sent.outcome is Outcome.OK and bulk_quantities(mock)[-1] == 25
 
 
 def test_a_newer_value_replaces_the_held_one(
@@ -230,15 +269,15 @@ def test_a_newer_value_replaces_the_held_one(
     token_reply(mock, "t")
     mock.post(BULK, json=ok_entries(("MUG", "1")))
     burn_burst(adapter, mock)
-    [first] = adapter.push([StockUpdate(1, "MUG", 5, external_id="1")])
+    [first] = adapter.push([StockUpdate(1, "MUG", 25, external_id="1")])
     clock.advance(100)
-    [second] = adapter.push([StockUpdate(1, "MUG", 3, external_id="1")])
+    [second] = adapter.push([StockUpdate(1, "MUG", 23, external_id="1")])
     assert first.outcome is second.outcome is Outcome.RETRY
     assert second.retry_at == pytest.approx(first.retry_at)  # holding costs nothing
     clock.advance(REVISION_SPACING_S - 100)
-    [latest] = adapter.push([StockUpdate(1, "MUG", 3, external_id="1")])
+    [latest] = adapter.push([StockUpdate(1, "MUG", 23, external_id="1")])
     assert latest.outcome is Outcome.OK
-    assert bulk_quantities(mock)[REVISION_BURST:] == [3]  # 5 never went out
+    assert bulk_quantities(mock)[REVISION_BURST:] == [23]  # 25 never went out
 
 
 def test_pushes_to_zero_always_go_and_are_counted(
@@ -265,7 +304,7 @@ def test_other_listings_in_the_batch_are_not_held(
     mock.post(BULK, json=ok_entries(("MUG", "1")))
     burn_burst(adapter, mock)
     mock.replace(responses.POST, BULK, json=ok_entries(("CUP", "2")))
-    busy, other = adapter.push([StockUpdate(1, "MUG", 5, external_id="1"),
+    busy, other = adapter.push([StockUpdate(1, "MUG", 25, external_id="1"),
                                 StockUpdate(2, "CUP", 5, external_id="2")])
     assert (busy.outcome, other.outcome) == (Outcome.RETRY, Outcome.OK)
     assert [r["sku"] for r in body_of(mock.calls[-1])["requests"]] == ["CUP"]
@@ -318,3 +357,53 @@ def test_the_adapter_holds_a_listing_whose_burst_was_spent_before_a_restart(
     [held] = adapter.push([StockUpdate(1, "MUG", 5, external_id="1")])
     assert held.outcome is Outcome.RETRY and held.deferred
     assert api_calls(mock) == []  # nothing was sent
+
+
+# -- issue 17 item 12: the budget is spent where it prevents oversells ------------------------
+# Spec, bulkUpdatePriceQuantity: "Each listing can be revised up to 250 times in one calendar
+# day. If this revision threshold is reached, the seller will be blocked from revising the
+# item until the next calendar day." A decrease held behind that block would sell stock the
+# seller no longer has, so decreases always go; only increases wait.
+
+
+def test_a_decrease_goes_at_once_even_with_the_burst_spent(
+    adapter: EbayAdapter, mock: responses.RequestsMock, clock: ManualClock
+) -> None:
+    token_reply(mock, "t")
+    mock.post(BULK, json=ok_entries(("MUG", "1")))
+    burn_burst(adapter, mock)  # eBay now holds 19
+    [lower] = adapter.push([StockUpdate(1, "MUG", 4, external_id="1")])
+    assert lower.outcome is Outcome.OK and bulk_quantities(mock)[-1] == 4
+    [higher] = adapter.push([StockUpdate(1, "MUG", 6, external_id="1")])
+    assert higher.outcome is Outcome.RETRY and higher.deferred
+    assert higher.retry_at == pytest.approx(clock.now() + 2 * REVISION_SPACING_S)  # the decrease counted
+
+
+def test_the_engines_expected_quantity_decides_what_is_a_decrease(
+    adapter: EbayAdapter, mock: responses.RequestsMock
+) -> None:
+    token_reply(mock, "t")
+    mock.post(BULK, json=ok_entries(("MUG", "1")))
+    burn_burst(adapter, mock)
+    # The engine knows eBay holds 40 (a drift read): 30 lowers it, so it goes.
+    [lower] = adapter.push([StockUpdate(1, "MUG", 30, external_id="1", expected_quantity=40)])
+    assert lower.outcome is Outcome.OK
+    [higher] = adapter.push([StockUpdate(1, "MUG", 31, external_id="1", expected_quantity=30)])
+    assert higher.outcome is Outcome.RETRY
+
+
+def test_in_one_batch_the_decrease_goes_and_only_the_increase_is_held(
+    adapter: EbayAdapter, mock: responses.RequestsMock
+) -> None:
+    token_reply(mock, "t")
+    mock.post(BULK, json=ok_entries(("MUG", "1")))
+    burn_burst(adapter, mock)
+    mock.replace(responses.POST, BULK, json=ok_entries(("CUP", "2")))
+    for n in range(REVISION_BURST):  # CUP's burst is spent too
+        assert adapter.push([StockUpdate(2, "CUP", 10 + n, external_id="2")])[0].outcome is Outcome.OK
+    assert adapter.revisions.wait("CUP") > 0
+    up, down = adapter.push([StockUpdate(1, "MUG", 50, external_id="1"),
+                             StockUpdate(2, "CUP", 1, external_id="2")])
+    assert (up.outcome, down.outcome) == (Outcome.RETRY, Outcome.OK)
+    assert up.message.startswith("held until ")
+    assert [r["sku"] for r in body_of(mock.calls[-1])["requests"]] == ["CUP"]

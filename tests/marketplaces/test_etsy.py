@@ -19,6 +19,7 @@ SETTINGS = {"base_url": BASE, "token_url": TOKEN, "keystring": "etsykeystring1",
             "shop_id": "42", "refresh_token": "42.refresh-token-1"}
 INV = f"{BASE}/v3/application/listings/123/inventory"
 STATE = f"{BASE}/v3/application/shops/42/listings/123"
+LISTING = f"{BASE}/v3/application/listings/123"
 
 
 def adapter(clock: ManualClock) -> EtsyAdapter:
@@ -49,7 +50,9 @@ def test_success_read_modify_write_with_both_auth_headers(rsps: responses.Reques
     rsps.put(INV, json=inventory(4, 5))
     a = adapter(clock)
     [result] = a.push([StockUpdate(1, "MUG-RED", 4, external_id="123")])
-    token_call, get_call, put_call = rsps.calls
+    # MUG-BLUE is not pushed and goes back as read: read twice, written when both agree
+    token_call, get_call, reread_call, put_call = rsps.calls
+    assert reread_call.request.url == INV
     assert form_of(token_call) == {"grant_type": "refresh_token", "client_id": "etsykeystring1",
                                    "refresh_token": "42.refresh-token-1"}
     for call in (get_call, put_call):
@@ -78,7 +81,7 @@ def test_quantity_is_capped_at_max_quantity(rsps: responses.RequestsMock, clock:
     rsps.put(INV, json=inventory(999, 5))
     [result] = adapter(clock).push([StockUpdate(1, "MUG-RED", 1500, external_id="123/1")])
     assert EtsyAdapter.max_quantity == 999
-    assert body_of(rsps.calls[2])["products"][0]["offerings"][0]["quantity"] == 999
+    assert body_of(rsps.calls[3])["products"][0]["offerings"][0]["quantity"] == 999
     assert (result.outcome, result.applied_quantity) == (Outcome.OK, 999)
 
 
@@ -112,23 +115,35 @@ def test_put_validation_error_carries_etsys_message(rsps: responses.RequestsMock
 
 
 def test_zero_deactivates_and_reactivation_writes_then_activates(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    """Issue 17 item 4: offline first, then the placeholder 1 in every offering (never the
+    old real number, which a hand reactivation would sell); on reactivation the products
+    not pushed go back to their real 0, not to the placeholder."""
     rsps.post(TOKEN, json=token_reply(1))
     rsps.get(INV, json=inventory(3, 0))
     rsps.patch(STATE, json={"listing_id": 123, "state": "inactive"})
-    rsps.get(INV, json=inventory(3, 0))
+    rsps.put(INV, json=inventory(1, 1))
+    rsps.get(LISTING, json={"listing_id": 123, "state": "inactive"})
+    rsps.get(INV, json=inventory(1, 1))
     rsps.put(INV, json=inventory(6, 0))
     rsps.patch(STATE, json={"listing_id": 123, "state": "active"})
     a = adapter(clock)
     [off] = a.push([StockUpdate(1, "MUG-RED", 0, PushAction.DEACTIVATE, external_id="123")])
     [on] = a.push([StockUpdate(1, "MUG-RED", 6, PushAction.REACTIVATE, external_id="123")])
     calls = [(c.request.method, c.request.url) for c in rsps.calls]
-    assert calls == [("POST", TOKEN), ("GET", INV), ("PATCH", STATE), ("GET", INV), ("PUT", INV), ("PATCH", STATE)]
-    for index, state in ((2, "inactive"), (5, "active")):
+    assert calls == [("POST", TOKEN), ("GET", INV), ("PATCH", STATE), ("PUT", INV),
+                     ("GET", LISTING), ("GET", INV), ("PUT", INV), ("PATCH", STATE)]
+    for index, state in ((2, "inactive"), (7, "active")):
         call = rsps.calls[index]
         assert call.request.headers["Content-Type"] == "application/x-www-form-urlencoded"
         assert form_of(call) == {"state": state}
         validate_request("etsy", "PATCH", call.request.url, form_of(call), dict(call.request.headers))
+    placeholder, real = body_of(rsps.calls[3]), body_of(rsps.calls[6])
+    assert [p["offerings"][0]["quantity"] for p in placeholder["products"]] == [1, 1]
+    assert [p["offerings"][0]["quantity"] for p in real["products"]] == [6, 0]
+    for call in (rsps.calls[3], rsps.calls[6]):
+        validate_request("etsy", "PUT", call.request.url, call.request.body, dict(call.request.headers))
     assert (off.outcome, off.active, on.outcome, on.active) == (Outcome.OK, False, Outcome.OK, True)
+    assert (off.applied_quantity, on.applied_quantity) == (0, 6)
 
 
 def test_one_variation_at_zero_is_written_as_zero(rsps: responses.RequestsMock, clock: ManualClock) -> None:
@@ -136,7 +151,7 @@ def test_one_variation_at_zero_is_written_as_zero(rsps: responses.RequestsMock, 
     rsps.get(INV, json=inventory(3, 5))
     rsps.put(INV, json=inventory(0, 5))
     [result] = adapter(clock).push([StockUpdate(1, "MUG-RED", 0, PushAction.DEACTIVATE, external_id="123/1")])
-    assert body_of(rsps.calls[2])["products"][0]["offerings"][0]["quantity"] == 0
+    assert body_of(rsps.calls[3])["products"][0]["offerings"][0]["quantity"] == 0
     assert result.outcome is Outcome.OK and result.active is None
 
 
@@ -199,3 +214,55 @@ def test_read_back_reports_inactive_placeholder_as_zero(rsps: responses.Requests
     [red, missing] = adapter(clock).read([("MUG-RED", "123/1"), ("MUG-X", "123/9")])
     assert (red.quantity, red.active, red.raw["offering_quantity"]) == (0, False, 1)
     assert missing.found is False
+
+
+# -- issue 17 item 4: variants with different numbers, concurrent sales ---------------------------
+# Spec (updateListingInventory): "The update fails if the supplied values for product sku,
+# offering quantity, and/or price are incompatible with values in `*_on_property_*` fields";
+# quantity_on_property: "the properties that change the quantity of the products".
+
+
+def unvaried(red: int, blue: int) -> dict[str, Any]:
+    """The listing as read when its variations all held one number (no quantity_on_property)."""
+    return {**inventory(red, blue), "quantity_on_property": []}
+
+
+def test_different_numbers_name_the_property_that_varies_them(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(TOKEN, json=token_reply(1))
+    rsps.get(INV, json=unvaried(5, 5))
+    rsps.put(INV, json=inventory(2, 7))
+    results = adapter(clock).push([StockUpdate(1, "MUG-RED", 2, external_id="123/1"),
+                                   StockUpdate(2, "MUG-BLUE", 7, external_id="123/2")])
+    assert all(r.outcome is Outcome.OK for r in results)
+    put = rsps.calls[-1]
+    assert body_of(put)["quantity_on_property"] == [200]  # from the products' property_values
+    validate_request("etsy", "PUT", put.request.url, put.request.body, dict(put.request.headers))
+
+
+def test_equal_numbers_leave_quantity_on_property_as_read(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(TOKEN, json=token_reply(1))
+    rsps.get(INV, json=unvaried(5, 5))
+    rsps.put(INV, json=unvaried(4, 4))
+    adapter(clock).push([StockUpdate(1, "MUG-RED", 4, external_id="123/1"),
+                         StockUpdate(2, "MUG-BLUE", 4, external_id="123/2")])
+    assert body_of(rsps.calls[-1])["quantity_on_property"] == []
+
+
+def test_a_sale_between_read_and_write_is_not_undone(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(TOKEN, json=token_reply(1))
+    rsps.get(INV, json=inventory(3, 5))
+    rsps.get(INV, json=inventory(3, 4))  # a blue mug sold after our first read
+    rsps.get(INV, json=inventory(3, 4))
+    rsps.put(INV, json=inventory(6, 4))
+    [result] = adapter(clock).push([StockUpdate(1, "MUG-RED", 6, external_id="123/1")])
+    assert result.outcome is Outcome.OK and "after 2 reads" in result.message
+    assert [p["offerings"][0]["quantity"] for p in body_of(rsps.calls[-1])["products"]] == [6, 4]
+
+
+def test_a_listing_that_keeps_changing_is_retried_not_written(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(TOKEN, json=token_reply(1))
+    for blue in (9, 8, 7, 6):
+        rsps.get(INV, json=inventory(3, blue))
+    [result] = adapter(clock).push([StockUpdate(1, "MUG-RED", 6, external_id="123/1")])
+    assert result.outcome is Outcome.RETRY and "no sale is undone" in result.message
+    assert [c.request.method for c in rsps.calls].count("PUT") == 0

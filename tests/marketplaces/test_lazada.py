@@ -365,3 +365,55 @@ def test_without_refresh_token_the_configured_token_outlives_seven_days(
     [result] = a.push([StockUpdate(1, "S", 5, external_id="1/2")])
     assert result.outcome is Outcome.OK
     assert params_of(rsps.calls[1])[0]["access_token"] == "lzd-access-token-abc"
+
+
+# -- issue 17 item 5: multi-warehouse sellers ------------------------------------------------------
+# Reference note: multi-warehouse sellers wrap values in <MultiWarehouseInventories>
+# <MultiWarehouseInventory><WarehouseCode/>...; single-warehouse sellers must not. Inner
+# element <Quantity> (an integrator's live probe; Lazada ignores unknown children with code 0).
+
+ITEM_GET = f"{BASE}/product/item/get"
+
+
+def item_reply(**warehouses: int) -> dict[str, object]:
+    return {"code": "0", "request_id": "r", "data": {"item_id": 234234234, "skus": [{
+        "SkuId": 234, "SellerSku": "TEE-M", "Status": "active",
+        "multiWarehouseInventories": [{"warehouseCode": code, "quantity": qty, "sellableQuantity": qty}
+                                      for code, qty in warehouses.items()]}]}}
+
+
+def test_a_warehouse_channel_writes_its_warehouse_and_confirms_by_reading_it(
+    rsps: responses.RequestsMock, clock: ManualClock
+) -> None:
+    rsps.post(UPDATE, json={"code": "0", "data": {}, "request_id": "r"})
+    rsps.get(ITEM_GET, json=item_reply(dropshipping=7, **{"SG-WH-2": 40}))
+    shop = LazadaAdapter("lazada_sg", {**SETTINGS, "warehouse_code": "dropshipping"}, clock=clock)
+    [result] = shop.push([StockUpdate(1, "TEE-M", 7, external_id="234234234/234")])
+    assert result.outcome is Outcome.OK and result.applied_quantity == 7
+    _, form = params_of(rsps.calls[0])
+    assert form["payload"] == (
+        "<Request><Product><Skus><Sku><ItemId>234234234</ItemId><SkuId>234</SkuId>"
+        "<MultiWarehouseInventories><MultiWarehouseInventory><WarehouseCode>dropshipping</WarehouseCode>"
+        "<Quantity>7</Quantity></MultiWarehouseInventory></MultiWarehouseInventories></Sku></Skus></Product></Request>")
+    # the read is the channel's warehouse, not the sum of all (7, not 47)
+    assert shop.read([("TEE-M", "234234234/234")])[0].quantity == 7
+
+
+def test_a_code_0_the_warehouse_does_not_show_is_accepted_not_applied(
+    rsps: responses.RequestsMock, clock: ManualClock
+) -> None:
+    rsps.post(UPDATE, json={"code": "0", "data": {}, "request_id": "r"})
+    rsps.get(ITEM_GET, json=item_reply(dropshipping=3))
+    shop = LazadaAdapter("lazada_sg", {**SETTINGS, "warehouse_code": "dropshipping"}, clock=clock)
+    [result] = shop.push([StockUpdate(1, "TEE-M", 7, external_id="234234234/234")])
+    assert result.awaiting_confirmation and "shows 3" in result.message
+
+
+def test_several_warehouses_without_a_warehouse_code_read_as_unknown_with_a_warning(
+    rsps: responses.RequestsMock, clock: ManualClock
+) -> None:
+    rsps.get(ITEM_GET, json=item_reply(dropshipping=3, **{"SG-WH-2": 40}))
+    shop = adapter(clock)
+    [remote] = shop.read([("TEE-M", "234234234/234")])
+    assert remote.quantity is None
+    assert "warehouse_code" in shop.warnings()

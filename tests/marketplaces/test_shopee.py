@@ -242,3 +242,46 @@ def test_read_reports_promotion_stock_separately(rsps: responses.RequestsMock, c
     q = query_of(rsps.calls[0])
     assert q["item_id"] == "10"
     assert q["sign"] == expected_sign("/api/v2/product/get_model_list", q["timestamp"], "access-token-aaaa", "600100")
+
+
+# -- issue 17 item 8: cross-border (CNSC/KRSC) shops write the global product's stock --------------
+# Shopee's reference: v2.global_product.update_stock "Update global stock. Only for China
+# mainland sellers and Korean sellers"; its request: global_item_id and stock_list (1-50)
+# of {global_model_id, seller_stock}; global product calls are merchant-level.
+
+GLOBAL_UPDATE = f"{BASE}/api/v2/global_product/update_stock"
+
+
+def test_a_cnsc_shop_writes_the_global_stock_signed_for_its_merchant(
+    rsps: responses.RequestsMock, clock: ManualClock
+) -> None:
+    rsps.post(GLOBAL_UPDATE, json={"error": "", "message": "", "warning": "", "request_id": "r1"})
+    settings = {**SETTINGS, "shop_type": "cnsc", "merchant_id": "777001"}
+    shopee = ShopeeAdapter("shopee_sg", settings, clock=clock)
+    results = shopee.push([StockUpdate(1, "TEE-M", 4, external_id="9000/7001"),
+                           StockUpdate(2, "TEE-L", 0, external_id="9000/7002")])
+    assert [(r.outcome, r.applied_quantity) for r in results] == [(Outcome.OK, 4), (Outcome.OK, 0)]
+    [call] = rsps.calls
+    assert body_of(call) == {"global_item_id": 9000, "stock_list": [
+        {"global_model_id": 7001, "seller_stock": [{"stock": 4}]},
+        {"global_model_id": 7002, "seller_stock": [{"stock": 0}]}]}
+    query = query_of(call)
+    assert query["merchant_id"] == "777001" and "shop_id" not in query
+    base = f"{SETTINGS['partner_id']}/api/v2/global_product/update_stock{query['timestamp']}" \
+           f"{SETTINGS['access_token']}777001"
+    expected = hmac.new(SETTINGS["partner_key"].encode(), base.encode(), hashlib.sha256).hexdigest()
+    assert query["sign"] == expected
+
+
+def test_a_global_reply_without_error_field_confirms_nothing(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(GLOBAL_UPDATE, json={"request_id": "r1"})
+    shopee = ShopeeAdapter("shopee_sg", {**SETTINGS, "shop_type": "krsc", "merchant_id": "1"}, clock=clock)
+    [result] = shopee.push([StockUpdate(1, "TEE-M", 4, external_id="9000/7001")])
+    assert result.outcome is Outcome.RETRY
+
+
+def test_a_cnsc_shop_needs_its_merchant_id(clock: ManualClock) -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="merchant_id"):
+        ShopeeAdapter("shopee_sg", {**SETTINGS, "shop_type": "cnsc"}, clock=clock)

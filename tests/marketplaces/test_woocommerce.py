@@ -216,3 +216,40 @@ def test_read_back(rsps: responses.RequestsMock, clock: ManualClock) -> None:
     listings = adapter(clock).read([("A", "799"), ("B", "801")])
     assert (listings[0].quantity, listings[0].active, listings[0].found) == (4, True, True)
     assert listings[1].found is False
+
+
+# -- issue 17 item 7: hosts that strip the Authorization header ----------------------------------
+# WooCommerce REST API docs, "Authentication over HTTPS": "Occasionally some servers may not
+# parse the Authorization header correctly (if you see a "Consumer key is missing" error when
+# authenticating over SSL, you have a server issue). In this case, you may provide the
+# consumer key/secret as query string parameters instead."
+
+
+def test_query_string_auth_sends_the_keys_as_parameters_over_https(rsps: responses.RequestsMock, clock: ManualClock) -> None:
+    rsps.post(BATCH, json={"update": [{"id": 799, "manage_stock": True, "stock_quantity": 3, "status": "publish"}]})
+    [result] = adapter(clock, query_string_auth="true").push([StockUpdate(1, "MUG", 3, external_id="799")])
+    assert result.outcome is Outcome.OK
+    call = rsps.calls[0]
+    assert dict(parse_qsl(urlsplit(call.request.url).query)) == {
+        "consumer_key": "ck_live_key_1234", "consumer_secret": "cs_live_secret_5678"}
+    assert "Authorization" not in call.request.headers
+
+
+def test_query_string_auth_is_refused_over_plain_http(clock: ManualClock) -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="https"):
+        adapter(clock, base_url="http://shop.example", query_string_auth="true")
+
+
+def test_a_401_over_https_names_query_string_auth_without_the_secret(
+    rsps: responses.RequestsMock, clock: ManualClock
+) -> None:
+    refused = {"code": "woocommerce_rest_cannot_edit", "message": "Sorry, you are not allowed to edit this resource.",
+               "data": {"status": 401}}
+    rsps.post(BATCH, status=401, json=refused)
+    rsps.post(BATCH, status=401, json=refused)
+    [result] = adapter(clock).push([StockUpdate(1, "MUG", 3, external_id="799")])
+    assert result.outcome is Outcome.FAILED and result.category is FailureCategory.AUTH
+    assert "query_string_auth" in result.message and "strip the Authorization header" in result.message
+    assert "cs_live_secret_5678" not in result.message

@@ -182,3 +182,48 @@ def test_item_budget_paces_big_batches(clock: ManualClock, mock: responses.Reque
     adapter.push([StockUpdate(i, ean(i), 1) for i in range(3000)])
     assert clock.now() - start >= 29.0  # third 1000-item call waited for the budget
     adapter.close()
+
+
+# -- issue 17 item 9: one invalid item must not fail the others --------------------------------------
+# Spec (StockUpdatePerSalesChannel): `ean` is `format: gtin-13`, `sales_channel_id` `format: uuid`,
+# `quantity` `minimum: 0`; a 207 reply carries one result per item, a `default` problem refuses the
+# request as a whole.
+
+
+def test_an_ean_that_is_not_a_gtin13_fails_alone_and_is_not_sent(adapter: ZalandoAdapter, mock: responses.RequestsMock) -> None:
+    token_reply(mock, "t")
+    good = ean(1)
+    bad = good[:-1] + str((int(good[-1]) + 1) % 10)  # wrong check digit
+    mock.post(STOCKS, status=207, json=results((good, 3, "ACCEPTED", 0)))
+    ok_result, refused = adapter.push([StockUpdate(1, good, 3), StockUpdate(2, bad, 3)])
+    assert ok_result.outcome is Outcome.OK
+    assert refused.outcome is Outcome.FAILED and refused.category is FailureCategory.VALIDATION
+    assert "GTIN-13" in refused.message
+    [call] = stock_calls(mock)
+    assert [i["ean"] for i in body_of(call)["items"]] == [good]
+
+
+def test_a_whole_request_refusal_is_narrowed_down_to_the_item(adapter: ZalandoAdapter, mock: responses.RequestsMock) -> None:
+    """Zalando refuses the whole request (problem, not 207) because of one item: the batch
+    is halved until only that item fails; the others get their own 207 results."""
+    token_reply(mock, "t")
+    a, b, c, d = (ean(n) for n in range(1, 5))
+    problem = {"type": "about:blank", "title": "Bad Request", "status": 400, "detail": f"items: {c} refused"}
+
+    def reply(request: Any) -> tuple[int, dict[str, str], str]:
+        items = json.loads(request.body)["items"]
+        if any(i["ean"] == c for i in items):
+            return 400, {"Content-Type": "application/problem+json"}, json.dumps(problem)
+        return 207, {}, json.dumps(results(*[(i["ean"], i["quantity"], "ACCEPTED", 0) for i in items]))
+
+    mock.add_callback(responses.POST, STOCKS, callback=reply)
+    got = adapter.push([StockUpdate(n, e, 2) for n, e in enumerate((a, b, c, d), start=1)])
+    assert [r.outcome for r in got] == [Outcome.OK, Outcome.OK, Outcome.FAILED, Outcome.OK]
+    assert got[2].category is FailureCategory.VALIDATION and c in got[2].message
+    sizes = [len(body_of(call)["items"]) for call in stock_calls(mock)]
+    assert sizes == [4, 2, 2, 1, 1]
+
+
+def test_the_sales_channel_id_must_be_a_uuid(clock: ManualClock) -> None:
+    with pytest.raises(ValueError, match="UUID"):
+        ZalandoAdapter("zalando_de", {**SETTINGS, "sales_channel_id": "de-DE"}, clock=clock)

@@ -20,7 +20,7 @@ def test_cli_serves_until_interrupted() -> None:
         line = proc.stdout.readline()
         assert "Odoo 17.0" in line and "database 'demo'" in line
         url = line.split("serving ")[1].split()[0]
-        assert xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/common").version()["server_version"] == "17.0"
+        assert xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/common").version()["server_serie"] == "17.0"
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=10) == 0
     finally:

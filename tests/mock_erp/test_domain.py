@@ -185,6 +185,6 @@ def test_id_ranges_match_a_full_scan(op: str, value: int, extra: list[Any] | Non
 
 def test_id_compared_with_a_float_or_string_still_answers_like_before() -> None:
     events = sorted(RANGE_DB.store.table("marketplace.stock.event"))
-    assert RANGE_DB.execute(2, "marketplace.stock.event", "search", [[("id", ">", 2.5)]], {}) == \
+    assert RANGE_DB.execute(2, "marketplace.stock.event", "search", [[("id", ">", 2.5)]], {"order": "id"}) == \
         [rid for rid in events if rid > 2.5]
     assert RANGE_DB.execute(2, "marketplace.stock.event", "search", [[("id", ">", "5")]], {}) == []

@@ -42,7 +42,7 @@ def test_keep_alive_serves_several_requests_on_one_connection(erp: RunningMockEr
             status, headers, body = _response(sock, reader)
             assert status == "HTTP/1.1 200 OK"
             assert headers["connection"] == "keep-alive" and headers["content-type"] == "application/json"
-            assert json.loads(body)["result"]["server_version"] == "19.0"
+            assert json.loads(body)["result"]["server_serie"] == "18.0"
 
 
 def test_connection_close_and_http10_close_after_the_response(erp: RunningMockErp) -> None:
@@ -66,7 +66,7 @@ def test_chunked_body_and_expect_continue(erp: RunningMockErp) -> None:
             sock.sendall(f"{len(part):x}\r\n".encode() + part + b"\r\n")
         sock.sendall(b"0\r\n\r\n")
         status, _, body = _response(sock)
-        assert status == "HTTP/1.1 200 OK" and json.loads(body)["result"]["server_version"] == "19.0"
+        assert status == "HTTP/1.1 200 OK" and json.loads(body)["result"]["server_serie"] == "18.0"
 
 
 def test_xmlrpc_reply_headers(erp: RunningMockErp) -> None:

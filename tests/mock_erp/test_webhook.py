@@ -90,7 +90,7 @@ def test_webhook_target_down_never_fails_the_erp(caplog: pytest.LogCaptureFixtur
         assert erp.notifier is not None and erp.notifier.flush(10)
         assert erp.notifier.failed >= 1 and erp.notifier.sent == 0
         reasons = [e["reason"] for e in execute(erp, "marketplace.stock.event", "search_read", [],
-                                                fields=["reason"])["result"]]
+                                                fields=["reason"], order="id")["result"]]
         assert reasons[-2:] == ["reservation", "move_done"]
     assert SECRET not in caplog.text
 

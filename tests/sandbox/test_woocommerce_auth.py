@@ -107,3 +107,17 @@ def test_https_takes_basic_or_query_keys() -> None:
     assert client.get(PRODUCT, base_url="http://shop.test", headers=_basic(KEY, SECRET)).status_code == 401
     reader = client.put(PRODUCT, base_url=https, headers=_basic("ck_reader", "cs_reader"), json={"stock_quantity": 1})
     assert (reader.status_code, reader.json["message"]) == (401, "The API key provided does not have write permissions.")
+
+
+def test_a_host_that_strips_the_authorization_header_still_takes_query_keys() -> None:
+    """Issue 17 item 7, WooCommerce REST API docs ("Authentication over HTTPS"): "some servers
+    may not parse the Authorization header correctly ... you may provide the consumer
+    key/secret as query string parameters instead"."""
+    seed: dict[str, Any] = {**SEED, "accounts": {**SEED["accounts"], "woocommerce": [
+        {"consumer_key": KEY, "consumer_secret": SECRET, "strips_authorization": True}]}}
+    client = Client(SandboxApp(Sandbox(seed=seed)))
+    https = "https://shop.test"
+    stripped = client.get(PRODUCT, base_url=https, headers=_basic(KEY, SECRET))
+    assert (stripped.status_code, stripped.json["code"]) == (401, "woocommerce_rest_cannot_view")
+    query = client.get(PRODUCT, base_url=https, query_string={"consumer_key": KEY, "consumer_secret": SECRET})
+    assert query.status_code == 200 and query.json["stock_quantity"] == 5

@@ -1,6 +1,8 @@
 # Copyright 2025 Marketplace Stock Sync contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import float_compare
 
 MARKETPLACES = [
     ("amazon", "Amazon"),
@@ -19,6 +21,11 @@ ZERO_STOCK_ACTIONS = [
     ("push_zero", "Push 0"),
     ("deactivate", "Deactivate the listing"),
     ("end_listing", "End the listing"),
+]
+
+BUFFER_POLICIES = [
+    ("fixed", "Fixed"),
+    ("advised", "Advised by the bridge"),
 ]
 
 # Fields that change the number every listing of the channel publishes (or whether it
@@ -84,6 +91,24 @@ class MarketplaceChannel(models.Model):
         help="Units held back from every listing of this channel, against oversells "
         "while a change travels to the marketplace. A listing can override it.",
     )
+    buffer_policy = fields.Selection(
+        BUFFER_POLICIES,
+        required=True,
+        default="fixed",
+        help="Fixed: the buffers are what you set here and on the listings. Advised: "
+        "`stock-bridge advise --apply` sets each listing's buffer from its sales and the "
+        "channel's measured delay, within the bounds below.",
+    )
+    advised_buffer_min = fields.Float(
+        string="Advised Buffer Minimum",
+        digits="Product Unit of Measure",
+        help="An advised buffer is never below this.",
+    )
+    advised_buffer_max = fields.Float(
+        string="Advised Buffer Maximum",
+        digits="Product Unit of Measure",
+        help="An advised buffer is never above this. 0 means no maximum.",
+    )
     max_qty = fields.Float(
         string="Cap",
         digits="Product Unit of Measure",
@@ -107,7 +132,26 @@ class MarketplaceChannel(models.Model):
         ),
         ("buffer_qty_positive", "CHECK(buffer_qty >= 0)", "The buffer cannot be negative."),
         ("max_qty_positive", "CHECK(max_qty >= 0)", "The cap cannot be negative."),
+        (
+            "advised_buffer_bounds_positive",
+            "CHECK(advised_buffer_min >= 0 AND advised_buffer_max >= 0)",
+            "The advised buffer bounds cannot be negative.",
+        ),
     ]
+
+    @api.constrains("advised_buffer_min", "advised_buffer_max")
+    def _check_advised_buffer_bounds(self):
+        for channel in self:
+            if channel.advised_buffer_max and (
+                float_compare(channel.advised_buffer_max, channel.advised_buffer_min, precision_digits=6)
+                < 0
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "The advised buffer maximum of %(channel)s is below its minimum.",
+                        channel=channel.display_name,
+                    )
+                )
 
     def write(self, vals):
         res = super().write(vals)

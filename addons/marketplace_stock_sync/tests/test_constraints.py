@@ -5,6 +5,7 @@ from datetime import timedelta
 from psycopg2 import IntegrityError
 
 from odoo import fields
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -38,6 +39,20 @@ class TestConstraints(MarketplaceCase):
         base = {"name": "N", "code": "neg", "marketplace": "ebay"}
         self.assertRefused("marketplace.channel", dict(base, buffer_qty=-1))
         self.assertRefused("marketplace.channel", dict(base, max_qty=-1))
+
+    def test_advised_buffer_policy_and_bounds(self):
+        base = {"name": "B", "code": "bounds", "marketplace": "ebay"}
+        self.assertRefused("marketplace.channel", dict(base, advised_buffer_min=-1))
+        self.assertRefused("marketplace.channel", dict(base, advised_buffer_max=-1))
+        fixed = self.env["marketplace.channel"].create(dict(base, code="fixed_by_default"))
+        self.assertEqual(fixed.buffer_policy, "fixed")
+        channel = self.env["marketplace.channel"].create(
+            dict(base, buffer_policy="advised", advised_buffer_min=1, advised_buffer_max=3)
+        )
+        with self.assertRaises(ValidationError), self.cr.savepoint():
+            channel.write({"advised_buffer_max": 0.5})
+        channel.write({"advised_buffer_max": 0})  # 0: no maximum
+        self.assertEqual(channel.advised_buffer_min, 1)
 
     def test_channel_sku_unique_per_channel(self):
         vals = {"channel_id": self.channel.id, "product_id": self.product2.id, "channel_sku": "MSS-1"}
