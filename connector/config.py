@@ -82,6 +82,11 @@ class ErpConfig(_Strict):
     mode: Literal["auto", "addon", "no_addon"] = "auto"
     cache_ttl_s: float = Field(default=60.0, ge=0)
     page_size: int = Field(default=5000, ge=1)
+    # Odoo 18 makes a non-admin's API key expire (1 day by default, 90 for the addon's
+    # bridge group): warn this many days ahead (status, /v1/health, log), and read the
+    # expiry again this often (connector.sync.key_expiry).
+    key_expiry_warn_days: float = Field(default=14.0, ge=0)
+    key_check_interval_s: float = Field(default=6 * 3600.0, gt=0)
 
     @field_validator("url")
     @classmethod

@@ -65,7 +65,12 @@ def fail(args: argparse.Namespace, message: str, code: int = EXIT_FAILURE, **ext
 
 
 def erp_failure(args: argparse.Namespace, config: BridgeConfig, exc: Exception) -> int:
-    return fail(args, f"stock-bridge: cannot use the ERP at {config.erp.url}: {exc}")
+    from connector.erp.errors import AuthenticationError
+    from connector.sync.key_expiry import refused_at_start
+
+    # One line, whatever Odoo's text looked like (its messages run over several lines).
+    text = refused_at_start(config) if isinstance(exc, AuthenticationError) else " ".join(str(exc).split())
+    return fail(args, f"stock-bridge: cannot use the ERP at {config.erp.url}: {text}")
 
 
 def known_channels(config: BridgeConfig, extra: Any = ()) -> set[str]:

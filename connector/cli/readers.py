@@ -10,11 +10,12 @@ from connector.sync.reports import parse_since, render_status, render_timeline, 
 
 
 def status(args: argparse.Namespace) -> int:
-    store = common.open_read_only(args, common.config_for(args))
+    config = common.config_for(args)
+    store = common.open_read_only(args, config)
     if isinstance(store, int):
         return store
     try:
-        report = status_report(store)
+        report = status_report(store, key_warn_days=config.erp.key_expiry_warn_days)
     finally:
         store.close()
     if args.json:

@@ -78,10 +78,12 @@ def probe_stamps(client: OdooClient, models: tuple[str, ...]) -> dict[str, str |
     return stamps
 
 
-def load_addon_view(client: OdooClient, config: BridgeConfig) -> ConfigView:
-    """Channels from `marketplace.channel`, with the file's extra buffer rules merged in."""
+def load_addon_view(client: OdooClient, config: BridgeConfig,
+                    stamps: dict[str, str | None] | None = None) -> ConfigView:
+    """Channels from `marketplace.channel`, with the file's extra buffer rules merged in.
+    `stamps`: the watched models' write_dates, when the caller has just probed them."""
     watched = ("marketplace.channel", "stock.warehouse", "stock.location")
-    stamps = probe_stamps(client, watched)
+    stamps = stamps if stamps is not None and set(stamps) == set(watched) else probe_stamps(client, watched)
     rows = client.call(
         "marketplace.channel", "search_read", [],
         ["code", "marketplace", "active", "company_id", "warehouse_ids", "excluded_location_ids",
@@ -108,10 +110,11 @@ def load_addon_view(client: OdooClient, config: BridgeConfig) -> ConfigView:
                       watched=watched, stamps=stamps)
 
 
-def load_file_view(client: OdooClient, config: BridgeConfig) -> ConfigView:
+def load_file_view(client: OdooClient, config: BridgeConfig,
+                   stamps: dict[str, str | None] | None = None) -> ConfigView:
     """Channels and listings from the config file; warehouses by code, locations by name."""
     watched = ("stock.warehouse", "stock.location", "product.product")
-    stamps = probe_stamps(client, watched)
+    stamps = stamps if stamps is not None and set(stamps) == set(watched) else probe_stamps(client, watched)
     warehouses = _read_warehouses(client)
     by_code = {w.code: w for w in warehouses.values()}
     codes = sorted(code for code, ch in config.channels.items() if ch.enabled)

@@ -48,6 +48,11 @@ class MissingModelError(ErpError):
     """A model, field or method the bridge needs is absent; the message says what to do."""
 
 
+class UnknownDatabaseError(ErpError):
+    """The database named by erp.database does not exist on the server (permanent: Odoo
+    answers it with PostgreSQL's OperationalError, which would otherwise look transient)."""
+
+
 MIN_SECRET_LEN = 4
 
 
@@ -74,6 +79,13 @@ _MISSING_MODEL = re.compile(r"Object (\S+) doesn't exist|model '?([\w.]+)'? does
 _INVALID_FIELD = re.compile(r"Invalid field '?([\w.]+)'? on model '?([\w.]+)'?")
 _MISSING_METHOD = re.compile(r"method '?([\w.]+)'? does not exist", re.IGNORECASE)
 _MISSING_RECORD = re.compile(r"Record does not exist or has been deleted")
+# Odoo opens the registry of the named database and PostgreSQL refuses the connection:
+# 'connection to server at "h", port p failed: FATAL:  database "x" does not exist'
+_UNKNOWN_DATABASE = re.compile(r'database "([^"]*)" does not exist')
+BRIDGE_GROUP_HINT = (
+    "give the bridge user the group Marketplace Bridge (Settings › Users, developer mode, "
+    "Technical; README \"Run with a real Odoo\" step 2)"
+)
 _TRANSIENT_NAMES = (
     "SerializationFailure",
     "ConcurrencyError",
@@ -108,7 +120,14 @@ def classify_fault(name: str, message: str, status: int | None = None) -> ErpErr
     if status == 401 or short in ("AccessDenied", "SessionExpiredException", "Unauthorized"):
         return AuthenticationError(f"Odoo refused the credentials ({text})")
     if short == "AccessError" or status == 403:
-        return AccessError(text)
+        # Odoo's text runs over several lines (the groups that may, "Contact your
+        # administrator"); the first names the model, and the bridge says what to do.
+        first = text.strip().splitlines()[0] if text.strip() else text
+        return AccessError(f"{first.rstrip('.')}: {BRIDGE_GROUP_HINT}")
+    if match := _UNKNOWN_DATABASE.search(message):
+        return UnknownDatabaseError(
+            f"the Odoo server has no database \"{match.group(1)}\": check erp.database "
+            "(STOCK_BRIDGE_ERP_DATABASE)")
     if short in _TRANSIENT_NAMES or status in (409, 429, 502, 503, 504):
         return TransientError(text)
     if match := _MISSING_MODEL.search(message):

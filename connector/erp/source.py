@@ -82,12 +82,12 @@ class StockSource:
 
     # -- configuration cache ------------------------------------------------------------
 
-    def refresh_config(self) -> None:
+    def refresh_config(self, stamps: dict[str, str | None] | None = None) -> None:
         """Reload channels, warehouses, locations (and file listings) now, and forget the
-        cached catalog rows."""
+        cached catalog rows. `stamps`: write_dates just probed (not probed again)."""
         self.catalog.clear()
         loader = load_addon_view if self.mode == "addon" else load_file_view
-        view = loader(self.client, self.config)
+        view = loader(self.client, self.config, stamps)
         with self._lock:
             self._view = view
             self._checked_at = self._monotonic()
@@ -99,9 +99,12 @@ class StockSource:
         if view is None:
             self.refresh_config()
         elif self._monotonic() - checked_at >= self.config.erp.cache_ttl_s:
-            if probe_stamps(self.client, view.watched) != view.stamps:
+            # On a shop with inventory adjustments this is most TTLs: Odoo writes the
+            # location's last_inventory_date at each one (stock.quant._apply_inventory).
+            stamps = probe_stamps(self.client, view.watched)
+            if stamps != view.stamps:
                 log.info("ERP configuration changed; reloading channels and locations")
-                self.refresh_config()
+                self.refresh_config(stamps)
             else:
                 with self._lock:
                     self._checked_at = self._monotonic()

@@ -37,6 +37,13 @@ from connector.erp.errors import AuthenticationError, ErpError, Redactor, Transi
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+# Odoo answers a wrong password, an unknown login and an expired or revoked API key alike
+# (authenticate -> False), so the hint names them all.
+REFUSED_HINT = (
+    "wrong erp.username or password/API key, or the API key expired or was revoked; "
+    "make a new key as that user (Preferences › Account Security › New API Key) and set it "
+    "as the bridge's password (STOCK_BRIDGE_ERP_PASSWORD)"
+)
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
 
@@ -169,7 +176,7 @@ class ServiceRpcTransport:
         if not uid:
             raise AuthenticationError(
                 f"Odoo refused login {self._username!r} on database {self._db!r}: "
-                "check erp.username and the password or API key"
+                f"{REFUSED_HINT}"
             )
         self._uid = int(uid)
         return self._uid

@@ -409,8 +409,8 @@ def _models(v: int) -> list[ModelDef]:
             "buffer_override": boolean("Buffer Override", default=False, help=(
                 "Use this listing's own buffer instead of the channel's rule. Odoo stores an empty "
                 "number as 0, so this flag is what tells 'inherit' from 'no buffer'.")),
-            "buffer_qty": floatf("Buffer Override", default=0.0,
-                                 help="Units held back for this listing only, when Buffer Override is set."),
+            "buffer_qty": floatf("Listing Buffer", default=0.0,
+                                 help="Units held back for this listing only, when Buffer Override is ticked."),
             "max_qty": floatf("Cap", default=0.0, help="Never publish more than this. 0 means no cap; "
                               "the channel's cap also applies."),
             "pack_size": integer("Pack Size", default=1),

@@ -5,7 +5,9 @@
 - `ready` once it has, HTTP 200;
 - `degraded` (HTTP 200: the bridge still serves what it can) while the ERP is unreachable
   (its last read failed and none succeeded since) or a channel's credentials were refused
-  (its last push failed with an auth error and none succeeded since).
+  (its last push failed with an auth error and none succeeded since);
+- `unhealthy` (HTTP 503) while Odoo refuses the bridge's own credentials (an expired or
+  revoked API key: connector.sync.key_expiry); `warnings` names a key expiring soon.
 
 The ERP side is watched by wrapping the engine's stock source and change feed (`watch`):
 the feed is read every poll interval, so an ERP outage shows within seconds. Channels are
@@ -28,7 +30,7 @@ from typing import Any
 from connector.sync.engine import EngineDeps
 from connector.state.rows import PushRecord
 
-STARTING, READY, DEGRADED = "starting", "ready", "degraded"
+STARTING, READY, DEGRADED, UNHEALTHY = "starting", "ready", "degraded", "unhealthy"
 _AUTH = "auth"
 
 
@@ -64,6 +66,8 @@ class Health:
         self._clock = clock
         self._erp_error: tuple[str, float] | None = None
         self._auth_errors: dict[str, tuple[str, float]] = {}
+        # connector.sync.key_expiry.KeyWatch: the API key's expiry, a refused key
+        self.key_watch: Any = None
 
     def watch(self, deps: EngineDeps) -> EngineDeps:
         """The same collaborators, with the ERP-facing ones (source, feed) watched."""
@@ -100,9 +104,21 @@ class Health:
         for code, (message, _since) in sorted(auth.items()):
             reasons.append(f"channel {code}: credentials refused: {message}")
         status = STARTING if not ready else (DEGRADED if reasons else READY)
-        return {
+        doc: dict[str, Any] = {
             "status": status,
             "reasons": reasons,
             "erp": {"reachable": erp is None, "since": erp[1] if erp else None},
             "channels_auth_failed": sorted(auth),
+            "warnings": [],
         }
+        if self.key_watch is not None:
+            key = self.key_watch.report()
+            doc["erp_key"] = key
+            if key["refused_since"]:
+                # Nothing but a new key helps: unhealthy (HTTP 503), whatever else holds.
+                doc["status"] = UNHEALTHY
+                reasons.insert(0, f"ERP refuses the bridge's credentials since {key['refused_since']}"
+                                  ": make a new API key and restart the bridge")
+            elif key["warning"]:
+                doc["warnings"].append(key["warning"])
+        return doc

@@ -23,8 +23,12 @@ from connector.state.store import Store
 STATE_COLUMNS = ("synced", "deactivated", "pending", "error", "locked")
 
 
-def status_report(store: Store, now: float | None = None) -> dict[str, Any]:
-    """Per channel: listings per state, last push, retry backlog; cursor lag; open alerts."""
+def status_report(store: Store, now: float | None = None,
+                  key_warn_days: float = 14.0) -> dict[str, Any]:
+    """Per channel: listings per state, last push, retry backlog; cursor lag; open alerts;
+    the ERP API key's expiry as the running bridge last read it (connector.sync.key_expiry)."""
+    from connector.sync.key_expiry import stored_key_report
+
     stamp = time.time() if now is None else now
     channels: dict[str, Any] = {}
     for code, entry in sorted(store.channel_summary().items()):
@@ -84,6 +88,7 @@ def status_report(store: Store, now: float | None = None) -> dict[str, Any]:
         "cursor": cursor or None,
         "problems": problems,
         "alerts": alerts,
+        "erp_key": stored_key_report(store, key_warn_days),
     }
 
 
@@ -108,6 +113,15 @@ def render_status(report: dict[str, Any]) -> str:
         )
     for alert in report["alerts"]:
         lines.append(f"ALERT {alert['kind']}: {alert['message']} (since {alert['since']})")
+    key = report.get("erp_key")
+    if key:
+        if key.get("refused_since"):
+            lines.append(f"ERROR   Odoo refuses the bridge's credentials since {key['refused_since']}: "
+                         "make a new API key and restart the bridge")
+        elif key.get("warning"):
+            lines.append(f"WARNING {key['warning']}")
+        else:
+            lines.append(f"erp key: {key['summary']} (checked {key.get('checked_at') or '-'})")
     for p in report["problems"]:
         state = "HELD" if (p["message"] or "").startswith(HELD_UNTIL) else p["state"].upper()
         lines.append(f"{state:<7} {p['channel']} {p['sku']} ({p['channel_sku']}): {p['message']}")

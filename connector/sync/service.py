@@ -17,6 +17,7 @@ Usage::
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -24,6 +25,7 @@ from connector.config import BridgeConfig
 from connector.sync.engine import Engine, EngineDeps, EngineSettings
 from connector.sync import redaction
 from connector.sync.health import Health
+from connector.sync.key_expiry import KeyWatch
 from connector.sync.report import ResyncReport
 from connector.sync.reports import status_report, stored_explanations, timeline_report
 from connector.state.rows import PushRecord
@@ -34,6 +36,10 @@ from connector.sync.wiring import build_deps, settings_from_config
 log = logging.getLogger(__name__)
 
 STATUS_FLUSH_S = 15.0  # one-shot resync: how long to wait for the status write-back
+# Odoo's automation rules post "Send Webhook Notification" from inside the transaction that
+# made the change (ir.actions.server._run_action_webhook runs before COMMIT), so a read at
+# once can still see the old stock: the woken products are looked at again this much later.
+AUTOMATION_RECHECK_S = 1.0
 
 
 class Bridge:
@@ -64,8 +70,12 @@ class Bridge:
         self.engine: Engine | None = None
         self.first_sync: ResyncReport | None = None
         self.health = Health()
+        self.key_watch: KeyWatch | None = None
         self._synced = False
         self._live = False
+        self._recheck_lock = threading.Lock()
+        self._recheck_products: set[int] = set()
+        self._recheck_timer: threading.Timer | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -79,9 +89,15 @@ class Bridge:
         redaction.install()  # before the first request: credentials in URLs stay out of logs
         self.store = StateStore.open(self.config.bridge.state_path)
         try:
+            own_erp = self._deps is None
             if self._deps is None:
                 self._deps, self._clients = build_deps(self.config, self.store)
-            self.engine = Engine(self.health.watch(self._deps), self._settings, self.store)
+            # The API key's expiry and a key refused while running (one line, not a loop).
+            self.key_watch = self.health.key_watch = KeyWatch(self.config, self.store)
+            deps = self.health.watch(self.key_watch.guard(self._deps))
+            self.engine = Engine(deps, self._settings, self.store)
+            if own_erp and live:
+                self.key_watch.start()
             self.engine.add_listener(self.health.on_outcome)
             self._live = live
             if not live:
@@ -110,6 +126,12 @@ class Bridge:
         return self.first_sync
 
     def stop(self) -> None:
+        if self.key_watch is not None:
+            self.key_watch.stop()
+        with self._recheck_lock:
+            timer, self._recheck_timer = self._recheck_timer, None
+        if timer is not None:
+            timer.cancel()
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
@@ -148,6 +170,30 @@ class Bridge:
         # The payload says which products to read now (Rule 1); the outbox stays the record.
         assert self.engine is not None
         self.engine.wake(trigger.product_ids, trigger.events)
+        if trigger.model is not None:  # an automation rule's webhook: sent before its commit
+            self._recheck_later(trigger.product_ids)
+
+    def _recheck_later(self, product_ids: frozenset[int]) -> None:
+        """Wake the engine again AUTOMATION_RECHECK_S from now for these products (one
+        timer at a time, whatever the number of wake-ups meanwhile)."""
+        with self._recheck_lock:
+            self._recheck_products |= product_ids
+            if self._recheck_timer is not None:
+                return
+            timer = threading.Timer(AUTOMATION_RECHECK_S, self._recheck_now)
+            timer.daemon = True
+            self._recheck_timer = timer
+        timer.start()
+
+    def _recheck_now(self) -> None:
+        with self._recheck_lock:
+            if self._recheck_timer is None:  # stopped meanwhile
+                return
+            products, self._recheck_products = self._recheck_products, set()
+            self._recheck_timer = None
+        engine = self.engine
+        if engine is not None:
+            engine.wake(products)
 
     def _ready(self) -> bool:
         """The first full sync has finished (at start-up, or later by the engine's retries)."""
@@ -222,7 +268,9 @@ class Bridge:
 
     def status(self) -> dict[str, Any]:
         assert self.store is not None, "bridge not started"
-        report = status_report(self.store)
+        report = status_report(self.store, key_warn_days=self.config.erp.key_expiry_warn_days)
+        if self.key_watch is not None:
+            report["erp_key"] = self.key_watch.report()
         if self.engine is not None:
             for code, worker in self.engine.workers().items():
                 if code in report["channels"]:

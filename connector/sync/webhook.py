@@ -21,7 +21,7 @@ lines (`application/x-ndjson`):
 `{"keepalive": true}` lines keep a long, quiet resync's connection alive.
 
 `GET /v1/health` answers `{"service": "stock-bridge", "status": ...}`; status "starting"
-is HTTP 503, anything else 200 (see connector.sync.health).
+and "unhealthy" are HTTP 503, anything else 200 (see connector.sync.health).
 
 Usage::
 
@@ -255,7 +255,7 @@ class WebhookApp:
             if request.method != "GET":
                 return _json({"error": "method not allowed"}, 405)
             health = {"service": "stock-bridge", "status": "ok", **self._health()}
-            return _json(health, 503 if health["status"] == "starting" else 200)
+            return _json(health, 503 if health["status"] in ("starting", "unhealthy") else 200)
         if request.path == "/v1/resync" and self._on_resync is not None:
             return self._resync(request, self._on_resync)
         if request.path != "/v1/triggers":

@@ -25,6 +25,7 @@ class FieldDef:
     relation: str | None = None
     stored: bool = True  # False for computed fields without store=True
     selection: tuple[str, ...] = ()  # keys of a selection field
+    label: str = ""  # the `string` Odoo shows (derived from the name when not given)
 
 
 @dataclass
@@ -56,7 +57,26 @@ def _field_def(name: str, call: ast.Call, consts: dict[str, Any]) -> FieldDef | 
         arg = call.args[0]
         values = consts.get(arg.id) if isinstance(arg, ast.Name) else _const(arg)
         selection = tuple(key for key, _label in values or ())
-    return FieldDef(name, func.attr.lower(), relation, stored, selection)
+    return FieldDef(name, func.attr.lower(), relation, stored, selection,
+                    _label(name, func.attr, call, kwargs))
+
+
+def _label(name: str, kind: str, call: ast.Call, kwargs: dict[str, ast.expr]) -> str:
+    """The field's `string`: the keyword, the positional one (after the comodel of a
+    relational field), else Odoo's default (odoo/fields.py: name without _id/_ids, title)."""
+    position = 1 if kind in ("Many2one", "One2many", "Many2many") else 0
+    if kind == "Selection":
+        position = 1
+    if "string" in kwargs:
+        value = _const(kwargs["string"])
+    elif len(call.args) > position:
+        value = _const(call.args[position])
+    else:
+        value = None
+    if isinstance(value, str):
+        return value
+    base = name[:-4] if name.endswith("_ids") else name[:-3] if name.endswith("_id") else name
+    return base.replace("_", " ").title()
 
 
 def read_models(addon: Path = ADDON) -> dict[str, ModelDef]:

@@ -189,3 +189,13 @@ def test_quant_hooks_match_odoo_18_and_flows_silence_them():
             move_source.split()).replace("( ", "("), flow
     assert "_apply_inventory" in methods and "FLOW_CONTEXT: True" in ast.unparse(
         methods["_apply_inventory"]).replace("'", "").replace('"', "")
+
+
+def test_no_two_fields_of_a_model_share_a_label():
+    # Odoo warns at install ("Two fields (...) of marketplace.listing() have the same
+    # label"), and a user cannot tell the two apart in filters and exports.
+    for model in read_models().values():
+        seen: dict[str, str] = {}
+        for name, fdef in model.fields.items():
+            assert fdef.label not in seen, (model.name, seen.get(fdef.label), name, fdef.label)
+            seen[fdef.label] = name

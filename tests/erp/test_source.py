@@ -152,8 +152,12 @@ def test_config_is_cached_probed_after_the_ttl_and_reloaded_on_change() -> None:
     fake.tables["marketplace.channel"][1]["excluded_location_ids"] = []
     fake.tables["marketplace.channel"][1]["write_date"] = "2025-03-01 11:00:00"
     clock.now += 61
+    probes = fake.calls_by["stock.location.search_read"]
     snap = source.snapshot([1], now=NOW)
     assert snap.channels[2].excluded_location_ids == ()
+    # the reload takes the stamps the probe just read: one probe of each model, plus the
+    # locations' own read (not a second probe round)
+    assert fake.calls_by["stock.location.search_read"] - probes == 2
 
     fake.tables["marketplace.channel"][0]["buffer_qty"] = 9.0  # no write_date change
     source.refresh_config()

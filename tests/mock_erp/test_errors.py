@@ -187,3 +187,20 @@ def test_json2_create_returns_ids_and_doc(erp19: RunningMockErp) -> None:
     assert doc["methods"]["search_read"]["api"] == ["model"]
     assert list(doc["methods"]["read"]["parameters"]) == ["fields", "load"]
     assert "button_validate" in doc["methods"] and doc["fields"]["move_ids"]["type"] == "one2many"
+
+
+def test_unknown_database_answers_like_real_odoo(erp: RunningMockErp) -> None:
+    # Real Odoo 18 (tests/odoo_real/test_clear_errors.py): PostgreSQL's refusal to connect,
+    # for login and for execute_kw, not False or AccessDenied.
+    for data in (jsonrpc(erp, "common", "login", "otherdb", "bridge", "bridge"),
+                 jsonrpc(erp, "common", "authenticate", "otherdb", "bridge", "bridge", {}),
+                 jsonrpc(erp, "object", "execute_kw", "otherdb", 3, "bridge", "stock.quant", "search", [[]], {})):
+        code, name, message = error_of(data)
+        assert (code, name) == (200, "psycopg2.OperationalError")
+        assert message.endswith('FATAL:  database "otherdb" does not exist\n')
+    common = xmlrpc.client.ServerProxy(f"{erp.url}/xmlrpc/2/common")
+    with pytest.raises(xmlrpc.client.Fault) as fault:
+        common.authenticate("otherdb", "bridge", "bridge", {})
+    assert fault.value.faultCode == 1
+    assert 'psycopg2.OperationalError: connection to server' in fault.value.faultString
+    assert_still_serving(erp)

@@ -173,6 +173,30 @@ class OdooKit:
             if not keep_db:
                 self.dropdb(db)
 
+    @contextmanager
+    def serve_single_db(self, db: str, workers: int = 0, start_timeout: float = 90) -> Iterator[OdooServer]:
+        """Another Odoo process on an existing database, started as a single-database
+        deployment is (`-d DB`, no `--db-filter`): Odoo then takes the database from its
+        config instead of listing PostgreSQL's databases on every cookie-less RPC, as
+        `serve` (with `--db-filter`) makes it do. `workers` > 0: Odoo's multi-process mode
+        (its websocket port free too, no cron workers). The database is left as it is."""
+        port = free_port()
+        extra = [f"--workers={workers}"]
+        if workers:
+            extra += [f"--gevent-port={free_port()}", "--max-cron-threads=0"]
+        log = Path(f"/tmp/{db}.single.odoo.log")
+        env = {**os.environ, "ADDONS_EXTRA": str(ADDONS)}
+        with log.open("wb") as out:
+            proc = subprocess.Popen([str(self.script), "bin", "-d", db, "--http-interface=127.0.0.1",
+                                     f"--http-port={port}", *extra, "--log-level=warn"],
+                                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env)
+        server = OdooServer(self, db, f"http://127.0.0.1:{port}", proc, log)
+        try:
+            _wait_up(server, start_timeout)
+            yield server
+        finally:
+            _stop(proc)
+
 
 def _wait_up(server: OdooServer, timeout: float) -> None:
     deadline = time.monotonic() + timeout

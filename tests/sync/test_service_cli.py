@@ -4,6 +4,7 @@ exit codes, --json shapes, one-line config errors."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -265,6 +266,41 @@ def test_a_bridge_started_directly_takes_the_automation_token_and_not_the_secret
         assert reply.status_code == 202, reply.text
         # poll_interval is 5 s: only the accepted wake-up makes this fast
         assert bridge.wait_idle(3)
+        assert adapters["etsy_shop"].remote["etsy_shop-LAMP"] == (0, False)
+    finally:
+        bridge.stop()
+
+
+def test_an_automation_wake_up_is_looked_at_again_after_odoos_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Odoo posts an automation rule's webhook before its transaction commits: the first
+    read may see the old stock, so the bridge reads the named product again a moment later."""
+    from connector.sync import service
+
+    monkeypatch.setattr(service, "AUTOMATION_RECHECK_S", 0.3)
+    token = "automation-wake-9b1d"
+    config = load_config(write_config(tmp_path, automation_token=token))
+    source = FakeSource(CHANNELS, {"MUG": 5, "LAMP": 1, "TEA": 10})
+    adapters = {code: FakeAdapter(code) for code, _ in CHANNELS}
+    deps = EngineDeps(source=source, compute=fake_compute, adapter_factory=lambda c, m: adapters[c],
+                      feed=FakeFeed())
+    bridge = Bridge(config, deps=deps, settings=EngineSettings(coalesce_s=0.01, poll_interval_s=30))
+    bridge.start()
+    try:
+        assert bridge.wait_idle(5)
+        url = bridge.trigger_url
+        assert url is not None
+        lamp = source.pid("LAMP")
+        payload = {"_model": "stock.quant", "_id": 1, "product_id": lamp}
+        # the wake-up arrives while Odoo has not committed yet: the stock still reads 1
+        assert requests.post(f"{url}?token={token}", json=payload, timeout=5).status_code == 202
+        assert bridge.wait_idle(3)
+        assert adapters["etsy_shop"].remote["etsy_shop-LAMP"] == (1, True)
+        source.set("LAMP", 0)  # ...and now the commit lands; no feed entry, no second webhook
+        deadline = time.monotonic() + 5
+        while adapters["etsy_shop"].remote["etsy_shop-LAMP"] != (0, False) and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert adapters["etsy_shop"].remote["etsy_shop-LAMP"] == (0, False)
     finally:
         bridge.stop()

@@ -68,9 +68,9 @@ class MarketplaceListing(models.Model):
         "empty number as 0, so this flag is what tells 'inherit' from 'no buffer'.",
     )
     buffer_qty = fields.Float(
-        string="Buffer Override",
+        string="Listing Buffer",
         digits="Product Unit of Measure",
-        help="Units held back for this listing only, when Buffer Override is set.",
+        help="Units held back for this listing only, when Buffer Override is ticked.",
     )
     max_qty = fields.Float(
         string="Cap",
