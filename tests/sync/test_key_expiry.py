@@ -193,7 +193,7 @@ def test_key_dying_while_running_is_one_line_and_unhealthy_without_a_retry_storm
     deps = EngineDeps(source=source, compute=fake_compute, adapter_factory=lambda c, m: adapters[c],
                       feed=feed)
     bridge = Bridge(load_config(path), deps=deps,
-                    settings=EngineSettings(coalesce_s=0.01, poll_interval_s=0.05))
+                    settings=EngineSettings(poll_interval_s=0.05))
     url = f"http://127.0.0.1:{port}/v1/health"
     caplog.set_level(logging.INFO)
     bridge.start()

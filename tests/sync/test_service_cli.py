@@ -285,7 +285,7 @@ def test_an_automation_wake_up_is_looked_at_again_after_odoos_commit(
     adapters = {code: FakeAdapter(code) for code, _ in CHANNELS}
     deps = EngineDeps(source=source, compute=fake_compute, adapter_factory=lambda c, m: adapters[c],
                       feed=FakeFeed())
-    bridge = Bridge(config, deps=deps, settings=EngineSettings(coalesce_s=0.01, poll_interval_s=30))
+    bridge = Bridge(config, deps=deps, settings=EngineSettings(poll_interval_s=30))
     bridge.start()
     try:
         assert bridge.wait_idle(5)
