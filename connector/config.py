@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
+from connector.defaults import embedded_default
 from connector.risk.settings import RiskSettings
 
 ENV_CONFIG = "STOCK_BRIDGE_CONFIG"
@@ -316,8 +317,6 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
     if path is None and env.get(ENV_CONFIG):
         path = Path(env[ENV_CONFIG])
     if path is None:
-        from connector.defaults import embedded_default
-
         return parse_config(embedded_default(), source="embedded default", environ=env)
     try:
         raw = path.read_bytes()

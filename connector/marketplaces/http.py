@@ -216,6 +216,7 @@ class TokenBucket:
         self._clock = clock
         self._stamp = clock.now()
         self._lock = threading.Lock()
+        self.waited_s = 0.0  # seconds every acquire slept, in total (the bridge's metrics)
 
     def acquire(self, cost: float = 1.0) -> float:
         """Take `cost` tokens, sleeping as needed; returns the seconds waited."""
@@ -229,6 +230,7 @@ class TokenBucket:
                 # no longer moves the clock, and the loop would never end.
                 if self._tokens >= cost - 1e-6:
                     self._tokens -= cost
+                    self.waited_s += waited
                     return waited
                 wait = max((cost - self._tokens) / self.rate, 1e-3)
             self._clock.sleep(wait)

@@ -1,24 +1,14 @@
-"""Which module serves which marketplace. Adding a marketplace: one module, one line here."""
+"""Which module serves which marketplace: read from connector.catalogue (one entry there)."""
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
 
+from connector.catalogue import CATALOGUE
 from connector.marketplaces.base import MarketplaceAdapter
 
-ADAPTERS: dict[str, str] = {
-    "amazon": "connector.marketplaces.amazon:AmazonAdapter",
-    "bol": "connector.marketplaces.bol:BolAdapter",
-    "zalando": "connector.marketplaces.zalando:ZalandoAdapter",
-    "kaufland": "connector.marketplaces.kaufland:KauflandAdapter",
-    "ebay": "connector.marketplaces.ebay:EbayAdapter",
-    "shopify": "connector.marketplaces.shopify:ShopifyAdapter",
-    "etsy": "connector.marketplaces.etsy:EtsyAdapter",
-    "woocommerce": "connector.marketplaces.woocommerce:WooCommerceAdapter",
-    "lazada": "connector.marketplaces.lazada:LazadaAdapter",
-    "shopee": "connector.marketplaces.shopee:ShopeeAdapter",
-}
+ADAPTERS: dict[str, str] = {m.code: m.adapter for m in CATALOGUE}
 
 
 def adapter_class(marketplace: str) -> type[MarketplaceAdapter]:
@@ -29,8 +19,9 @@ def adapter_class(marketplace: str) -> type[MarketplaceAdapter]:
             f"unknown marketplace {marketplace!r}; known: {', '.join(sorted(ADAPTERS))}"
         ) from None
     module_name, _, class_name = target.partition(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
-    assert issubclass(cls, MarketplaceAdapter)
+    cls: object = getattr(importlib.import_module(module_name), class_name)
+    if not (isinstance(cls, type) and issubclass(cls, MarketplaceAdapter)):
+        raise TypeError(f"{target} is not a MarketplaceAdapter")
     return cls
 
 

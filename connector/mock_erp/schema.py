@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import available_timezones
 
+from connector.catalogue import selection
+
 SUPPORTED_VERSIONS = ("16.0", "17.0", "18.0", "19.0")
 # The series docker-compose runs (docker-compose.yml: odoo:18.0) and the kit's real Odoo.
 DEFAULT_VERSION = "18.0"
@@ -107,18 +109,7 @@ def sel(s: str, options: list[tuple[str, str]], **kw: Any) -> Field:
     return _f("selection", s, selection=tuple(options), **kw)
 
 
-MARKETPLACES = [
-    ("amazon", "Amazon"),
-    ("bol", "bol.com"),
-    ("zalando", "Zalando"),
-    ("kaufland", "Kaufland"),
-    ("ebay", "eBay"),
-    ("shopify", "Shopify"),
-    ("etsy", "Etsy"),
-    ("woocommerce", "WooCommerce"),
-    ("lazada", "Lazada"),
-    ("shopee", "Shopee"),
-]
+MARKETPLACES = selection()
 BUFFER_POLICIES = [("fixed", "Fixed"), ("advised", "Advised by the bridge")]
 ZERO_STOCK_ACTIONS = [
     ("push_zero", "Push 0"),

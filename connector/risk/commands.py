@@ -169,7 +169,7 @@ def _uses_embedded(args: argparse.Namespace) -> bool:
 
 def _config(args: argparse.Namespace) -> BridgeConfig:
     if _uses_embedded(args):
-        from connector.defaults import running_embedded_config
+        from connector.launcher import running_embedded_config
 
         published = running_embedded_config()
         if published is not None:
@@ -186,7 +186,7 @@ def _erp(args: argparse.Namespace, config: BridgeConfig) -> Iterator[tuple[Any, 
 
     mock = None
     if _uses_embedded(args):
-        from connector.defaults import running_embedded_config
+        from connector.launcher import running_embedded_config
 
         if running_embedded_config() is None:
             from connector.defaults import fixtures_dir

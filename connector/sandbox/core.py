@@ -19,9 +19,9 @@ from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-MARKETPLACES = (
-    "amazon", "bol", "zalando", "kaufland", "ebay", "shopify", "etsy", "woocommerce", "lazada", "shopee",
-)
+from connector.catalogue import CODES
+
+MARKETPLACES = CODES
 
 
 @dataclass

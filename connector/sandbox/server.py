@@ -11,6 +11,7 @@ Usage::
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import threading
@@ -22,26 +23,22 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer
 from werkzeug.wrappers import Request, Response
 
+from connector.catalogue import CATALOGUE
 from connector.sandbox import admin
-from connector.sandbox.amazon import Amazon
 from connector.sandbox.api import Call, MarketplaceApi, json_response
-from connector.sandbox.bol import Bol
 from connector.sandbox.core import LoggedRequest, Sandbox
 from connector.sandbox.keepalive import WIRE_KEY, KeepAliveServer
 from connector.sandbox.urls import channel_urls
-from connector.sandbox.ebay import Ebay
-from connector.sandbox.etsy import Etsy
-from connector.sandbox.kaufland import Kaufland
-from connector.sandbox.lazada import Lazada
-from connector.sandbox.shopee import Shopee
-from connector.sandbox.shopify import Shopify
-from connector.sandbox.woocommerce import WooCommerce
-from connector.sandbox.zalando import Zalando
 
-APIS: dict[str, MarketplaceApi] = {
-    api.name: api
-    for api in (Amazon(), Bol(), Zalando(), Kaufland(), Ebay(), Shopify(), Etsy(), WooCommerce(), Lazada(), Shopee())
-}
+def _api(target: str) -> MarketplaceApi:
+    module_name, _, class_name = target.partition(":")
+    api = getattr(importlib.import_module(module_name), class_name)()
+    assert isinstance(api, MarketplaceApi)
+    return api
+
+
+# One stand-in API per catalogue entry (connector.catalogue names its module and class).
+APIS: dict[str, MarketplaceApi] = {m.code: _api(m.sandbox) for m in CATALOGUE}
 
 def default_rates() -> dict[str, tuple[float | None, float]]:
     return {name: (api.rate, api.burst) for name, api in APIS.items()}

@@ -6,16 +6,10 @@ sandbox itself. Usage: ``channel_urls("http://127.0.0.1:8780", "amazon")["token_
 
 from __future__ import annotations
 
+from connector.catalogue import CATALOGUE
+
 # The real token path of each marketplace, under the sandbox's per-marketplace prefix.
-TOKEN_PATHS = {
-    "amazon": "/auth/o2/token",
-    "bol": "/token",
-    "zalando": "/auth/token",
-    "ebay": "/identity/v1/oauth2/token",
-    "etsy": "/v3/public/oauth/token",
-    "lazada": "/rest/auth/token/refresh",
-    "shopee": "/api/v2/auth/access_token/get",
-}
+TOKEN_PATHS: dict[str, str] = {m.code: m.token_path for m in CATALOGUE if m.token_path}
 
 
 def channel_urls(sandbox_url: str, marketplace: str) -> dict[str, str]:

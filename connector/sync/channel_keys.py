@@ -22,28 +22,19 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from connector.catalogue import CATALOGUE
 from connector.config import ENV_PREFIX, BridgeConfig, ChannelConfig, ConfigError, is_secret_key
 
 COMMON_KEYS = frozenset({"base_url", "token_url", "rate_per_s", "burst"})
 
 # Optional settings the bundled adapters read (with a default) that their classes do not
-# declare; an adapter may declare `optional_keys` itself instead.
-OPTIONAL_KEYS: dict[str, frozenset[str]] = {
-    "amazon": frozenset({"fulfillment_channel_code", "issue_locale", "product_type"}),
-    "bol": frozenset({"managed_by_retailer", "poll_interval_s", "poll_timeout_s"}),
-    "kaufland": frozenset({"bulk_update", "user_agent", "partner_client_key", "partner_secret_key"}),
-    "lazada": frozenset({"refresh_token"}),
-    "shopee": frozenset({"location_id"}),
-    "shopify": frozenset({"api_version"}),
-}
+# declare (connector.catalogue); an adapter may declare `optional_keys` itself instead.
+OPTIONAL_KEYS: dict[str, frozenset[str]] = {m.code: m.optional_keys for m in CATALOGUE if m.optional_keys}
 
 
 # Keys whose value the marketplace's API takes as an integer id: a typo there would only
 # show up as a signature or "shop not found" error at the first call, so it is checked here.
-NUMERIC_KEYS: dict[str, frozenset[str]] = {
-    "shopee": frozenset({"partner_id", "shop_id"}),
-    "etsy": frozenset({"shop_id"}),
-}
+NUMERIC_KEYS: dict[str, frozenset[str]] = {m.code: m.numeric_keys for m in CATALOGUE if m.numeric_keys}
 
 
 def _adapter(marketplace: str) -> type:

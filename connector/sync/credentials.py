@@ -22,7 +22,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Mapping
 
-from connector.sync.state import StateStore
+from connector.state.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def fingerprint(value: str | None) -> str:
 class TokenVault:
     """Reads and writes rotated credentials of every channel in one state store."""
 
-    def __init__(self, store: StateStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
 
     def overlay(self, channel_code: str, settings: Mapping[str, str]) -> dict[str, str]:

@@ -28,16 +28,15 @@ from typing import Any
 from connector.marketplaces.base import FailureCategory, PushResult, StockUpdate
 from connector.marketplaces.base import Outcome as PushOutcome
 from connector.marketplaces.http import AuthFailed, RetryLater
+from connector.state.rows import ListingMeta
 from connector.stock.model import PushAction
+from connector.sync.plan import BACK_IN_STOCK
 from connector.sync.ports import AdapterLike
 from connector.sync.tickets import Ticket
 from connector.sync.tracing import PushTrace, PushTracer, Span
 
 log = logging.getLogger(__name__)
 
-# Actions that also switch a listing back on: a newer plain SET that replaces one must keep
-# switching it on, or the listing would stay deactivated with a quantity on it.
-BACK_IN_STOCK = frozenset({PushAction.REACTIVATE, PushAction.RELIST})
 MAX_TAKE = 500  # listings per worker round; the adapter splits them to its batch limit
 # After the state file refused a batch's outcomes: first wait, doubled per failure in a row.
 RECORD_BACKOFF_S = 0.05
@@ -99,10 +98,10 @@ class Job:
     """One wanted value for one listing, and the flushes waiting for its outcome."""
 
     update: StockUpdate
-    meta: Any  # connector.sync.state.ListingMeta
+    meta: ListingMeta
     trigger: str = ""
     events: list[int] = field(default_factory=list)
-    # built when written (connector.sync.state.Outcome.explanation), not on the flush's path
+    # built when written (connector.state.rows.PushRecord.explanation), not on the flush's path
     explanation: dict[str, Any] | Callable[[], dict[str, Any] | None] | None = None
     tickets: list[Ticket] = field(default_factory=list)
     queued_at: float = field(default_factory=time.monotonic)
@@ -120,7 +119,7 @@ class Job:
 
 def _keep_back_in_stock(older: Job, newer: Job) -> None:
     """A newer SET taking the place of a back-in-stock push that has not succeeded keeps
-    switching the listing back on."""
+    switching the listing back on (or the listing would stay off with a quantity on it)."""
     if older.update.action in BACK_IN_STOCK and newer.update.action is PushAction.SET:
         newer.update = replace(newer.update, action=older.update.action)
 
@@ -159,7 +158,6 @@ class ChannelWorker:
         self.pushed = 0  # listings handed to the adapter (for benchmarks and status)
         self.replaced = 0  # queued values replaced by a newer one before being sent
         self.times = times or PhaseTimes()
-        self._throttled_s = 0.0  # seconds the adapter's token bucket made us wait
         self._record_failures = 0  # failed records in a row (sets the back-off)
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -247,24 +245,13 @@ class ChannelWorker:
             except Exception as exc:  # a missing key or unknown marketplace: a config problem
                 self._adapter_error = str(exc)
                 log.error("channel %s cannot push: %s", self.channel_code, exc)
-            else:
-                self._count_throttling(self._adapter)
         return self._adapter
 
-    def _count_throttling(self, adapter: AdapterLike) -> None:
-        """Wrap the adapter's token bucket so the marketplace-imposed wait is told apart
-        from the bridge's own time (the bucket returns the seconds it slept)."""
-        bucket = getattr(getattr(adapter, "session", None), "bucket", None)
-        acquire = getattr(bucket, "acquire", None)
-        if acquire is None:
-            return
-
-        def counted(cost: float = 1.0) -> float:
-            waited = float(acquire(cost))
-            self._throttled_s += waited
-            return waited
-
-        bucket.acquire = counted  # type: ignore[union-attr]
+    def _throttled_s(self) -> float:
+        """Seconds the adapter's token bucket has slept so far (the marketplace-imposed wait,
+        told apart from the bridge's own time); 0 for an adapter without one."""
+        bucket = getattr(getattr(self._adapter, "session", None), "bucket", None)
+        return float(getattr(bucket, "waited_s", 0.0))
 
     # -- the worker thread -----------------------------------------------------------------
 
@@ -362,13 +349,13 @@ class ChannelWorker:
     def _push(self, batch: list[Job]) -> bool:
         """Send `batch` and hand the results to the recorder; True once handed over."""
         updates = [replace(j.update, expected_quantity=self._expected(j.listing_id)) for j in batch]
-        throttled = self._throttled_s
+        throttled = self._throttled_s()
         started_at = time.time()
         started = time.monotonic()
         results = self._send(updates)
         sent = time.monotonic()
         duration_ms = (sent - started) * 1000
-        waited_ms = min(duration_ms, (self._throttled_s - throttled) * 1000)
+        waited_ms = min(duration_ms, (self._throttled_s() - throttled) * 1000)
         for suffix in ("", f":{self.channel_code}"):
             self.times.add("rate_limit_wait" + suffix, waited_ms, len(batch))
             self.times.add("http" + suffix, duration_ms - waited_ms, len(batch))

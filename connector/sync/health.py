@@ -28,7 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from connector.sync.engine import EngineDeps
-from connector.sync.state import Outcome
+from connector.state.rows import PushRecord
 
 STARTING, READY, DEGRADED, UNHEALTHY = "starting", "ready", "degraded", "unhealthy"
 _AUTH = "auth"
@@ -84,7 +84,7 @@ class Health:
         with self._lock:
             self._erp_error = None
 
-    def on_outcome(self, outcome: Outcome) -> None:
+    def on_outcome(self, outcome: PushRecord) -> None:
         code = outcome.meta.channel_code
         with self._lock:
             if outcome.error_category == _AUTH:

@@ -328,7 +328,8 @@ def stored_key_report(store: Any, warn_days: float, now: datetime | None = None)
 
 def refused_at_start(config: BridgeConfig) -> str:
     """The one line for a login refused at start, with the expiry stored by the last run."""
-    from connector.sync.state import StateError, StateStore
+    from connector.state.errors import StateError
+    from connector.state.sqlite import StateStore
 
     info: KeyInfo | None = None
     try:

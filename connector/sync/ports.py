@@ -10,7 +10,7 @@ Usage::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -78,10 +78,6 @@ class StockSourceLike(Protocol):
 
     def listed_product_ids(self) -> Iterable[int]: ...
 
-    def iter_snapshots(
-        self, product_ids: Sequence[int] | None = None, page_size: int | None = None
-    ) -> Iterator[StockSnapshot]: ...
-
     def product_ids_for_skus(self, skus: Iterable[str]) -> dict[str, int]: ...
 
     def refresh_config(self) -> None: ...
@@ -101,6 +97,13 @@ class AdapterLike(Protocol):
 AdapterFactory = Callable[[str, str], AdapterLike]
 
 
+# Where a change feed has read up to, as kept in the state file's cursor table: the outbox's
+# last event id, or {"high": id, "gaps": {"<id>": first seen}} while gaps are open
+# (connector.sync.wiring.OutboxChangeFeed); write_date polling's watermark (a datetime or
+# its text); None before the first read.
+FeedPosition = int | str | datetime | dict[str, Any] | None
+
+
 class ChangeFeed(Protocol):
     """Where change triggers come from: the addon's outbox, or write_date polling.
 
@@ -111,9 +114,14 @@ class ChangeFeed(Protocol):
 
     name: str
 
-    def start(self) -> Any: ...
+    def start(self) -> FeedPosition: ...
 
-    def read(self, after: Any) -> tuple[dict[int, list[int]], Any]: ...
+    def read(self, after: FeedPosition) -> tuple[dict[int, list[int]], FeedPosition]: ...
+
+    # Optional members, read with getattr because plain feeds have none:
+    # `last_reasons: set[str]` (the reasons the last read returned; "manual" = a config
+    # edit) and `delivered(position, event_id) -> bool` (a read up to `position` has
+    # returned that event; default: `event_id <= position` for an int position).
 
 
 class ListingStatusLike(Protocol):
@@ -124,7 +132,7 @@ class ListingStatusLike(Protocol):
 class StatusSink(Protocol):
     """Writes sync_state/last_error/last_pushed_qty back to marketplace.listing (addon mode)."""
 
-    def write(self, statuses: Sequence[Any]) -> None: ...
+    def write(self, statuses: Sequence[Any]) -> object: ...
 
 
 # Builds connector.erp.status.ListingStatus-like records: (listing_id, state, qty, at, error)

@@ -5,7 +5,7 @@ and while the ERP or a marketplace is down, because they touch nothing but the f
 
 Usage::
 
-    store = StateStore.open(path, read_only=True)
+    store = StateStore.open(path, read_only=True)   # connector.state.sqlite
     print(render_status(status_report(store)))
 """
 
@@ -17,12 +17,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from connector.marketplaces.base import ACCEPTED_NOT_APPLIED, HELD_UNTIL
-from connector.sync.state import StateStore, _iso
+from connector.state.rows import iso_time
+from connector.state.store import Store
 
 STATE_COLUMNS = ("synced", "deactivated", "pending", "error", "locked")
 
 
-def status_report(store: StateStore, now: float | None = None,
+def status_report(store: Store, now: float | None = None,
                   key_warn_days: float = 14.0) -> dict[str, Any]:
     """Per channel: listings per state, last push, retry backlog; cursor lag; open alerts;
     the ERP API key's expiry as the running bridge last read it (connector.sync.key_expiry)."""
@@ -35,9 +36,9 @@ def status_report(store: StateStore, now: float | None = None,
         channels[code] = {
             "listings": sum(states.values()),
             **{state: states.get(state, 0) for state in STATE_COLUMNS},
-            "last_push_at": _iso(entry["last_push_at"]),
+            "last_push_at": iso_time(entry["last_push_at"]),
             "retry_backlog": entry["retry_backlog"],
-            "next_retry_at": _iso(entry.get("next_retry_at")),
+            "next_retry_at": iso_time(entry.get("next_retry_at")),
         }
     cursors = store.cursors()
     cursor: dict[str, Any] = {}
@@ -48,7 +49,7 @@ def status_report(store: StateStore, now: float | None = None,
             cursor = {
                 "feed": name,
                 "position": _plain(position),
-                "updated_at": _iso(updated),
+                "updated_at": iso_time(updated),
                 "age_s": round(max(0.0, stamp - updated), 1),
                 "read_up_to": _plain(seen),
                 "lag_events": max(0, seen - position)
@@ -70,7 +71,7 @@ def status_report(store: StateStore, now: float | None = None,
             "state": row.state,
             "wanted_qty": row.wanted_qty,
             "message": row.last_error,
-            "since": _iso(row.updated_at),
+            "since": iso_time(row.updated_at),
         }
         for row in store.listings()
         if row.state in ("error", "locked")
@@ -78,7 +79,7 @@ def status_report(store: StateStore, now: float | None = None,
         or (row.state == "pending" and (row.last_error or "").startswith(HELD_UNTIL))
     ]
     alerts = [
-        {"kind": a.kind, "sku": a.sku, "message": a.message, "since": _iso(a.opened_at)}
+        {"kind": a.kind, "sku": a.sku, "message": a.message, "since": iso_time(a.opened_at)}
         for a in store.alerts()
     ]
     return {
@@ -127,7 +128,7 @@ def render_status(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def timeline_report(store: StateStore, sku: str, since: float | None = None) -> list[dict[str, Any]]:
+def timeline_report(store: Store, sku: str, since: float | None = None) -> list[dict[str, Any]]:
     """Every journaled push of `sku` (ERP SKU or channel SKU), oldest first."""
     return [row.to_dict() for row in store.journal(sku=sku, since=since, limit=10_000)]
 
@@ -147,14 +148,14 @@ def render_timeline(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def stored_explanations(store: StateStore, sku: str, channel: str | None = None) -> list[dict[str, Any]]:
+def stored_explanations(store: Store, sku: str, channel: str | None = None) -> list[dict[str, Any]]:
     """The explanations kept with the last pushes (for `explain` when the ERP is down)."""
     out = []
     for row in store.listings(sku=sku, channel=channel):
         explanation = row.explanation or {}
         out.append(
             {
-                "source": f"stored (as of {_iso(row.updated_at)})",
+                "source": f"stored (as of {iso_time(row.updated_at)})",
                 "channel": row.channel_code,
                 "marketplace": row.marketplace,
                 "listing_id": row.listing_id,

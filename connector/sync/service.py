@@ -28,7 +28,8 @@ from connector.sync.health import Health
 from connector.sync.key_expiry import KeyWatch
 from connector.sync.report import ResyncReport
 from connector.sync.reports import status_report, stored_explanations, timeline_report
-from connector.sync.state import Outcome, StateStore
+from connector.state.rows import PushRecord
+from connector.state.sqlite import StateStore
 from connector.sync.webhook import ResyncRequest, Trigger, WebhookListener
 from connector.sync.wiring import build_deps, settings_from_config
 
@@ -280,6 +281,6 @@ class Bridge:
         assert self.store is not None, "bridge not started"
         return timeline_report(self.store, sku, since)
 
-    def add_listener(self, listener: Callable[[Outcome], None]) -> None:
+    def add_listener(self, listener: Callable[[PushRecord], None]) -> None:
         """Call `listener(outcome)` after every durable push outcome (live output, demo)."""
         self._engine().add_listener(listener)

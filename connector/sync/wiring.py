@@ -21,8 +21,8 @@ from connector.stock.model import SyncState, ZeroStockAction
 from connector.sync.channel_keys import validate_channels
 from connector.sync.credentials import TokenVault
 from connector.sync.engine import EngineDeps, EngineSettings
-from connector.sync.ports import AdapterLike
-from connector.sync.state import StateStore
+from connector.sync.ports import AdapterLike, ChangeFeed, FeedPosition, StatusSink
+from connector.state.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,6 @@ MAX_GAPS = 5000
 def settings_from_config(config: BridgeConfig) -> EngineSettings:
     b = config.bridge
     return EngineSettings(
-        coalesce_s=b.coalesce_ms / 1000.0,
         poll_interval_s=b.poll_interval_s,
         retry_base_s=max(1.0, b.retry_interval_s),
         disabled_channels=frozenset(code for code, ch in config.channels.items() if not ch.enabled),
@@ -73,11 +72,11 @@ class OutboxChangeFeed:
         return int(self.feed.latest_id())
 
     @staticmethod
-    def delivered(position: Any, event_id: int) -> bool:
+    def delivered(position: FeedPosition, event_id: int) -> bool:
         """A read up to `position` has returned (or will never return) event `event_id`."""
         return _delivered(position, event_id)
 
-    def read(self, after: Any) -> tuple[dict[int, list[int]], Any]:
+    def read(self, after: FeedPosition) -> tuple[dict[int, list[int]], FeedPosition]:
         high, gaps = _unpack_position(after)
         now = self.clock()
         products: dict[int, list[int]] = {}
@@ -113,16 +112,18 @@ class OutboxChangeFeed:
         return products, {"high": high, "gaps": {str(i): t for i, t in sorted(gaps.items())}}
 
 
-def _delivered(position: Any, event_id: int) -> bool:
+def _delivered(position: FeedPosition, event_id: int) -> bool:
     high, gaps = _unpack_position(position)
     return event_id <= high and event_id not in gaps
 
 
-def _unpack_position(position: Any) -> tuple[int, dict[int, float]]:
+def _unpack_position(position: FeedPosition) -> tuple[int, dict[int, float]]:
     if isinstance(position, dict):
         gaps = {int(i): float(t) for i, t in (position.get("gaps") or {}).items()}
         return int(position.get("high") or 0), gaps
-    return int(position or 0), {}
+    if isinstance(position, (int, str)):
+        return int(position or 0), {}
+    return 0, {}  # no position yet (a datetime is write_date polling's, never the outbox's)
 
 
 class WriteDateChangeFeed:
@@ -133,10 +134,11 @@ class WriteDateChangeFeed:
     def __init__(self, poller: Any) -> None:  # connector.erp.changes.WriteDatePoller
         self.poller = poller
 
-    def start(self) -> Any:
-        return self.poller.poll(None)[1]
+    def start(self) -> FeedPosition:
+        watermark: FeedPosition = self.poller.poll(None)[1]
+        return watermark
 
-    def read(self, after: Any) -> tuple[dict[int, list[int]], Any]:
+    def read(self, after: FeedPosition) -> tuple[dict[int, list[int]], FeedPosition]:
         changed, watermark = self.poller.poll(after)
         return {int(pid): [] for pid in changed}, watermark
 
@@ -176,7 +178,7 @@ JOURNAL_HISTORY_ROWS = 200_000  # newest journal rows an adapter's history is re
 
 
 def make_adapter_factory(config: BridgeConfig, tokens: TokenVault | None = None,
-                         store: StateStore | None = None) -> Any:
+                         store: Store | None = None) -> Any:
     """(channel code, marketplace) -> adapter; with `tokens`, rotated credentials are
     read from and written to the state store (connector.sync.credentials); with `store`,
     an adapter that meters per-listing usage gets its recent accepted pushes back from the
@@ -215,7 +217,7 @@ def make_adapter_factory(config: BridgeConfig, tokens: TokenVault | None = None,
 CHANNEL_WARNING = "channel"  # alert kind prefix: "channel:<code>:<topic>", product 0
 
 
-def channel_warnings(store: StateStore, channel_code: str) -> Any:
+def channel_warnings(store: Store, channel_code: str) -> Any:
     """An adapter's `on_warning` hook: its configuration warnings (API version close to
     retirement, an eBay preference) kept as open alerts, which `status` lists."""
 
@@ -236,7 +238,7 @@ def _status(listing_id: int, state: SyncState, qty: int | None, at: datetime | N
     return ListingStatus(listing_id, state, qty, at or datetime.now(), error)
 
 
-def build_deps(config: BridgeConfig, store: StateStore | None = None) -> tuple[EngineDeps, list[Any]]:
+def build_deps(config: BridgeConfig, store: Store | None = None) -> tuple[EngineDeps, list[Any]]:
     """Connect to the ERP and build the engine's collaborators; also returns clients to close.
 
     With a writable `store`, adapters keep rotated tokens in it (TokenVault)."""
@@ -260,12 +262,12 @@ def build_deps(config: BridgeConfig, store: StateStore | None = None) -> tuple[E
         raise
     feed_client = connect(config.erp)
     clients.append(feed_client)
-    feed: Any
+    feed: ChangeFeed
     if source.mode == "addon":
         feed = OutboxChangeFeed(OutboxFeed(feed_client))
         status_client = connect(config.erp)
         clients.append(status_client)
-        sink: Any = ListingStatusWriter(status_client, enabled=True)
+        sink: StatusSink | None = ListingStatusWriter(status_client, enabled=True)
     else:
         feed = WriteDateChangeFeed(WriteDatePoller(feed_client))
         sink = None

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from connector.sync.dispatch import PhaseTimes
-from connector.sync.state import Outcome
+from connector.state.rows import PushRecord
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ MAX_GROUP = 2_000  # outcomes per transaction
 
 @dataclass(slots=True)
 class _Item:
-    outcomes: Sequence[Outcome]
+    outcomes: Sequence[PushRecord]
     now: float
     done: Callable[[bool], None]
 
@@ -62,7 +62,7 @@ class OutcomeWriter:
             self._thread = threading.Thread(target=self._loop, name="outcome-writer", daemon=True)
             self._thread.start()
 
-    def submit(self, outcomes: Sequence[Outcome], now: float, done: Callable[[bool], None]) -> None:
+    def submit(self, outcomes: Sequence[PushRecord], now: float, done: Callable[[bool], None]) -> None:
         """Write `outcomes` soon; `done(ok)` is called on the writer thread afterwards."""
         if not outcomes:
             done(True)

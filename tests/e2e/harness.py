@@ -40,7 +40,8 @@ from connector.mock_erp.server import RunningMockErp, start_mock_erp
 from connector.sandbox.client import SandboxAdmin
 from connector.sandbox.server import RunningSandbox, start_sandbox
 from connector.sync.service import Bridge
-from connector.sync.state import StateError, StateStore
+from connector.state.errors import StateError
+from connector.state.sqlite import StateStore
 from tests.e2e.odoo import OdooRpc
 
 # Fast but realistic: a 5 ms coalesce window, the outbox polled 4x a second as a backstop

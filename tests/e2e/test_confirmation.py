@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import pytest
 
-from connector.sync.state import Outcome
+from connector.state.rows import PushRecord
 from tests.e2e.harness import Stack
 
 pytestmark = pytest.mark.timeout(90)
@@ -56,10 +56,10 @@ def test_unconfirmed_pushes_are_parked_for_retry_and_converge(
     assert stack.bridge is not None
     skus = _products_covering_every_channel(stack)
     before = {sku: stack.qty(sku) for sku in skus}
-    recorded: list[Outcome] = []
+    recorded: list[PushRecord] = []
     lock = threading.Lock()
 
-    def listen(outcome: Outcome) -> None:
+    def listen(outcome: PushRecord) -> None:
         if outcome.meta.sku in skus:
             with lock:
                 recorded.append(outcome)
@@ -88,7 +88,7 @@ def test_unconfirmed_pushes_are_parked_for_retry_and_converge(
 
     stack.admin.set_faults(None, wire=None)
     parked = {(o.meta.marketplace, o.meta.channel_sku): o for o in under_fault}
-    last: dict[tuple[str, str], Outcome] = {}
+    last: dict[tuple[str, str], PushRecord] = {}
     # What the retry queue does when the entries fall due (a forced push of their listings),
     # now rather than in RetryLater's 30 s. A second round is for Shopify after a truncated
     # reply: the write did land, so its compare-and-set answers stale and recomputes.

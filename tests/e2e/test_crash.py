@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 import pytest
 
-from connector.sync.state import StateStore
+from connector.state.sqlite import StateStore
 from tests.e2e.harness import BridgeProcess, Stack, free_port
 
 pytestmark = pytest.mark.timeout(90)

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from connector.sync import demo
+from connector.cli import demo
 
 pytestmark = pytest.mark.timeout(90)
 

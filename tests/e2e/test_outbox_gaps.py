@@ -71,7 +71,7 @@ class _Outbox:
 
 
 def test_feed_rereads_gaps_until_filled_or_timed_out_and_replays_a_failed_read() -> None:
-    from connector.sync.state import StateStore
+    from connector.state.sqlite import StateStore
     from connector.sync.wiring import OutboxChangeFeed
 
     now = [1000.0]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from connector import cli
+from connector.cli import app as cli
 from tests.hardening.broken_configs import CORPUS, SECRET_MARK
 
 # A good share goes through the real process entry point; the rest runs cli.main in-process

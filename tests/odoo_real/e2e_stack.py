@@ -39,7 +39,8 @@ from connector.defaults import demo_credentials
 from connector.sandbox.client import SandboxAdmin
 from connector.sandbox.server import RunningSandbox, start_sandbox
 from connector.sandbox.urls import channel_urls
-from connector.sync.state import StateError, StateStore
+from connector.state.errors import StateError
+from connector.state.sqlite import StateStore
 from tests.e2e.harness import SANDBOX_RATES, TEST_CHANNELS, BridgeProcess, free_port, toml_dumps
 from tests.e2e.odoo import OdooRpc
 from tests.odoo_real.kit import BridgeUser, OdooServer

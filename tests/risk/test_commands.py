@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from connector.cli import main
+from connector.cli.app import main
 from connector.defaults import embedded_default, to_toml
 from connector.mock_erp.server import start_mock_erp
 

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from connector.sync.engine import Engine, EngineDeps, EngineSettings
-from connector.sync.state import StateStore
+from connector.state.sqlite import StateStore
 from tests.sync.fakes import FakeAdapter, FakeFeed, FakeSource, fake_compute
 from tests.sync.fakes import CHANNELS
 
@@ -20,7 +20,7 @@ def main(path: str) -> None:
     store = StateStore.open(Path(path))
     engine = Engine(
         EngineDeps(source=source, compute=fake_compute, adapter_factory=lambda c, m: adapters[c], feed=feed),
-        EngineSettings(coalesce_s=0.01, poll_interval_s=0.05),
+        EngineSettings(poll_interval_s=0.05),
         store,
     )
     engine.start()

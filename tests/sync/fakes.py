@@ -17,7 +17,7 @@ from typing import Any
 
 from connector.marketplaces.base import PushResult, RemoteListing, StockUpdate
 from connector.sync.engine import Engine, EngineDeps, EngineSettings
-from connector.sync.state import StateStore
+from connector.state.sqlite import StateStore
 from connector.stock.model import (
     Channel,
     Listing,
@@ -262,7 +262,6 @@ class Rig:
         self.path = tmp / "state.sqlite3"
         self.now = [1_750_000_000.0]
         self.settings = EngineSettings(
-            coalesce_s=float(settings.get("coalesce_s", 0.02)),
             poll_interval_s=float(settings.get("poll_interval_s", 0.05)),
             max_attempts=int(settings.get("max_attempts", 12)),
         )

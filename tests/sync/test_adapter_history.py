@@ -12,7 +12,8 @@ from connector.marketplaces.base import Outcome as PushOutcome
 from connector.marketplaces.base import StockUpdate
 from connector.marketplaces.ebay import REVISION_BURST
 from connector.stock.model import PushAction, SyncState
-from connector.sync.state import ListingMeta, Outcome, StateStore
+from connector.state.rows import ListingMeta, PushRecord
+from connector.state.sqlite import StateStore
 from connector.sync.wiring import make_adapter_factory
 
 CONFIG = {
@@ -25,7 +26,7 @@ CONFIG = {
 def journal_pushes(store: StateStore, sku: str, count: int, at: float, result: str = "ok") -> None:
     meta = ListingMeta(7, "ebay_de", "ebay", 3, "MUG", sku, "offer-1")
     for n in range(count):
-        store.record_outcomes([Outcome(meta=meta, quantity=10 + n, action=PushAction.SET,
+        store.record_outcomes([PushRecord(meta=meta, quantity=10 + n, action=PushAction.SET,
                                        state=SyncState.SYNCED if result == "ok" else SyncState.PENDING,
                                        result=result, accepted=result == "ok")], now=at)
 

@@ -14,7 +14,7 @@ from connector.marketplaces import registry
 from connector.stock.model import ZeroStockAction
 from connector.sync.channel_keys import secret_keys, validate_channels
 from connector.sync.engine import Engine, EngineDeps, EngineSettings
-from connector.sync.state import StateStore
+from connector.state.sqlite import StateStore
 from connector.sync.wiring import make_adapter_factory, zero_stock_defaults
 from tests.sync import dummy_marketplace
 from tests.sync.fakes import FakeFeed, FakeSource, fake_compute
@@ -66,7 +66,7 @@ def test_the_erp_names_the_marketplace_when_the_section_does_not() -> None:
 
 def test_cli_run_with_a_typo_exits_2_before_connecting(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                       keep_log_levels: None) -> None:
-    from connector import cli
+    from connector.cli import app as cli
 
     path = tmp_path / "bridge.toml"
     path.write_text(
@@ -114,7 +114,7 @@ def test_a_new_marketplace_is_one_module_and_one_registry_line(tmp_path: Path,
     engine = Engine(
         EngineDeps(source=source, compute=fake_compute, adapter_factory=factory, feed=FakeFeed(),
                    zero_stock_defaults=zero_stock_defaults()),
-        EngineSettings(coalesce_s=0.01, poll_interval_s=0.05), store,
+        EngineSettings(poll_interval_s=0.05), store,
     )
     try:
         engine.start()

@@ -15,9 +15,12 @@ from typing import Any
 
 import pytest
 
-from connector import cli, defaults
+from connector import defaults, launcher
+
+from connector.cli import app as cli
 from connector.config import ENV_CONFIG, parse_config
-from connector.sync.state import StateStore, release_writer_lock, take_writer_lock
+from connector.state.lock import release_writer_lock, take_writer_lock
+from connector.state.sqlite import StateStore
 from tests.sync.test_state_lock import hold, release
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,9 +33,9 @@ class _Stub:
         self.stopped = True
 
 
-def fake_stack(state_path: str, scratch: Path | None) -> defaults.EmbeddedStack:
+def fake_stack(state_path: str, scratch: Path | None) -> launcher.EmbeddedStack:
     data = defaults.embedded_default(erp_url="http://127.0.0.1:9", listen="127.0.0.1:0", state_path=state_path)
-    return defaults.EmbeddedStack(erp=_Stub(), sandbox=_Stub(), config=parse_config(data), data=data,
+    return launcher.EmbeddedStack(erp=_Stub(), sandbox=_Stub(), config=parse_config(data), data=data,
                                   scratch_dir=scratch)
 
 
@@ -78,9 +81,9 @@ def test_a_config_left_by_a_killed_run_is_ignored(in_tmp: Path) -> None:
     stack = fake_stack("var/embedded/bridge.sqlite3", scratch=None)
     Path("var/embedded").mkdir(parents=True)
     published = stack.publish()
-    assert defaults.running_embedded_config() == published
+    assert launcher.running_embedded_config() == published
     published.write_text(published.read_text().replace(f"(pid {os.getpid()})", f"(pid {dead_pid()})"))
-    assert defaults.running_embedded_config() is None
+    assert launcher.running_embedded_config() is None
     stack.stop()
     assert published.exists()  # not ours any more: left alone
 
@@ -94,7 +97,7 @@ def test_stale_fallback_directories_are_removed_and_live_ones_kept(in_tmp: Path)
         d.mkdir()
     holder = hold((locked / "bridge.sqlite3").resolve())  # another process: a lock is per process
     try:
-        assert defaults.remove_stale_run_dirs() == [stale]
+        assert launcher.remove_stale_run_dirs() == [stale]
     finally:
         release(holder)
     assert mine.exists() and locked.exists() and Path("var/embedded").exists()

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from connector.sync.state import StateStore
+from connector.state.sqlite import StateStore
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from connector import cli
+from connector.cli import app as cli
 from connector.stock.model import PushAction, SyncState
-from connector.sync.state import ListingMeta, Outcome, StateStore
+from connector.state.rows import ListingMeta, PushRecord
+from connector.state.sqlite import StateStore
 
 
 @pytest.fixture
@@ -47,7 +48,7 @@ def stored_state(path: Path) -> None:
     store = StateStore.open(path)
     meta = ListingMeta(listing_id=7, channel_code="etsy_shop", marketplace="etsy", product_id=3,
                        sku="MUG", channel_sku="MUG-ETSY")
-    store.record_outcomes([Outcome(meta=meta, quantity=5, action=PushAction.SET,
+    store.record_outcomes([PushRecord(meta=meta, quantity=5, action=PushAction.SET,
                                    state=SyncState.SYNCED, result="ok", accepted=True,
                                    explanation={"text": "free 7 - buffer 2 = 5"})])
     store.close()

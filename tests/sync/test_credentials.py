@@ -14,7 +14,7 @@ import responses
 
 from connector.config import BridgeConfig, parse_config
 from connector.sync.credentials import TokenVault
-from connector.sync.state import StateStore
+from connector.state.sqlite import StateStore
 from connector.sync.wiring import make_adapter_factory
 
 ETSY = "https://etsy.test"

@@ -17,7 +17,7 @@ from connector.marketplaces.base import PushResult, StockUpdate
 from connector.stock.model import PushAction
 from connector.sync.dispatch import ChannelWorker, Job
 from connector.sync.engine import Engine, EngineDeps, EngineSettings
-from connector.sync.state import StateStore
+from connector.state.sqlite import StateStore
 from connector.sync.tickets import CursorTracker, Ticket
 from tests.sync.fakes import FakeAdapter, FakeFeed, FakeSource, fake_compute, wait
 
@@ -53,7 +53,7 @@ def engine(tmp_path: Path) -> Iterator[tuple[Engine, FakeSource, FakeFeed, dict[
     store.record_outcomes = flaky  # type: ignore[method-assign]
     deps = EngineDeps(source=source, compute=fake_compute, adapter_factory=lambda code, mp: adapters[code],
                       feed=feed, clock=lambda: 1_750_000_000.0)
-    eng = Engine(deps, EngineSettings(coalesce_s=0.0, poll_interval_s=0.05), store)
+    eng = Engine(deps, EngineSettings(poll_interval_s=0.05), store)
     yield eng, source, feed, adapters, flaky
     eng.stop()
 
@@ -75,7 +75,7 @@ def test_cursor_moves_once_the_state_file_records_again(engine: Any) -> None:
     eng.wake()
     wait(lambda: eng.store.get_cursor("outbox") == last, f"the cursor to reach event {last}")
     assert flaky.failed == 3
-    assert eng._tracker.pending() == 0  # no ticket left behind: the tracker's queue is empty
+    assert eng.feed_cycle.tracker.pending() == 0  # no ticket left behind: the tracker's queue is empty
     for code, _mp in CHANNELS:
         lid = source.listing_id(code, "MUG")
         row = eng.store.listing(lid)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from connector.sync.engine import Engine, EngineDeps, EngineSettings
-from connector.sync.state import StateStore
+from connector.state.sqlite import StateStore
 from tests.sync.fakes import FakeAdapter, FakeFeed, FakeSource, fake_compute
 
 pytestmark = pytest.mark.timeout(30)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from connector.sync.engine import Engine, EngineDeps, EngineSettings
-from connector.sync.state import StateStore
+from connector.state.sqlite import StateStore
 from tests.sync.fakes import FakeAdapter, FakeFeed, FakeSource, fake_compute
 
 pytestmark = pytest.mark.timeout(30)
@@ -43,7 +43,7 @@ def rig(tmp_path: Path) -> Iterator[tuple[Engine, FakeSource, ThreadedFeed, dict
     deps = EngineDeps(source=source, compute=fake_compute, adapter_factory=lambda code, mp: adapters[code],
                       feed=feed, clock=lambda: 1_750_000_000.0)
     # A long coalesce setting and a slow poll: neither may delay a wake-up on an idle engine.
-    settings = EngineSettings(coalesce_s=1.0, poll_interval_s=5.0)
+    settings = EngineSettings(poll_interval_s=5.0)
     engine = Engine(deps, settings, StateStore.open(tmp_path / "state.sqlite3"))
     engine.start()
     assert engine.wait_idle(5)

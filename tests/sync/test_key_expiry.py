@@ -20,7 +20,7 @@ from connector.sync.engine import EngineDeps, EngineSettings
 from connector.sync.key_expiry import KeyWatch, stored_key_report
 from connector.sync.reports import render_status, status_report
 from connector.sync.service import Bridge
-from connector.sync.state import StateStore
+from connector.state.sqlite import StateStore
 from tests.sync.fakes import CHANNELS, FakeAdapter, FakeFeed, FakeSource, fake_compute
 from tests.sync.test_remote_health import free_port, until
 from tests.sync.test_service_cli import write_config
@@ -193,7 +193,7 @@ def test_key_dying_while_running_is_one_line_and_unhealthy_without_a_retry_storm
     deps = EngineDeps(source=source, compute=fake_compute, adapter_factory=lambda c, m: adapters[c],
                       feed=feed)
     bridge = Bridge(load_config(path), deps=deps,
-                    settings=EngineSettings(coalesce_s=0.01, poll_interval_s=0.05))
+                    settings=EngineSettings(poll_interval_s=0.05))
     url = f"http://127.0.0.1:{port}/v1/health"
     caplog.set_level(logging.INFO)
     bridge.start()

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 import requests
 
-from connector import cli
+from connector.cli import app as cli
 from connector.config import load_config
 from connector.marketplaces.base import FailureCategory, PushResult, StockUpdate
 from connector.sync.engine import EngineDeps, EngineSettings
-from connector.sync.remote import running_bridge
+from connector.cli.remote import running_bridge
 from connector.sync.service import Bridge
 from connector.sync.webhook import sign, sign_timestamped
 from tests.sync.fakes import FakeAdapter, FakeFeed, FakeSource, fake_compute
@@ -47,7 +47,7 @@ class Running:
         deps = EngineDeps(source=self.source, compute=fake_compute,
                           adapter_factory=lambda c, m: self.adapters[c], feed=self.feed)
         self.bridge = Bridge(self.config, deps=deps,
-                             settings=EngineSettings(coalesce_s=0.01, poll_interval_s=poll_interval_s))
+                             settings=EngineSettings(poll_interval_s=poll_interval_s))
         self.url = f"http://127.0.0.1:{self.port}"
 
     def health(self) -> tuple[int, dict[str, Any]]:

@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 import requests
 
-from connector import cli
+from connector.cli import app as cli
 from connector.config import BridgeConfig
 from connector.sync.channel_keys import secret_keys
-from connector.defaults import start_embedded
-from connector.sync import commands
+from connector.launcher import start_embedded
+from connector.cli import common
 from connector.sync.service import Bridge
 from tests.e2e.odoo import OdooRpc
 
@@ -124,7 +124,7 @@ def test_no_configured_secret_leaks_anywhere(tmp_path: Path, debug_logs: Capture
         assert bridge.listener_url is not None
         bridge_section = stack.config.bridge.model_copy(update={"listen": bridge.listener_url.split("//")[1]})
         cli_config = stack.config.model_copy(update={"bridge": bridge_section})
-        monkeypatch.setattr(commands, "_config", lambda args: cli_config)
+        monkeypatch.setattr(common, "config_for", lambda args: cli_config)
         resync = ["resync", "--sku", "LAMP-DESK-01", "--force", "--json"]
         for code in ("etsy_shop", "shopee_sg", "lazada_sg", "woo_shop", "ebay_de", "amazon_de"):
             resync += ["--channel", code]

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from connector import cli
+from connector.cli import app as cli
 from connector.config import load_config, parse_config
-from connector.sync import commands
+from connector.cli import explain as explain_command
+from connector.cli import resync as resync_command
 from connector.sync.engine import EngineDeps, EngineSettings
 from connector.sync.service import Bridge
 from connector.sync.webhook import sign
@@ -44,7 +45,7 @@ class Stack:
         self.adapters = {code: FakeAdapter(code) for code, _ in CHANNELS}
         deps = EngineDeps(source=self.source, compute=fake_compute,
                           adapter_factory=lambda c, m: self.adapters[c], feed=self.feed)
-        self.bridge = Bridge(self.config, deps=deps, settings=EngineSettings(coalesce_s=0.01, poll_interval_s=5))
+        self.bridge = Bridge(self.config, deps=deps, settings=EngineSettings(poll_interval_s=5))
 
 
 @pytest.fixture
@@ -112,7 +113,7 @@ def test_cli_status_timeline_explain_from_the_state_file(
     def erp_down(*_a: object) -> None:
         raise ConnectionError("connection refused")
 
-    monkeypatch.setattr(commands, "_explain_live", erp_down)
+    monkeypatch.setattr(explain_command, "_explain_live", erp_down)
     assert cli.main(["explain", "MUG", "--channel", "etsy_shop", "--json", "--config", cfg]) == 0
     explained = json.loads(capsys.readouterr().out)
     [item] = explained["listings"]
@@ -186,7 +187,7 @@ def test_status_without_a_state_file_fails_clearly(tmp_path: Path, capsys: pytes
 def test_json_commands_always_print_a_json_document(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                     monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> None:
     cfg = str(write_config(tmp_path))  # no state file; the ERP at port 9 is unreachable
-    monkeypatch.setattr(commands, "running_bridge", lambda config: None)
+    monkeypatch.setattr(resync_command, "running_bridge", lambda config: None)
     code = cli.main([*argv, "--json", "--config", cfg])
     doc = json.loads(capsys.readouterr().out)
     assert code in (1, 2) and isinstance(doc["error"], str) and doc["error"]
@@ -214,7 +215,7 @@ def test_timeline_and_explain_name_an_unknown_sku_or_channel(
     assert cli.main(["timeline", "MUG", "--since", "soon", "--config", cfg]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--since" in err[0] and "'soon'" in err[0]
-    monkeypatch.setattr(commands, "_explain_live", lambda *a: [])
+    monkeypatch.setattr(explain_command, "_explain_live", lambda *a: [])
     assert cli.main(["explain", "MUG", "--channel", "etsy_typo", "--config", cfg]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "unknown channel etsy_typo" in err[0]
@@ -250,7 +251,7 @@ def test_a_bridge_started_directly_takes_the_automation_token_and_not_the_secret
     adapters = {code: FakeAdapter(code) for code, _ in CHANNELS}
     deps = EngineDeps(source=source, compute=fake_compute, adapter_factory=lambda c, m: adapters[c], feed=feed)
     # Not through the CLI: nothing but Bridge.start hands the token to the listener.
-    bridge = Bridge(config, deps=deps, settings=EngineSettings(coalesce_s=0.01, poll_interval_s=5))
+    bridge = Bridge(config, deps=deps, settings=EngineSettings(poll_interval_s=5))
     bridge.start()
     try:
         assert bridge.wait_idle(5)
@@ -284,7 +285,7 @@ def test_an_automation_wake_up_is_looked_at_again_after_odoos_commit(
     adapters = {code: FakeAdapter(code) for code, _ in CHANNELS}
     deps = EngineDeps(source=source, compute=fake_compute, adapter_factory=lambda c, m: adapters[c],
                       feed=FakeFeed())
-    bridge = Bridge(config, deps=deps, settings=EngineSettings(coalesce_s=0.01, poll_interval_s=30))
+    bridge = Bridge(config, deps=deps, settings=EngineSettings(poll_interval_s=30))
     bridge.start()
     try:
         assert bridge.wait_idle(5)

@@ -16,18 +16,21 @@ import pytest
 
 from connector.stock.model import PushAction, SyncState
 from connector.sync.engine import Engine, EngineDeps, EngineSettings
-from connector.sync.state import MIGRATIONS, SCHEMA_VERSION, ListingMeta, Outcome, StateError, StateStore
+from connector.state.errors import StateError
+from connector.state.rows import ListingMeta, PushRecord
+from connector.state.schema import MIGRATIONS, SCHEMA_VERSION
+from connector.state.sqlite import StateStore
 from tests.sync.fakes import FakeAdapter, FakeFeed, FakeSource, fake_compute
 from tests.sync.fakes import CHANNELS
 
 META = ListingMeta(1, "bol_nl", "bol", 7, "MUG", "8712345678906", "1234")
 
 
-def outcome(qty: int, **kw: object) -> Outcome:
+def outcome(qty: int, **kw: object) -> PushRecord:
     fields: dict[str, object] = dict(meta=META, quantity=qty, action=PushAction.SET, state=SyncState.SYNCED,
                                      result="ok", accepted=True)
     fields.update(kw)
-    return Outcome(**fields)  # type: ignore[arg-type]
+    return PushRecord(**fields)  # type: ignore[arg-type]
 
 
 def test_fresh_file_gets_the_latest_schema(tmp_path: Path) -> None:
@@ -176,7 +179,7 @@ def test_sigkill_mid_push_keeps_the_cursor_and_a_restart_converges(tmp_path: Pat
     adapters = {code: FakeAdapter(code) for code, _ in CHANNELS}
     engine = Engine(
         EngineDeps(source=source, compute=fake_compute, adapter_factory=lambda c, m: adapters[c], feed=feed),
-        EngineSettings(coalesce_s=0.01, poll_interval_s=0.05),
+        EngineSettings(poll_interval_s=0.05),
         StateStore.open(path),
     )
     try:

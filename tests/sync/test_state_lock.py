@@ -13,15 +13,19 @@ from pathlib import Path
 
 import pytest
 
-from connector import cli, defaults
-from connector.sync.state import StateLocked, StateStore, lock_path
+from connector import defaults, launcher
+
+from connector.cli import app as cli
+from connector.state.errors import StateLocked
+from connector.state.lock import lock_path
+from connector.state.sqlite import StateStore
 
 ROOT = Path(__file__).resolve().parents[2]
 
 HOLDER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from connector.sync.state import StateStore
+    from connector.state.sqlite import StateStore
     store = StateStore.open(Path(sys.argv[1]))
     print("locked", flush=True)
     sys.stdin.readline()      # hold the lock until the test says so
@@ -90,12 +94,13 @@ def keep_log_levels() -> Iterator[None]:
 def test_cli_local_resync_and_run_refuse_next_to_a_writer(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                           monkeypatch: pytest.MonkeyPatch,
                                                           keep_log_levels: None) -> None:
-    from connector.sync import commands, wiring
+    from connector.cli import resync as resync_command
+    from connector.sync import wiring
 
     state = tmp_path / "state.sqlite3"
     cfg = str(write_config(tmp_path, state))
     # the probe found no bridge (e.g. it listens elsewhere): the local path must still refuse
-    monkeypatch.setattr(commands, "running_bridge", lambda config: None)
+    monkeypatch.setattr(resync_command, "running_bridge", lambda config: None)
     monkeypatch.setattr(wiring, "build_deps", lambda *a, **k: pytest.fail("connected despite the lock"))
     child = hold(state)
     try:
@@ -116,14 +121,14 @@ def test_each_embedded_run_starts_from_a_fresh_state(tmp_path: Path) -> None:
     store = StateStore.open(default)
     store.set_cursor("outbox", 42)
     store.close()
-    assert defaults.fresh_state_path(default) == default
+    assert launcher.fresh_state_path(default) == default
     store = StateStore.open(default)
     assert store.get_cursor("outbox") is None  # the last run's memory is gone
     # while a run holds it, the next one gets its own directory and leaves it alone
     child_state = tmp_path / "held" / "embedded" / "bridge.sqlite3"
     child = hold(child_state)
     try:
-        other = defaults.fresh_state_path(child_state)
+        other = launcher.fresh_state_path(child_state)
         assert other != child_state and other.parent.name.startswith("embedded-") and other.parent.is_dir()
         assert child_state.exists()
     finally:

@@ -9,17 +9,18 @@ from pathlib import Path
 from connector.marketplaces.base import PushResult, StockUpdate
 from connector.stock.model import PushAction, SyncState
 from connector.sync.reports import render_status, status_report
-from connector.sync.state import ListingMeta, Outcome, StateStore
+from connector.state.rows import ListingMeta, PushRecord
+from connector.state.sqlite import StateStore
 from connector.sync.wiring import channel_warnings
 
 
-def _outcome(listing_id: int, channel: str, result: PushResult | None) -> Outcome:
+def _outcome(listing_id: int, channel: str, result: PushResult | None) -> PushRecord:
     meta = ListingMeta(listing_id, channel, channel.split("_")[0], listing_id, f"SKU{listing_id}",
                        f"C{listing_id}", None)
     if result is None:
-        return Outcome(meta=meta, quantity=3, action=PushAction.SET, state=SyncState.SYNCED, result="ok",
+        return PushRecord(meta=meta, quantity=3, action=PushAction.SET, state=SyncState.SYNCED, result="ok",
                        accepted=True)
-    return Outcome(meta=meta, quantity=3, action=PushAction.SET, state=SyncState.PENDING, result="retry",
+    return PushRecord(meta=meta, quantity=3, action=PushAction.SET, state=SyncState.PENDING, result="retry",
                    message=result.message, retry_due_at=result.retry_at, deferred=result.deferred)
 
 

@@ -9,7 +9,7 @@ from connector.config import parse_config
 from connector.defaults import demo_credentials
 from connector.marketplaces.base import MarketplaceAdapter
 from connector.sync.credentials import TokenVault
-from connector.sync.state import StateStore
+from connector.state.sqlite import StateStore
 from connector.sync.wiring import make_adapter_factory
 
 

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from connector.config import parse_config
-from connector.defaults import HOST, embedded_default, start_embedded
+from connector.defaults import HOST, embedded_default
+from connector.launcher import start_embedded
 
 EXIT_OK, EXIT_FAILURE = 0, 1
 ADMIN_LOGIN = ADMIN_PASSWORD = "admin"  # the demo database's admin (fixtures/demo)

@@ -1,18 +1,15 @@
-"""Engine behaviour asked for by the first review: compare-and-set answers, backoff and
-deferred holds, the safety net's repair, the cursor waiting for a scheduled job, orphan
-retry rows, the budgeted drift audit and config reloads on manual events."""
+"""Retries (Rule 6) through the engine: a compare-and-set answer is the next compare value,
+the engine's backoff and deferred holds, holds across a restart, the safety net's repair,
+retry rows of listings gone, and a failed reactivation retried as a reactivation."""
 
 from __future__ import annotations
 
-import dataclasses
-import threading
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from connector.marketplaces.base import Outcome, PushResult, StockUpdate
-from connector.sync.engine import Engine
+from connector.stock.model import PushAction
 from tests.sync.fakes import Rig
 
 pytestmark = pytest.mark.timeout(30)
@@ -101,17 +98,6 @@ def test_deferred_holds_do_not_count_toward_giving_up_across_a_restart(tmp_path:
         rig.engine.stop()
 
 
-def test_marketplace_caps_reach_the_computation(tmp_path: Path) -> None:
-    rig = Rig(tmp_path)
-    rig.engine = Engine(dataclasses.replace(rig.engine.deps, marketplace_caps={"amazon": 3}), rig.settings, rig.store)
-    try:
-        rig.engine.start()
-        assert rig.adapters["amazon_de"].remote[rig.sku("amazon_de", "MUG")] == (3, True)  # 5 capped
-        assert rig.adapters["etsy_shop"].remote[rig.sku("etsy_shop", "MUG")] == (5, True)
-    finally:
-        rig.engine.stop()
-
-
 def test_the_safety_net_repushes_a_listing_whose_retries_ran_out(tmp_path: Path) -> None:
     rig = Rig(tmp_path, max_attempts=1)
     try:
@@ -134,28 +120,6 @@ def test_the_safety_net_repushes_a_listing_whose_retries_ran_out(tmp_path: Path)
         rig.engine.stop()
 
 
-def test_a_flush_skipping_a_scheduled_value_holds_the_cursor_until_it_is_durable(rig: Rig) -> None:
-    rig.engine.start()
-    amazon = rig.adapters["amazon_de"]
-    amazon.gate = threading.Event()
-    amazon.started.clear()
-    rig.source.set("MUG", 1)
-    rig.engine.resync(skus=["MUG"], wait_s=0)  # the safety net queued 1 (untracked)
-    assert amazon.started.wait(5)
-    event = rig.feed.emit(rig.source.pid("MUG"))  # the outbox entry for the same change
-    rig.engine.wake()
-    # The flush reads the event, finds 1 already scheduled on amazon and skips it there.
-    deadline = threading.Event()
-    for _ in range(200):
-        if rig.feed.reads >= 2 and rig.store.get_cursor("outbox") != event and rig.engine._tracker.pending():
-            break
-        deadline.wait(0.01)
-    assert rig.store.get_cursor("outbox") != event, "cursor passed an event whose push is only in memory"
-    amazon.gate.set()
-    assert rig.engine.wait_idle(5)
-    assert rig.store.get_cursor("outbox") == event
-
-
 def test_retry_rows_of_listings_gone_or_disabled_are_dropped(rig: Rig) -> None:
     rig.engine.start()
     amazon = rig.adapters["amazon_de"]
@@ -173,53 +137,23 @@ def test_retry_rows_of_listings_gone_or_disabled_are_dropped(rig: Rig) -> None:
     assert rig.engine.retry_due() == 0
 
 
-def test_the_drift_audit_rotates_within_its_budget_and_corrects_drift(rig: Rig) -> None:
+def test_a_reactivation_that_failed_is_retried_as_a_reactivation(rig: Rig) -> None:
     rig.engine.start()
-    amazon = rig.adapters["amazon_de"]
-    reads: list[list[str]] = []
-    real_read = amazon.read
-
-    def read(skus: Any) -> Any:
-        reads.append([s for s, _ in skus])
-        return real_read(skus)
-
-    amazon.read = read  # type: ignore[method-assign]
-    amazon.remote[rig.sku("amazon_de", "TEA")] = (99, True)  # changed behind our back
-    budget = {"*": 0, "amazon": 2}
-    first = rig.engine.audit_drift(budget)
-    second = rig.engine.audit_drift(budget)
-    assert [len(r) for r in reads] == [2, 2]
-    assert set(reads[0]) | set(reads[1]) == {rig.sku("amazon_de", s) for s in ("MUG", "LAMP", "TEA")}
     assert rig.engine.wait_idle(5)
-    assert rig.lid("amazon_de", "TEA") in first.drifted + second.drifted
-    assert amazon.remote[rig.sku("amazon_de", "TEA")] == (10, True)
-
-
-def test_the_drift_audit_leaves_a_busy_channel_for_the_next_run(rig: Rig) -> None:
-    rig.engine.start()
-    amazon = rig.adapters["amazon_de"]
-    amazon.gate = threading.Event()
-    amazon.started.clear()
-    rig.source.set("MUG", 1)
-    rig.engine.wake([rig.source.pid("MUG")])
-    assert amazon.started.wait(5)
-    report = rig.engine.audit_drift({"*": 0, "etsy": 0, "amazon": 10})
-    assert report.checked == 0  # pushes first
-    amazon.gate.set()
+    lamp = rig.source.pid("LAMP")
+    etsy, sku = rig.adapters["etsy_shop"], rig.sku("etsy_shop", "LAMP")
+    rig.source.set("LAMP", 0)
+    rig.engine.wake([lamp])
     assert rig.engine.wait_idle(5)
-
-
-def test_manual_events_reload_the_erp_config_before_the_snapshot(rig: Rig) -> None:
-    rig.engine.start()
-    reloads: list[int] = []
-    rig.source.refresh_config = lambda: reloads.append(1)  # type: ignore[method-assign]
-    rig.feed.last_reasons = {"move_done"}  # type: ignore[attr-defined]
-    rig.feed.emit(rig.source.pid("MUG"))
-    rig.engine.wake()
+    assert etsy.pushed()[-1] == (sku, 0, PushAction.DEACTIVATE)
+    etsy.decide = lambda u: (PushResult.retry(u, "503", rig.now[0] + 1)
+                             if u.action is PushAction.REACTIVATE and len(etsy.pushed()) < 99 else PushResult.ok(u))
+    rig.source.set("LAMP", 4)
+    rig.engine.wake([lamp])
     assert rig.engine.wait_idle(5)
-    assert reloads == []
-    rig.feed.last_reasons = {"manual"}  # type: ignore[attr-defined]
-    rig.feed.emit(rig.source.pid("MUG"))
-    rig.engine.wake()
+    assert etsy.pushed()[-1] == (sku, 4, PushAction.REACTIVATE)  # refused for now
+    etsy.decide = None
+    rig.now[0] += 10_000
+    assert rig.engine.retry_due() >= 1
     assert rig.engine.wait_idle(5)
-    assert reloads == [1]
+    assert etsy.pushed()[-1] == (sku, 4, PushAction.REACTIVATE)  # still switches it back on

@@ -1,4 +1,4 @@
-"""The bridge's durable memory: one SQLite file (WAL), one writer process, many readers.
+"""The SQLite state store: one file (WAL), one writer process, many readers.
 
 What it holds, per DESIGN.md rules 2, 5, 6 and 8:
 - `listing`: per marketplace listing, the last value the marketplace accepted
@@ -15,262 +15,39 @@ Every write is one transaction, so a crash between two lines leaves either the o
 the new truth, never half of each. Readers in other processes (`status`, `timeline`
 while `run` runs) open the file read-only and never block the writer (WAL).
 
-One writer: opening for writing takes an exclusive `flock` on `<state>.lock` (holding the
-writer's pid) for as long as the store is open, so a second `run` or a local `resync`
-next to a running bridge fails at once with `StateLocked` instead of becoming a second
-writer with its own idea of what every listing last received (Rule 3). The kernel drops
-the lock when the process dies, so a crash never leaves a stale lock behind. Stores of
-one process share the lock.
+One writer: opening for writing takes the writer lock (lock.py) for as long as the store
+is open; a second writer process gets `StateLocked`.
 
 Usage::
 
     store = StateStore.open(Path("var/bridge.sqlite3"))
-    store.record_outcomes([outcome]); store.set_cursor("outbox", 42)
+    store.record_outcomes([record]); store.set_cursor("outbox", 42)
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from connector.stock.model import PushAction, SyncState
-
-# Each entry moves the schema from version i to i + 1. Never edit a released entry: add one.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE listing (
-        listing_id     INTEGER PRIMARY KEY,
-        channel_code   TEXT NOT NULL,
-        marketplace    TEXT NOT NULL DEFAULT '',
-        product_id     INTEGER NOT NULL,
-        sku            TEXT NOT NULL DEFAULT '',
-        channel_sku    TEXT NOT NULL DEFAULT '',
-        external_id    TEXT,
-        pushed_qty     INTEGER,
-        pushed_action  TEXT,
-        pushed_at      REAL,
-        wanted_qty     INTEGER,
-        wanted_action  TEXT,
-        state          TEXT NOT NULL DEFAULT 'pending',
-        last_error     TEXT,
-        error_category TEXT,
-        updated_at     REAL NOT NULL,
-        explanation    TEXT
-    );
-    CREATE INDEX listing_sku ON listing (sku);
-    CREATE INDEX listing_channel ON listing (channel_code);
-    CREATE TABLE cursor (
-        name       TEXT PRIMARY KEY,
-        value      TEXT NOT NULL,
-        updated_at REAL NOT NULL
-    );
-    CREATE TABLE retry (
-        listing_id   INTEGER PRIMARY KEY,
-        channel_code TEXT NOT NULL,
-        product_id   INTEGER NOT NULL,
-        quantity     INTEGER NOT NULL,
-        action       TEXT NOT NULL,
-        attempts     INTEGER NOT NULL,
-        due_at       REAL NOT NULL,
-        last_message TEXT NOT NULL DEFAULT '',
-        created_at   REAL NOT NULL
-    );
-    CREATE INDEX retry_due ON retry (due_at);
-    CREATE TABLE journal (
-        id           INTEGER PRIMARY KEY AUTOINCREMENT,
-        at           REAL NOT NULL,
-        channel_code TEXT NOT NULL,
-        listing_id   INTEGER NOT NULL,
-        sku          TEXT NOT NULL,
-        channel_sku  TEXT NOT NULL,
-        old_qty      INTEGER,
-        new_qty      INTEGER NOT NULL,
-        action       TEXT NOT NULL,
-        events       TEXT NOT NULL DEFAULT '[]',
-        trigger      TEXT NOT NULL DEFAULT '',
-        result       TEXT NOT NULL,
-        message      TEXT NOT NULL DEFAULT '',
-        duration_ms  REAL NOT NULL DEFAULT 0
-    );
-    CREATE INDEX journal_sku ON journal (sku, at);
-    CREATE INDEX journal_at ON journal (at);
-    """,
-    """
-    CREATE TABLE alert (
-        id         INTEGER PRIMARY KEY AUTOINCREMENT,
-        kind       TEXT NOT NULL,
-        product_id INTEGER NOT NULL,
-        sku        TEXT NOT NULL DEFAULT '',
-        message    TEXT NOT NULL,
-        opened_at  REAL NOT NULL,
-        cleared_at REAL
-    );
-    CREATE UNIQUE INDEX alert_open ON alert (kind, product_id) WHERE cleared_at IS NULL;
-    """,
-    # Credentials a marketplace replaced (rotating refresh tokens): never journaled or logged.
-    # `origin` is a fingerprint of the config value the rotation started from, so a start-up
-    # can tell "config unchanged, the stored value is newer" from "operator re-authorized".
-    """
-    CREATE TABLE credential (
-        channel_code TEXT NOT NULL,
-        key          TEXT NOT NULL,
-        value        TEXT NOT NULL,
-        origin       TEXT NOT NULL DEFAULT '',
-        updated_at   REAL NOT NULL,
-        PRIMARY KEY (channel_code, key)
-    );
-    """,
+from connector.state.errors import StateError
+from connector.state.lock import release_writer_lock, take_writer_lock
+from connector.state.rows import (
+    AlertRow,
+    JournalRow,
+    ListingRow,
+    PushRecord,
+    RetryRow,
+    StoredCredential,
 )
-SCHEMA_VERSION = len(MIGRATIONS)
-
-# States that are a durable outcome for the diff baseline (Rule 5): same value -> skip.
-SETTLED = frozenset({SyncState.SYNCED, SyncState.DEACTIVATED, SyncState.ERROR, SyncState.LOCKED})
-
-
-class StateError(Exception):
-    """The state file cannot be used (newer schema, unreadable, ...)."""
-
-
-class StateLocked(StateError):
-    """Another process holds the state file for writing (message names it and the lock)."""
-
-
-@dataclass(frozen=True, slots=True)
-class ListingMeta:
-    """What the journal and the reports need to name a listing."""
-
-    listing_id: int
-    channel_code: str
-    marketplace: str
-    product_id: int
-    sku: str  # the ERP product's default_code
-    channel_sku: str
-    external_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """One durable result of one push (or one decision not to push), for `record_outcomes`."""
-
-    meta: ListingMeta
-    quantity: int
-    action: PushAction
-    state: SyncState  # synced / deactivated / error / locked, or pending when parked for retry
-    result: str  # ok / retry / failed / gave_up
-    message: str = ""
-    error_category: str | None = None
-    old_qty: int | None = None
-    events: Sequence[int] = ()
-    trigger: str = ""
-    duration_ms: float = 0.0
-    retry_due_at: float | None = None  # with result "retry": park in the retry queue
-    # the explanation, or a function building it: only the last outcome of a listing in a
-    # write is turned into JSON (a burst replaces a listing's value many times over)
-    explanation: dict[str, Any] | Callable[[], dict[str, Any] | None] | None = None
-    accepted: bool = False  # the marketplace now holds `quantity`
-    # With result "retry": a hold, not a failure (eBay's revision budget); the stored
-    # attempt count stays as it was, so a restart does not turn holds into give-ups.
-    deferred: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class ListingRow:
-    listing_id: int
-    channel_code: str
-    marketplace: str
-    product_id: int
-    sku: str
-    channel_sku: str
-    external_id: str | None
-    pushed_qty: int | None
-    pushed_action: str | None
-    pushed_at: float | None
-    wanted_qty: int | None
-    wanted_action: str | None
-    state: str
-    last_error: str | None
-    error_category: str | None
-    updated_at: float
-    explanation: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RetryRow:
-    listing_id: int
-    channel_code: str
-    product_id: int
-    quantity: int
-    action: str
-    attempts: int
-    due_at: float
-    last_message: str
-    created_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class JournalRow:
-    id: int
-    at: float
-    channel_code: str
-    listing_id: int
-    sku: str
-    channel_sku: str
-    old_qty: int | None
-    new_qty: int
-    action: str
-    events: list[int]
-    trigger: str
-    result: str
-    message: str
-    duration_ms: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "at": _iso(self.at),
-            "channel": self.channel_code,
-            "listing_id": self.listing_id,
-            "sku": self.sku,
-            "channel_sku": self.channel_sku,
-            "old": self.old_qty,
-            "new": self.new_qty,
-            "action": self.action,
-            "events": self.events,
-            "trigger": self.trigger,
-            "result": self.result,
-            "message": self.message,
-            "duration_ms": round(self.duration_ms, 1),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class StoredCredential:
-    """A credential the marketplace rotated; `value` is a secret and stays out of reprs."""
-
-    value: str = field(repr=False)
-    origin: str
-    updated_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class AlertRow:
-    id: int
-    kind: str
-    product_id: int
-    sku: str
-    message: str
-    opened_at: float
-    cleared_at: float | None = None
+from connector.state.schema import MIGRATIONS, SCHEMA_VERSION, statements
 
 
 def _dump_cursor(value: Any) -> str:
@@ -287,13 +64,8 @@ def _load_cursor(text: str) -> Any:
     return value
 
 
-def _iso(epoch: float | None) -> str | None:
-    if epoch is None:
-        return None
-    return datetime.fromtimestamp(epoch).astimezone().isoformat(timespec="seconds")
 
-
-class StateStore:
+class StateStore:  # the SQLite implementation of connector.state.store.Store
     """The SQLite state file. Thread-safe inside one process (one connection, one lock)."""
 
     def __init__(
@@ -376,7 +148,7 @@ class StateStore:
                 )
             for version in range(current, target):
                 with self._tx() as cur:
-                    for statement in _statements(MIGRATIONS[version]):
+                    for statement in statements(MIGRATIONS[version]):
                         cur.execute(statement)
                     cur.execute(
                         "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
@@ -422,7 +194,7 @@ class StateStore:
 
     # -- listings and outcomes -------------------------------------------------------------
 
-    def record_outcomes(self, outcomes: Iterable[Outcome], now: float | None = None) -> None:
+    def record_outcomes(self, outcomes: Iterable[PushRecord], now: float | None = None) -> None:
         """Write a batch of push outcomes at once: listing rows, journal, retry queue."""
         stamp = time.time() if now is None else now
         outcomes = list(outcomes)
@@ -478,14 +250,6 @@ class StateStore:
                      o.quantity, str(o.action), json.dumps(list(o.events)[:50]), o.trigger,
                      o.result, o.message, o.duration_ms),
                 )
-
-    def save_explanation(self, meta: ListingMeta, explanation: dict[str, Any]) -> None:
-        """Keep the latest explanation of a listing, for `explain` while the ERP is down."""
-        with self._tx() as cur:
-            cur.execute(
-                "UPDATE listing SET explanation = ? WHERE listing_id = ?",
-                (json.dumps(explanation), meta.listing_id),
-            )
 
     def listings(
         self, *, sku: str | None = None, channel: str | None = None, ids: Iterable[int] | None = None
@@ -651,70 +415,6 @@ class StateStore:
         return summary
 
 
-def lock_path(path: Path) -> Path:
-    """The writer lock file of the state file at `path`."""
-    return Path(f"{path}.lock")
-
-
-# Writer locks this process holds: resolved state path -> [fd, open stores]. The lock
-# keeps other *processes* out; stores of one process share it (an in-process restart
-# opens the new store before the old one is gone).
-_HELD: dict[Path, list[int]] = {}
-_HELD_LOCK = threading.Lock()
-
-
-def take_writer_lock(path: Path) -> Path:
-    """Take (or share, within this process) the writer lock of the state file `path`.
-
-    Raises StateLocked, naming the holder's pid and the lock file, when another process
-    holds it. Returns the key to pass to `release_writer_lock`: `key = take_writer_lock(p)`.
-    """
-    key = Path(path).resolve()
-    with _HELD_LOCK:
-        held = _HELD.get(key)
-        if held is not None:
-            held[1] += 1
-            return key
-        lock = lock_path(path)
-        fd = os.open(lock, os.O_CREAT | os.O_RDWR, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _read_holder(fd)
-            os.close(fd)
-            raise StateLocked(
-                f"state file {path} is in use by another bridge process ({holder}; lock {lock}): "
-                "stop it first, or send the resync to it"
-            ) from None
-        except BaseException:
-            os.close(fd)
-            raise
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        _HELD[key] = [fd, 1]
-        return key
-
-
-def release_writer_lock(key: Path) -> None:
-    """Give back one hold of the lock taken by `take_writer_lock`; the last one unlocks."""
-    with _HELD_LOCK:
-        held = _HELD.get(key)
-        if held is None:
-            return
-        held[1] -= 1
-        if held[1] <= 0:
-            del _HELD[key]
-            os.close(held[0])  # closing the fd releases the flock
-
-
-def _read_holder(fd: int) -> str:
-    try:
-        text = os.pread(fd, 64, 0).decode("ascii", "replace").strip()
-    except OSError:
-        text = ""
-    return f"pid {text}" if text.isdigit() else "pid unknown"
-
-
 def _private_file(path: Path) -> None:
     """Create the state file owner-only (it holds rotated tokens), and tighten an older one.
 
@@ -736,5 +436,8 @@ def _listing_row(r: sqlite3.Row) -> ListingRow:
     return ListingRow(**data)
 
 
-def _statements(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";") if s.strip()]
+
+def _implements_store() -> None:  # pragma: no cover - checked by mypy, never called
+    from connector.state.store import Store
+
+    _store: type[Store] = StateStore

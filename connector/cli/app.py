@@ -1,7 +1,9 @@
 """`stock-bridge`: the command line (DESIGN.md's contract).
 
 Exit codes: 0 ok, 1 failure, 2 bad usage or config (one line saying why).
-Each subcommand lives in the module that owns its job; this file only parses and routes.
+Each subcommand lives in its own module of this package (run, resync, explain, readers,
+demo); this one only parses and routes. A new subcommand: its module with a function
+`(args) -> exit code`, its parser lines in `build_parser`, one line in COMMANDS.
 """
 
 from __future__ import annotations
@@ -16,18 +18,17 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from connector.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from connector.config import ConfigError
-
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 # subcommand -> "module:function"; the function takes the parsed args and returns an exit code.
 COMMANDS: dict[str, str] = {
-    "run": "connector.sync.commands:run",
-    "demo": "connector.sync.demo:main",
-    "resync": "connector.sync.commands:resync",
-    "explain": "connector.sync.commands:explain",
-    "status": "connector.sync.commands:status",
-    "timeline": "connector.sync.commands:timeline",
+    "run": "connector.cli.run:run",
+    "demo": "connector.cli.demo:main",
+    "resync": "connector.cli.resync:resync",
+    "explain": "connector.cli.explain:explain",
+    "status": "connector.cli.readers:status",
+    "timeline": "connector.cli.readers:timeline",
     "mock-erp": "connector.mock_erp.cli:main",
     "sandbox": "connector.sandbox.cli:main",
     "advise": "connector.risk.commands:advise",
@@ -154,7 +155,3 @@ def _reader_went_away() -> int:
     finally:
         os.close(devnull)
     return EXIT_FAILURE
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,7 @@
+"""`python -m connector.cli ...` is `stock-bridge ...`."""
+
+import sys
+
+from connector.cli.app import main
+
+sys.exit(main())

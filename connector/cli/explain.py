@@ -1,0 +1,99 @@
+"""`stock-bridge explain`: how a SKU's number is made, live from the ERP, else as stored."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from connector.cli import common
+from connector.cli.common import EXIT_OK, EXIT_USAGE, fail
+from connector.config import BridgeConfig
+from connector.state.errors import StateError
+from connector.state.sqlite import StateStore
+from connector.sync.reports import render_explanations, stored_explanations
+
+
+def explain(args: argparse.Namespace) -> int:
+    """How a SKU's number is made, per channel: live from the ERP, else the stored one."""
+    config = common.config_for(args)
+    logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
+    refused = common.unknown_channel(args, config, [args.channel] if args.channel else [])
+    if refused is not None:
+        return refused
+    items: list[dict[str, Any]] = []
+    problem: str | None = None
+    try:
+        items = _explain_live(config, args.sku, args.channel)
+    except Exception as exc:  # ERP down: fall back to what the state file remembers
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        problem = f"ERP unreachable ({reason}); showing the explanation stored with the last push"
+    if not items:
+        try:
+            store = StateStore.open(config.bridge.state_path, read_only=True)
+        except StateError:
+            store = None
+        if store is not None:
+            items = stored_explanations(store, args.sku, args.channel)
+            store.close()
+    if not items:
+        where = f" on channel {args.channel}" if args.channel else ""
+        return fail(args, f"stock-bridge explain: unknown SKU {args.sku}: no listing{where}", EXIT_USAGE,
+                    note=problem)
+    if args.json:
+        common.dump({"sku": args.sku, "channel": args.channel, "note": problem, "listings": items})
+    else:
+        if problem:
+            print(problem, file=sys.stderr)
+        print(render_explanations(items))
+    return EXIT_OK
+
+
+# A reporting command reads the ERP at most this long per call, and never retries: when
+# the ERP is down or hangs, the stored answer now beats the live one in two minutes.
+LIVE_READ_TIMEOUT_S = 3.0
+
+
+def quick_erp_config(config: BridgeConfig, timeout_s: float = LIVE_READ_TIMEOUT_S) -> BridgeConfig:
+    """`config` with the ERP timeout cut to `timeout_s` (for reads a person waits on).
+
+    Usage: ``connect(quick_erp_config(config).erp, retry=RetryPolicy(attempts=1))``
+    """
+    erp = config.erp.model_copy(update={"timeout_s": min(config.erp.timeout_s, timeout_s)})
+    return config.model_copy(update={"erp": erp})
+
+
+def _explain_live(
+    config: BridgeConfig, sku: str, channel: str | None, timeout_s: float = LIVE_READ_TIMEOUT_S
+) -> list[dict[str, Any]]:
+    """The live explanation: one ERP connection, each call bounded by `timeout_s`, no retry."""
+    from connector.erp.client import connect
+    from connector.erp.source import StockSource
+    from connector.erp.transport import RetryPolicy
+    from connector.stock.compute import compute_listings
+    from connector.sync.explain import explain_sku, ledger_previous_action
+    from connector.sync.ledger import ListingLedger
+    from connector.sync.plan import bind_compute
+    from connector.sync.wiring import marketplace_caps, zero_stock_defaults
+
+    quick = quick_erp_config(config, timeout_s)
+    client = connect(quick.erp, retry=RetryPolicy(attempts=1))
+    try:
+        source = StockSource(client, quick)
+        compute = bind_compute(compute_listings, zero_stock_defaults(), marketplace_caps())
+        path = Path(config.bridge.state_path)
+        with tempfile.TemporaryDirectory(prefix="stock-bridge-") as scratch:
+            if path.exists():
+                store = StateStore.open(path, read_only=True)
+            else:  # never ran: an empty throw-away state, so explain still works
+                store = StateStore.open(Path(scratch) / "state.sqlite3")
+            try:
+                previous = ledger_previous_action(ListingLedger.load(store))
+                return explain_sku(source, compute, store, previous, sku, channel)
+            finally:
+                store.close()
+    finally:
+        client.close()
