@@ -43,13 +43,36 @@ def explain(args: argparse.Namespace) -> int:
         where = f" on channel {args.channel}" if args.channel else ""
         return fail(args, f"stock-bridge explain: unknown SKU {args.sku}: no listing{where}", EXIT_USAGE,
                     note=problem)
+    delays = _channel_delays(config, {str(item.get("channel_code") or item.get("channel") or "")
+                                      for item in items})
     if args.json:
-        common.dump({"sku": args.sku, "channel": args.channel, "note": problem, "listings": items})
+        common.dump({"sku": args.sku, "channel": args.channel, "note": problem, "listings": items,
+                     "delays": delays})
     else:
         if problem:
             print(problem, file=sys.stderr)
         print(render_explanations(items))
+        for code, delay in sorted(delays.items()):
+            hour = delay["hour"]
+            last = ", ".join(f"{ms:.0f}" for ms in delay["last_ms"])
+            print(f"delay {code}: p50 {hour['p50_ms']} ms, p99 {hour['p99_ms']} ms over the last hour "
+                  f"({hour['count']} pushes); last: {last} ms")
     return EXIT_OK
+
+
+def _channel_delays(config: BridgeConfig, channels: set[str]) -> dict[str, Any]:
+    """The measured delays (wake-up -> accepted) of these channels, from the state file."""
+    from connector.sync.delay_recorder import delay_report
+
+    try:
+        store = StateStore.open(config.bridge.state_path, read_only=True)
+    except StateError:
+        return {}
+    try:
+        report = delay_report(store)
+    finally:
+        store.close()
+    return {code: report[code] for code in channels if code in report and report[code]["hour"]["count"]}
 
 
 # A reporting command reads the ERP at most this long per call, and never retries: when

@@ -46,7 +46,7 @@ from connector.risk.advisor import (
     uniform_risk,
 )
 from connector.risk.chart import risk_chart
-from connector.risk.delays import ChannelDelays, DelaySource, NoMeasurements
+from connector.risk.delays import ChannelDelays, DelaySource, MeasuredDelays, NoMeasurements
 from connector.risk.inputs import parse_leg_overrides, parse_rates, resolve_legs
 from connector.risk.simulator import CANCEL_THRESHOLDS, Policy, SimChannel, sellout_trials
 from connector.risk.simulator import simulate as run_simulation
@@ -57,8 +57,27 @@ if TYPE_CHECKING:  # the ERP side is imported only by the commands that read it
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 CHART_MAX_BUFFER = 12
 
-# The sync engine's measured delays (issue 13 item 1) plug in here; until then none.
-delay_source: DelaySource = NoMeasurements()
+# Where measured delays come from: None reads the bridge's state file (the engine's rolling
+# per-channel histograms, connector/sync/delay_recorder.py); tests may set a DelaySource.
+delay_source: DelaySource | None = None
+
+
+def measured_delays(config: BridgeConfig) -> Mapping[str, MeasuredDelays]:
+    """The bridge's measured push delays per channel; none before `run` has pushed."""
+    if delay_source is not None:
+        return delay_source.measured()
+    from connector.state.errors import StateError
+    from connector.state.sqlite import StateStore
+    from connector.sync.delay_recorder import StoredDelays
+
+    try:
+        store = StateStore.open(config.bridge.state_path, read_only=True)
+    except StateError:
+        return NoMeasurements().measured()
+    try:
+        return StoredDelays(store).measured()
+    finally:
+        store.close()
 
 
 # -- the command line -----------------------------------------------------------------------
@@ -134,9 +153,12 @@ class Inputs:
     dispersion: float
     quantile: float
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _measured: Mapping[str, MeasuredDelays] | None = None
 
     def legs(self, code: str, marketplace: str) -> ChannelDelays:
-        return resolve_legs(code, marketplace, self.config.risk, delay_source.measured(), self.overrides)
+        if self._measured is None:
+            self._measured = measured_delays(self.config)
+        return resolve_legs(code, marketplace, self.config.risk, self._measured, self.overrides)
 
 
 def _inputs(args: argparse.Namespace, config: BridgeConfig) -> Inputs:

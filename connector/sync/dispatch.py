@@ -106,6 +106,9 @@ class Job:
     tickets: list[Ticket] = field(default_factory=list)
     queued_at: float = field(default_factory=time.monotonic)
     created_at: float = field(default_factory=time.time)  # wall clock; a replacing job keeps the older's
+    # wall clock of the ERP wake-up this value answers (None: a poll or a resync decided it);
+    # the measured delay runs from here (or created_at) to the marketplace's acceptance
+    origin_at: float | None = None
     erp_spans: tuple[Span, ...] = ()  # wall-clock ERP reads behind this value (traces)
 
     @property
@@ -197,6 +200,8 @@ class ChannelWorker:
                 job.events = (older.events + job.events)[-50:]
                 job.queued_at = older.queued_at
                 job.created_at = older.created_at  # the listing has been waiting since then
+                if older.origin_at is not None:
+                    job.origin_at = min(job.origin_at or older.origin_at, older.origin_at)
                 self.replaced += 1
             self._pending[job.listing_id] = job
             self._cond.notify_all()

@@ -43,6 +43,7 @@ from typing import Any
 
 from connector.state.rows import PushRecord
 from connector.state.store import Store
+from connector.sync.delay_recorder import DelayRecorder
 from connector.sync.alerts import OversoldAlerts
 from connector.sync.audit import AuditQueue, DriftAudit
 from connector.sync.dispatch import ChannelWorker, PhaseTimes
@@ -88,6 +89,7 @@ class Engine:
             status_write=deps.status_sink.write if deps.status_sink else None,
             status_factory=deps.status_factory,
             status_interval_s=settings.status_interval_s,
+            delays=DelayRecorder.load(store),
         )
         self._workers = ChannelWorkers(
             deps.adapter_factory, record=self.outcomes.record, expected=self.outcomes.expected,
@@ -135,6 +137,8 @@ class Engine:
         self.flusher.join(10)
         self._workers.stop(self.settings.stop_timeout_s)
         self.outcomes.writer.stop()
+        if self.outcomes.delays is not None:
+            self.outcomes.delays.save()
         self.feed_cycle.close()
         if self.outcomes.publisher:
             self.outcomes.publisher.stop()

@@ -263,6 +263,9 @@ class FeedCycle:
         if not products:
             return False
         begin = time.monotonic()
+        since = first_wake if first_wake is not None else woken
+        # the wake-up on the wall clock: where a value's measured delay starts
+        origin_at = time.time() - (begin - since) if since is not None else None
         source = self._source
         try:
             with self._flush_lock:
@@ -282,7 +285,7 @@ class FeedCycle:
                 self._index_listings(snapshot, announced)
                 self._apply(snapshot, PlanMode(trigger=Trigger.EVENT),
                             events={pid: sorted(found) for pid, found in announced.items()},
-                            erp_spans=(span,))
+                            erp_spans=(span,), origin_at=origin_at)
         except BaseException:
             with self._lock:
                 for pid, found in announced.items():
@@ -292,7 +295,6 @@ class FeedCycle:
             self._intake.put_back(products, announced, first_wake)
             raise
         times = self._times
-        since = first_wake if first_wake is not None else woken
         if since is not None:
             times.add("coalesce", (begin - since) * 1000)  # wake-up -> its read starts
         times.add("fast_read", (span[1] - span[0]) * 1000)

@@ -49,6 +49,7 @@ class Apply(Protocol):
         report: ResyncReport | None = None,
         audit: AuditQueue | None = None,
         erp_spans: tuple[Span, ...] = (),
+        origin_at: float | None = None,
     ) -> set[int]: ...
 
 
@@ -88,6 +89,7 @@ class HandOver:
         report: ResyncReport | None = None,
         audit: AuditQueue | None = None,
         erp_spans: tuple[Span, ...] = (),
+        origin_at: float | None = None,
     ) -> set[int]:
         """Returns the ids of the listings that got a result (a live listing on an enabled
         channel in the mode's scope)."""
@@ -107,7 +109,8 @@ class HandOver:
             if report is not None:
                 report.checked += 1
             if decision.push:
-                self._push(decision, snapshot, listings, mode, events, ticket, report, erp_spans)
+                self._push(decision, snapshot, listings, mode, events, ticket, report, erp_spans,
+                           origin_at)
             else:
                 self._unchanged(decision, listings, mode, ticket, report, audit)
         return handled
@@ -146,6 +149,7 @@ class HandOver:
         ticket: Ticket | None,
         report: ResyncReport | None,
         erp_spans: tuple[Span, ...],
+        origin_at: float | None = None,
     ) -> None:
         result = decision.result
         meta = listing_meta(result, snapshot, listings)
@@ -181,6 +185,7 @@ class HandOver:
             explanation=partial(explanation_dict, result),
             tickets=[ticket] if ticket is not None else [],
             erp_spans=erp_spans,
+            origin_at=origin_at,
         )
         if ticket is not None:
             ticket.add()

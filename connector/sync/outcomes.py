@@ -15,6 +15,7 @@ Usage::
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,7 @@ from connector.marketplaces.base import Outcome as PushOutcome
 from connector.state.rows import PushRecord
 from connector.state.store import Store
 from connector.stock.model import SyncState
+from connector.sync.delay_recorder import DelayRecorder
 from connector.sync.dispatch import Job, PhaseTimes
 from connector.sync.ledger import GAVE_UP, Known, ListingLedger
 from connector.sync.plan import ZERO_ACTIONS
@@ -174,8 +176,10 @@ class OutcomeRecorder:
         status_write: Callable[[Sequence[Any]], Any] | None = None,
         status_factory: StatusFactory | None = None,
         status_interval_s: float = 1.0,
+        delays: DelayRecorder | None = None,
     ) -> None:
         self._ledger = ledger
+        self.delays = delays
         self._clock = clock
         self.policy = policy
         self.writer = OutcomeWriter(store.record_outcomes, times)
@@ -220,6 +224,12 @@ class OutcomeRecorder:
         classified = [classify(job, res, before.get(job.listing_id), now, self.policy, duration_ms)
                       for job, res in zip(jobs, results)]
         outcomes = [c.record for c in classified]
+        if self.delays is not None:
+            accepted_at = time.time()
+            for job, o in zip(jobs, outcomes):
+                if o.accepted and o.result == Result.OK:
+                    origin = job.origin_at if job.origin_at is not None else job.created_at
+                    self.delays.accepted(o.meta.channel_code, origin, accepted_at)
         after: dict[int, Known] = {}
         for c, o in zip(classified, outcomes):
             lid = o.meta.listing_id

@@ -27,6 +27,7 @@ def status_report(store: Store, now: float | None = None,
                   key_warn_days: float = 14.0) -> dict[str, Any]:
     """Per channel: listings per state, last push, retry backlog; cursor lag; open alerts;
     the ERP API key's expiry as the running bridge last read it (connector.sync.key_expiry)."""
+    from connector.sync.delay_recorder import delay_report
     from connector.sync.key_expiry import stored_key_report
 
     stamp = time.time() if now is None else now
@@ -61,8 +62,11 @@ def status_report(store: Store, now: float | None = None,
     for row in store.listings():
         if row.state == "pending" and (row.last_error or "").startswith(ACCEPTED_NOT_APPLIED):
             awaiting[row.channel_code] = awaiting.get(row.channel_code, 0) + 1
+    delays = delay_report(store, stamp)
     for code, entry in channels.items():
         entry["accepted_not_applied"] = awaiting.get(code, 0)
+        # ERP wake-up (or the bridge's decision) -> the marketplace accepted (issue 13 item 1)
+        entry["delay"] = delays.get(code)
     problems = [
         {
             "channel": row.channel_code,
@@ -92,13 +96,32 @@ def status_report(store: Store, now: float | None = None,
     }
 
 
+def _delay_cell(delay: dict[str, Any] | None) -> str:
+    """p50/p99 of the last hour in ms, else of the last day (marked 24h), else '-'."""
+    if not delay:
+        return "-"
+    for window, mark in (("hour", ""), ("day", " 24h")):
+        w = delay.get(window) or {}
+        if w.get("count"):
+            return f"{_fmt_ms(w['p50_ms'])}/{_fmt_ms(w['p99_ms'])} ms{mark}"
+    return "-"
+
+
+def _fmt_ms(value: float | None) -> str:
+    if value is None:
+        return "?"
+    return f"{value:.0f}" if value >= 10 else f"{value:.1f}"
+
+
 def render_status(report: dict[str, Any]) -> str:
-    header = f"{'channel':<14}{'listings':>9}{'ok':>6}{'deact':>7}{'pend':>6}{'error':>7}{'locked':>8}{'retry':>7}  last push"
+    header = (f"{'channel':<14}{'listings':>9}{'ok':>6}{'deact':>7}{'pend':>6}{'error':>7}{'locked':>8}"
+              f"{'retry':>7}{'delay p50/p99 1h':>19}  last push")
     lines = [header]
     for code, c in report["channels"].items():
         lines.append(
             f"{code:<14}{c['listings']:>9}{c['synced']:>6}{c['deactivated']:>7}{c['pending']:>6}"
-            f"{c['error']:>7}{c['locked']:>8}{c['retry_backlog']:>7}  {c['last_push_at'] or '-'}"
+            f"{c['error']:>7}{c['locked']:>8}{c['retry_backlog']:>7}{_delay_cell(c.get('delay')):>19}"
+            f"  {c['last_push_at'] or '-'}"
         )
     if not report["channels"]:
         lines.append("(nothing synced yet)")
