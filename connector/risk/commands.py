@@ -418,6 +418,29 @@ def _apply(config: BridgeConfig, shop: Shop, report: dict[str, Any], client: Any
                              "(buffer override on each listing)"]}
 
 
+def keep_advised_buffers(config: BridgeConfig) -> dict[str, Any]:
+    """The running bridge's periodic job (`[risk] keep_advised_interval_s`): advise with the
+    config's defaults and write the buffers of the channels whose policy is Advised, within
+    the bounds the admin set on them, as the manager; Fixed channels are never written."""
+    from connector.erp.client import connect
+    from connector.risk.shop import read_shop
+
+    risk = config.risk
+    inputs = Inputs(config, risk.target_risk, risk.mode, risk.peak_multiplier, risk.dispersion,
+                    risk.delay_quantile)
+    client = connect(config.erp)
+    try:
+        shop = read_shop(client, config, datetime.now(UTC))
+        if shop.mode != "addon":
+            return {"written": 0, "lines": ["no addon: buffers live in the config file; nothing kept"]}
+        if not any(p.sold_units > 0 for p in shop.products.values()):
+            return {"written": 0, "lines": ["no sales history yet: buffers left as they are"]}
+        report = _advice_report(inputs, shop, [])
+        return _apply(config, shop, report, client)
+    finally:
+        client.close()
+
+
 def _buffer_policies(client: Any) -> dict[str, tuple[str, float, float]]:
     """code -> (buffer_policy, advised_buffer_min, advised_buffer_max) from the addon; empty
     for an addon without buffer policies (then every channel is written, as asked)."""

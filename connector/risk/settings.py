@@ -11,6 +11,7 @@ mode = "per_channel"         # or "uniform": one buffer on every channel of a pr
 window_days = 28             # sales history read from the ERP
 peak_multiplier = 1.0        # e.g. 20 before a flash sale
 manager_username = "admin"   # only `advise --apply` with the addon (secret: env)
+keep_advised_interval_s = 21600  # the running bridge re-advises Advised channels every 6 h
 
 [risk.channels.amazon_de]
 origin_prefixes = ["AMZ-"]   # a done delivery whose source document starts so is Amazon's
@@ -65,4 +66,7 @@ class RiskSettings(_Strict):
     manager_username: str | None = None
     manager_password: SecretStr | None = None  # better: STOCK_BRIDGE_RISK_MANAGER_PASSWORD
     manager_api_key: SecretStr | None = None  # or STOCK_BRIDGE_RISK_MANAGER_API_KEY
+    # > 0: the running bridge keeps the buffers of channels whose buffer policy is Advised
+    # up to date at this interval (as `advise --apply` does; needs the manager's login)
+    keep_advised_interval_s: float = Field(default=0.0, ge=0)
     channels: dict[str, RiskChannelSettings] = Field(default_factory=dict)

@@ -20,7 +20,7 @@ Usage::
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -80,7 +80,8 @@ def _guard(name: str, job: Any, *args: Any) -> Any:
 
 
 def start_scheduler(
-    engine: Engine, bridge: BridgeSection, peaks: Iterable[tuple[str, datetime]] = ()
+    engine: Engine, bridge: BridgeSection, peaks: Iterable[tuple[str, datetime]] = (),
+    extra: Iterable[tuple[str, Callable[[], Any], float]] = (),
 ) -> BackgroundScheduler:
     """Start the background scheduler with the bridge's periodic jobs."""
     scheduler = BackgroundScheduler(
@@ -103,6 +104,9 @@ def start_scheduler(
         _guard("journal pruning", engine.prune_journal, bridge.journal_retention_days), "interval",
         seconds=DAY_S, id="prune_journal",
     )
+    for name, job, interval_s in extra:  # e.g. keeping Advised buffers (connector/risk)
+        scheduler.add_job(_guard(name, job), "interval", seconds=interval_s,
+                          id=name.replace(" ", "_"))
     now = datetime.now(UTC)
     for n, (code, edge) in enumerate(sorted(set(peaks), key=lambda e: e[1])):
         if edge + PEAK_EDGE_DELAY > now:

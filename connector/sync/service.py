@@ -119,11 +119,26 @@ class Bridge:
             if self._schedule:
                 from connector.sync.scheduler import peak_edges, start_scheduler
 
-                self._scheduler = start_scheduler(self.engine, self.config.bridge, peak_edges(self.config))
+                self._scheduler = start_scheduler(self.engine, self.config.bridge, peak_edges(self.config),
+                                                  extra=self._risk_jobs())
         except BaseException:
             self.stop()
             raise
         return self.first_sync
+
+    def _risk_jobs(self) -> list[tuple[str, Callable[[], Any], float]]:
+        interval = self.config.risk.keep_advised_interval_s
+        if interval <= 0:
+            return []
+        from connector.risk.commands import keep_advised_buffers
+
+        config = self.config
+
+        def keep() -> None:
+            result = keep_advised_buffers(config)
+            log.info("advised buffers: %s", "; ".join(result.get("lines", [])))
+
+        return [("advised buffers", keep, interval)]
 
     def stop(self) -> None:
         if self.key_watch is not None:

@@ -50,6 +50,17 @@ def set_policy(erp: Any, code: str, policy: str, low: float = 0, high: float = 0
         client.close()
 
 
+def listing_ids(erp: Any, code: str) -> set[int]:
+    from connector.erp.client import connect
+    from connector.config import parse_config
+
+    client = connect(parse_config(embedded_default(erp_url=erp.url)).erp)
+    try:
+        return set(client.call("marketplace.listing", "search", [("channel_id.code", "=", code)]))
+    finally:
+        client.close()
+
+
 def buffers(erp: Any) -> dict[int, tuple[bool, float]]:
     from connector.erp.client import connect
     from connector.config import parse_config
@@ -220,3 +231,27 @@ sku = "MUG-CER-350"
     assert "no addon: set these in the bridge config" in out
     assert 'channels.amazon_de listing sku = "MUG-CER-350": buffer_qty = ' in out
     assert buffers(erp) == before
+
+
+def test_the_running_bridge_keeps_advised_channels_buffers(erp: Any, config: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """`[risk] keep_advised_interval_s`: the bridge's periodic job writes what `advise
+    --apply` would, only on Advised channels and within their bounds; Fixed ones untouched."""
+    from connector.config import load_config
+    from connector.risk.commands import keep_advised_buffers
+
+    monkeypatch.setenv("STOCK_BRIDGE_RISK_MANAGER_USERNAME", "admin")
+    monkeypatch.setenv("STOCK_BRIDGE_RISK_MANAGER_PASSWORD", "admin")
+    loaded = load_config(config)
+    loaded = loaded.model_copy(update={"risk": loaded.risk.model_copy(update={"target_risk": 0.0001})})
+    before = buffers(erp)
+    assert keep_advised_buffers(loaded)["written"] == 0  # every channel Fixed by default
+    assert buffers(erp) == before
+    set_policy(erp, "amazon_de", "advised", 0, 1)
+    result = keep_advised_buffers(loaded)
+    after = buffers(erp)
+    changed = {lid for lid in after if after[lid] != before[lid]}
+    assert result["written"] == len(changed) > 0
+    amazon = listing_ids(erp, "amazon_de")
+    assert changed <= amazon and all(after[lid][0] and after[lid][1] <= 1.0 for lid in changed)
+    assert keep_advised_buffers(loaded)["written"] == 0  # kept: a second round finds nothing to do
