@@ -135,7 +135,6 @@ class AmazonAdapter(MarketplaceAdapter):
     batch_limit = 1
     rate_per_s = 5.0
     burst = 5
-    has_compare_and_set = False
     default_zero_stock = ZeroStockAction.PUSH_ZERO
     required_keys = ("seller_id", "marketplace_id", "client_id", "client_secret", "refresh_token")
     secret_keys = ("client_secret", "refresh_token")

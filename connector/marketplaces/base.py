@@ -154,7 +154,6 @@ class MarketplaceAdapter(abc.ABC):
     batch_limit: ClassVar[int] = 1
     rate_per_s: ClassVar[float] = 1.0  # documented steady rate per account
     burst: ClassVar[int] = 1
-    has_compare_and_set: ClassVar[bool] = False
     default_zero_stock: ClassVar[ZeroStockAction] = ZeroStockAction.PUSH_ZERO
     # The largest quantity the marketplace stores for one listing (bol: 999), or None when
     # it documents none. The stock computation caps at it (cap source "marketplace max")

@@ -122,7 +122,6 @@ class BolAdapter(MarketplaceAdapter):
     max_quantity = MAX_AMOUNT  # spec: UpdateOfferStockRequest.amount maximum 999
     rate_per_s = 25.0  # unverified: bol publishes budgets per endpoint in x-ratelimit-* headers
     burst = 25
-    has_compare_and_set = False
     default_zero_stock = ZeroStockAction.PUSH_ZERO
     required_keys = ("client_id", "client_secret")
     secret_keys = ("client_secret",)

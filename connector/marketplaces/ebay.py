@@ -215,7 +215,6 @@ class EbayAdapter(MarketplaceAdapter):
     batch_limit = 25
     rate_per_s = 5.0  # eBay meters daily call quotas, not a rate; this only smooths bursts
     burst = 10
-    has_compare_and_set = False
     default_zero_stock = ZeroStockAction.PUSH_ZERO
     required_keys = ("client_id", "client_secret", "refresh_token", "marketplace_id")
     secret_keys = ("client_secret", "refresh_token")

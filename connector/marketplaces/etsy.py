@@ -127,7 +127,6 @@ class EtsyAdapter(MarketplaceAdapter):
     batch_limit: ClassVar[int] = 1  # listings per inventory write; a listing's variations go together
     rate_per_s: ClassVar[float] = 10.0  # default 10 QPS per app (and 10k per day)
     burst: ClassVar[int] = 10
-    has_compare_and_set: ClassVar[bool] = False
     default_zero_stock: ClassVar[ZeroStockAction] = ZeroStockAction.DEACTIVATE
     max_quantity: ClassVar[int | None] = MAX_OFFERING_QUANTITY
     required_keys: ClassVar[tuple[str, ...]] = ("keystring", "shared_secret", "shop_id", "refresh_token")

@@ -119,7 +119,6 @@ class KauflandAdapter(MarketplaceAdapter):
     batch_limit = 150  # bulkUpdateUnits: more than 150 units fails the whole request
     rate_per_s = 5.0  # unverified: Kaufland publishes no number
     burst = 10
-    has_compare_and_set = False
     default_zero_stock = ZeroStockAction.PUSH_ZERO
     required_keys = ("client_key", "secret_key", "storefront")
     secret_keys = ("secret_key", "partner_secret_key")

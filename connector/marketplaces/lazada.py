@@ -214,7 +214,6 @@ class LazadaAdapter(MarketplaceAdapter):
     batch_limit: ClassVar[int] = 20
     rate_per_s: ClassVar[float] = 10.0  # per-API QPS limits are app specific; stay well below 50
     burst: ClassVar[int] = 10
-    has_compare_and_set: ClassVar[bool] = False
     default_zero_stock: ClassVar[ZeroStockAction] = ZeroStockAction.PUSH_ZERO
     required_keys: ClassVar[tuple[str, ...]] = ("app_key", "app_secret", "access_token")
     secret_keys: ClassVar[tuple[str, ...]] = ("app_secret", "access_token", "refresh_token")

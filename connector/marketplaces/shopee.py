@@ -193,7 +193,6 @@ class ShopeeAdapter(MarketplaceAdapter):
     batch_limit: ClassVar[int] = 50  # models per update_stock call (one item per call)
     rate_per_s: ClassVar[float] = 10.0  # no published per-API figure; keep it modest per shop
     burst: ClassVar[int] = 10
-    has_compare_and_set: ClassVar[bool] = False
     default_zero_stock: ClassVar[ZeroStockAction] = ZeroStockAction.PUSH_ZERO
     required_keys: ClassVar[tuple[str, ...]] = (
         "partner_id",

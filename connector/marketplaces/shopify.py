@@ -230,7 +230,6 @@ class ShopifyAdapter(MarketplaceAdapter):
     # Standard plan: 100 cost points/s restore, 2000 bucket; a set costs ~10 points.
     rate_per_s: ClassVar[float] = 10.0
     burst: ClassVar[int] = 20
-    has_compare_and_set: ClassVar[bool] = True
     default_zero_stock: ClassVar[ZeroStockAction] = ZeroStockAction.PUSH_ZERO
     required_keys: ClassVar[tuple[str, ...]] = ("access_token", "location_id")
     secret_keys: ClassVar[tuple[str, ...]] = ("access_token",)

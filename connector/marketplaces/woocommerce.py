@@ -166,7 +166,6 @@ class WooCommerceAdapter(MarketplaceAdapter):
     # Core wc/v3 has no rate limit; hosts and WAFs do. Stay gentle by default.
     rate_per_s: ClassVar[float] = 5.0
     burst: ClassVar[int] = 5
-    has_compare_and_set: ClassVar[bool] = False
     default_zero_stock: ClassVar[ZeroStockAction] = ZeroStockAction.PUSH_ZERO
     required_keys: ClassVar[tuple[str, ...]] = ("consumer_key", "consumer_secret")
     secret_keys: ClassVar[tuple[str, ...]] = ("consumer_key", "consumer_secret")

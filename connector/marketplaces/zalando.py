@@ -85,7 +85,6 @@ class ZalandoAdapter(MarketplaceAdapter):
     batch_limit = 1000
     rate_per_s = REQUESTS_PER_MINUTE / 60.0
     burst = REQUESTS_PER_MINUTE
-    has_compare_and_set = False
     default_zero_stock = ZeroStockAction.PUSH_ZERO
     required_keys = ("merchant_id", "sales_channel_id", "client_id", "client_secret")
     secret_keys = ("client_secret",)

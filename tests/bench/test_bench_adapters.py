@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from connector.marketplaces.base import Outcome, StockUpdate
-from connector.marketplaces.http import ManualClock
+from tests.support.clock import ManualClock
 from connector.marketplaces.registry import build_adapter
 from connector.sandbox.client import SandboxAdmin
 from connector.sandbox.server import start_sandbox

@@ -30,7 +30,7 @@ import pytest
 import requests
 
 from connector.marketplaces.base import MarketplaceAdapter, Outcome, StockUpdate
-from connector.marketplaces.http import ManualClock
+from tests.support.clock import ManualClock
 from connector.marketplaces.registry import build_adapter
 from connector.sandbox.client import SandboxAdmin
 from connector.sandbox.urls import channel_urls

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from connector.marketplaces.base import FailureCategory, MarketplaceAdapter, Outcome, StockUpdate
-from connector.marketplaces.http import ManualClock
+from tests.support.clock import ManualClock
 from connector.marketplaces.registry import ADAPTERS, build_adapter
 from connector.sandbox.client import SandboxAdmin
 from connector.sandbox.server import RunningSandbox, start_sandbox

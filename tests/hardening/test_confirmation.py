@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import pytest
 
 from connector.marketplaces.base import MarketplaceAdapter, Outcome, PushResult, StockUpdate
-from connector.marketplaces.http import ManualClock, RetryLater
+from connector.marketplaces.http import RetryLater
+from tests.support.clock import ManualClock
 from connector.marketplaces.registry import ADAPTERS, build_adapter
 from connector.sandbox.client import SandboxAdmin
 from connector.sandbox.server import RunningSandbox, start_sandbox

@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import responses
 
-from connector.marketplaces.http import ManualClock
+from tests.support.clock import ManualClock
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import responses
 
 from connector.marketplaces.amazon import FULFILLMENT_CHECK_TTL_S, AmazonAdapter
 from connector.marketplaces.base import FailureCategory, Outcome, StockUpdate
-from connector.marketplaces.http import ManualClock
+from tests.support.clock import ManualClock
 from connector.stock.model import PushAction
 from tests.marketplaces.conftest import body_of, token_replies
 from tests.support.specs import specs_dir, validate_request, validate_response

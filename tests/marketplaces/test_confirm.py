@@ -13,7 +13,8 @@ import responses
 
 from connector.marketplaces.common import oauth_token
 from connector.marketplaces.confirm import Confirmation, expect, require
-from connector.marketplaces.http import ApiSession, AuthFailed, ManualClock, RetryLater
+from connector.marketplaces.http import ApiSession, AuthFailed, RetryLater
+from tests.support.clock import ManualClock
 
 URL = "https://api.example/stock"
 TOKEN = "https://auth.example/token"

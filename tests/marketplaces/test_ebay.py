@@ -24,7 +24,7 @@ from connector.marketplaces.ebay import (
     EbayAdapter,
     RevisionBudget,
 )
-from connector.marketplaces.http import ManualClock
+from tests.support.clock import ManualClock
 from connector.stock.model import PushAction
 from tests.marketplaces.conftest import body_of, token_replies
 from tests.support.specs import validate_request, validate_response

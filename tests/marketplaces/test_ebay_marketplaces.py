@@ -25,7 +25,7 @@ import responses
 
 from connector.marketplaces.base import Outcome, StockUpdate
 from connector.marketplaces.ebay import OOS_CHECK_TTL_S, EbayAdapter
-from connector.marketplaces.http import ManualClock
+from tests.support.clock import ManualClock
 from tests.marketplaces.conftest import body_of, form_of, token_replies
 from tests.support.specs import validate_request, validate_response
 

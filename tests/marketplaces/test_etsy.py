@@ -7,7 +7,7 @@ from typing import Any
 import responses
 
 from connector.marketplaces.base import FailureCategory, Outcome, StockUpdate
-from connector.marketplaces.http import ManualClock
+from tests.support.clock import ManualClock
 from connector.marketplaces.etsy import EtsyAdapter
 from connector.stock.model import PushAction
 from tests.marketplaces.conftest import body_of, form_of

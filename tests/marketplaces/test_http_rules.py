@@ -9,7 +9,8 @@ import email.utils
 import pytest
 import requests
 
-from connector.marketplaces.http import ManualClock, TokenBucket, Verdict, classify_status, retry_after_seconds
+from connector.marketplaces.http import TokenBucket, Verdict, classify_status, retry_after_seconds
+from tests.support.clock import ManualClock
 
 NOW = 1_750_000_000.0
 

@@ -16,7 +16,7 @@ import pytest
 import responses
 
 from connector.marketplaces.base import FailureCategory, Outcome, StockUpdate
-from connector.marketplaces.http import ManualClock
+from tests.support.clock import ManualClock
 from connector.marketplaces.kaufland import KauflandAdapter
 from connector.stock.model import PushAction
 from tests.marketplaces.conftest import text_of

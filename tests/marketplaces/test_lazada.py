@@ -12,7 +12,7 @@ import requests
 import responses
 
 from connector.marketplaces.base import FailureCategory, Outcome, StockUpdate
-from connector.marketplaces.http import ManualClock
+from tests.support.clock import ManualClock
 from connector.marketplaces.lazada import LazadaAdapter
 from connector.stock.model import PushAction
 from tests.marketplaces.conftest import form_of, query_of

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import responses
 
 from connector.marketplaces.base import FailureCategory, Outcome, StockUpdate
-from connector.marketplaces.http import ManualClock
+from tests.support.clock import ManualClock
 from connector.marketplaces.shopee import ShopeeAdapter
 from connector.stock.model import PushAction
 from tests.marketplaces.conftest import body_of, query_of

@@ -10,7 +10,7 @@ import pytest
 import responses
 
 from connector.marketplaces.base import FailureCategory, Outcome, StockUpdate
-from connector.marketplaces.http import ManualClock
+from tests.support.clock import ManualClock
 from connector.marketplaces.shopify import ACTIVATE_PER_REQUEST, ShopifyAdapter
 from tests.marketplaces.conftest import body_of
 from tests.support.specs import validate_request, validate_shopify_graphql

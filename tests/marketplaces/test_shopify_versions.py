@@ -21,7 +21,7 @@ import pytest
 import responses
 
 from connector.marketplaces.base import Outcome, StockUpdate
-from connector.marketplaces.http import ManualClock
+from tests.support.clock import ManualClock
 from connector.marketplaces.shopify import DEFAULT_API_VERSION, ShopifyAdapter
 from connector.marketplaces.shopify_versions import NEWEST_KNOWN, oldest_supported, served_for, supported_until
 from tests.marketplaces.conftest import body_of

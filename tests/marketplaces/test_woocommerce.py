@@ -10,7 +10,7 @@ import responses
 from responses import matchers
 
 from connector.marketplaces.base import FailureCategory, Outcome, StockUpdate
-from connector.marketplaces.http import ManualClock
+from tests.support.clock import ManualClock
 from connector.marketplaces.woocommerce import WooCommerceAdapter, parse_external_id
 from connector.stock.model import PushAction
 from tests.marketplaces.conftest import body_of

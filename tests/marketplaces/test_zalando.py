@@ -15,7 +15,7 @@ import pytest
 import responses
 
 from connector.marketplaces.base import FailureCategory, Outcome, StockUpdate
-from connector.marketplaces.http import ManualClock
+from tests.support.clock import ManualClock
 from connector.marketplaces.zalando import ZalandoAdapter
 from connector.stock.model import PushAction
 from tests.marketplaces.conftest import body_of, token_replies

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from connector.marketplaces.base import FailureCategory, Outcome, StockUpdate
-from connector.marketplaces.http import ManualClock
+from tests.support.clock import ManualClock
 from connector.marketplaces.shopify import ShopifyAdapter
 from connector.sandbox.client import SandboxAdmin
 from connector.sandbox.server import RunningSandbox

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.sync.fakes import Rig, wait
+from tests.sync.fakes import Rig
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -4,7 +4,6 @@ computation, and manual (config) events reload the ERP config before the snapsho
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
